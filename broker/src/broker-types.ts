@@ -1,0 +1,130 @@
+import type { Registry } from "prom-client";
+import type { AppendRecord, LogEngine, MetadataStore, PartitionState, RecordHeader } from "./engine/log-engine.js";
+import type {
+  GroupCoordinator,
+  GroupDescription,
+  GroupSummary,
+  StartFrom,
+} from "./groups/group-types.js";
+import type { Logger } from "@weir/common";
+
+/** A topic's configuration, as the Admin API takes and returns it. */
+export interface TopicConfig {
+  partitions: number;
+  /** Honoured by replicated engines; the embedded engine keeps one copy. @default 1 */
+  replicas: number;
+  retention: {
+    /** 0 keeps records forever. @default 7 days */
+    timeMs: number;
+    /** Per partition; 0 means no limit. @default 0 */
+    bytes: number;
+  };
+  delivery: {
+    /** @default 30000 */
+    ackTimeoutMs: number;
+    /** 0 = unlimited. @default 5 */
+    maxAttempts: number;
+    /** Empty = none. @default "" */
+    deadLetterTopic: string;
+  };
+  /** Largest record accepted; 0 = the broker's default. @default 0 */
+  maxRecordBytes: number;
+  labels: Record<string, string>;
+}
+
+/** What a caller may give when creating or altering a topic; everything but `partitions` has a default. */
+export type TopicConfigInput = Partial<Omit<TopicConfig, "retention" | "delivery">> & {
+  retention?: Partial<TopicConfig["retention"]>;
+  delivery?: Partial<TopicConfig["delivery"]>;
+};
+
+/** A topic as the Admin API describes it. */
+export interface TopicInfo {
+  name: string;
+  config: TopicConfig;
+  partitions: Array<PartitionState & { partition: number }>;
+  createdMs: number;
+  /** Bumped on every change; pass it as `expectedVersion` for optimistic concurrency. */
+  version: number;
+}
+
+/** A record as a producer hands it to the broker. */
+export interface ProduceInput {
+  key?: Uint8Array | undefined;
+  value: Uint8Array;
+  headers?: RecordHeader[] | undefined;
+  timestampMs?: number | undefined;
+  /** Overrides the partitioner. */
+  partition?: number | undefined;
+}
+
+/** Where a produced record landed. */
+export interface RecordPosition {
+  partition: number;
+  offset: number;
+}
+
+/** Who is calling; checked by every transport the same way (authn/ACLs come with the policy engine). */
+export interface CallContext {
+  /** The transport, for metrics and logs: "grpc", "http", "ws", "internal". */
+  transport: string;
+  /** Aborts the call (client went away). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Headers the broker sets on request/reply records. */
+export const requestHeaders = {
+  replyTo: "weir-reply-to",
+  correlationId: "weir-correlation-id",
+} as const;
+
+/** Headers the broker sets on dead-lettered records. */
+export const deadLetterHeaders = {
+  reason: "weir-dlq-reason",
+  topic: "weir-dlq-topic",
+  group: "weir-dlq-group",
+  partition: "weir-dlq-partition",
+  offset: "weir-dlq-offset",
+  attempts: "weir-dlq-attempts",
+} as const;
+
+/**
+ * The broker core that every transport (gRPC, HTTP, WebSocket) drives. Transports only translate
+ * wire formats; every rule (names, limits, existence checks, later authn/ACL/quota/schema) lives here,
+ * so all transports enforce the same policy.
+ */
+export interface Broker {
+  readonly engine: LogEngine;
+  readonly metadata: MetadataStore;
+  readonly groups: GroupCoordinator;
+  readonly metrics: Registry;
+  readonly logger: Logger;
+  /** The largest record accepted when a topic sets no limit. */
+  readonly maxRecordBytes: number;
+
+  createTopic(name: string, config: TopicConfigInput, ctx?: CallContext): Promise<TopicInfo>;
+  describeTopic(name: string, ctx?: CallContext): Promise<TopicInfo>;
+  /** Replaces the configuration; partitions may only grow. */
+  alterTopic(name: string, config: TopicConfigInput, expectedVersion?: number, ctx?: CallContext): Promise<TopicInfo>;
+  deleteTopic(name: string, ctx?: CallContext): Promise<void>;
+  listTopics(ctx?: CallContext): Promise<TopicInfo[]>;
+  /** The topic's configuration, or undefined; cheap (in memory). */
+  topicConfig(name: string): TopicConfig | undefined;
+
+  /** Appends a batch to a topic, all-or-nothing; resolves once durable. */
+  produce(topic: string, records: ProduceInput[], ctx?: CallContext): Promise<RecordPosition[]>;
+
+  /** Sends a request to `topic` and waits for one responder's reply. */
+  request(topic: string, record: ProduceInput, timeoutMs: number, ctx?: CallContext): Promise<AppendRecord>;
+  /** Routes a reply to the waiting requester; false when it already gave up. */
+  reply(replyTo: string, correlationId: string, record: ProduceInput, ctx?: CallContext): Promise<boolean>;
+
+  listGroups(topic?: string, ctx?: CallContext): Promise<GroupSummary[]>;
+  describeGroup(topic: string, group: string, ctx?: CallContext): Promise<GroupDescription>;
+  resetOffsets(topic: string, group: string, to: StartFrom, ctx?: CallContext): Promise<GroupDescription>;
+
+  /** Whether the broker is serving (engine open, not closing). */
+  ready(): boolean;
+  /** Stops accepting work, flushes state and closes the engine. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,151 @@
+import type { StoredRecord } from "../engine/log-engine.js";
+
+/**
+ * How a group shares a topic's records among its members:
+ * - `stream`: partitions are assigned to members (rebalanced on join/leave); a member reads its
+ *   partitions in order; an ack commits the offset after the acked record (Kafka-like).
+ * - `queue`: competing consumers; any member gets any record; each record is acked on its own,
+ *   redelivered after the ack timeout or a nack, and dead-lettered after `maxAttempts`.
+ */
+export type GroupMode = "stream" | "queue";
+
+/** Where a group with no committed position starts. @default { kind: "latest" } for stream, earliest for queue */
+export type StartFrom =
+  | { kind: "earliest" }
+  | { kind: "latest" }
+  | { kind: "offset"; offset: number }
+  | { kind: "timestamp"; timestampMs: number };
+
+/** A record handed to a group member. */
+export interface Delivery extends StoredRecord {
+  topic: string;
+  partition: number;
+  /** 1 on first delivery; counts redeliveries in queue groups. */
+  attempt: number;
+}
+
+/** Identifies one record of a topic for ack / nack. */
+export interface RecordRef {
+  partition: number;
+  offset: number;
+}
+
+/** A stream-group member's share of the partitions. */
+export interface Assignment {
+  generation: number;
+  partitions: number[];
+}
+
+/** Options for {@link GroupCoordinator.join}. */
+export interface JoinOptions {
+  topic: string;
+  group: string;
+  mode: GroupMode;
+  /** Used only when the group has no committed position yet. */
+  start?: StartFrom;
+  /** Rejoin under a known id (a reconnecting stream member keeps its partitions while its session lasts). */
+  memberId?: string;
+  /** Who this member is, for read-outs (transport and peer address). */
+  client?: string;
+  /**
+   * How long the member stays in the group without polling before it is removed (for pull transports
+   * such as HTTP long-poll). Push transports leave explicitly. @default 30000
+   */
+  sessionTimeoutMs?: number;
+}
+
+/** One member of a group, as a transport sees it. */
+export interface GroupMember {
+  readonly memberId: string;
+  readonly topic: string;
+  readonly group: string;
+  readonly mode: GroupMode;
+  /**
+   * Takes up to `max` deliveries available now (never waits). Queue groups start each record's ack
+   * timer; stream groups advance this member's read position.
+   */
+  poll(max: number): Promise<Delivery[]>;
+  /**
+   * Waits up to `waitMs` for at least one delivery, then returns up to `max` (empty on timeout or
+   * abort). The long-poll primitive.
+   */
+  fetch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]>;
+  /** Resolves when {@link poll} may have something new, or when `signal` aborts. */
+  waitForData(signal: AbortSignal): Promise<void>;
+  /** Acknowledges records (stream: commits the offset after each). */
+  ack(refs: RecordRef[]): Promise<void>;
+  /** Gives records back: queue groups redeliver after `delayMs`; stream groups rewind to them. */
+  nack(refs: RecordRef[], delayMs: number): Promise<void>;
+  /** The current assignment (stream groups; queue members see every partition). */
+  assignment(): Assignment;
+  /** Called on every rebalance that touches this member; returns an unsubscribe function. */
+  onAssignment(listener: (assignment: Assignment) => void): () => void;
+  /** Keeps a pull member's session alive without polling. */
+  touch(): void;
+  /** Leaves the group. Queue records delivered to this member and not acked are redelivered at once. */
+  leave(): Promise<void>;
+}
+
+/** A group in a listing. */
+export interface GroupSummary {
+  topic: string;
+  group: string;
+  mode: GroupMode;
+  members: number;
+  lag: number;
+}
+
+/** A group's detailed state. */
+export interface GroupDescription extends GroupSummary {
+  generation: number;
+  memberList: Array<{ memberId: string; client: string; partitions: number[] }>;
+  partitions: Array<{
+    partition: number;
+    /** Stream: next offset to read. Queue: every record below it is acked. */
+    committedOffset: number;
+    endOffset: number;
+    lag: number;
+    /** Queue: delivered and not yet acked. */
+    inFlight: number;
+  }>;
+}
+
+/** What the coordinator needs to know of a topic. */
+export interface GroupTopicView {
+  partitions: number;
+  ackTimeoutMs: number;
+  /** 0 = unlimited. */
+  maxAttempts: number;
+  /** Empty = drop (with a log line and a metric) when attempts run out. */
+  deadLetterTopic: string;
+}
+
+/** Why a record went to the dead-letter topic. */
+export interface DeadLetter {
+  topic: string;
+  group: string;
+  record: Delivery;
+  reason: "max-attempts";
+}
+
+/**
+ * Owns every group's membership, positions and ack state, and persists them in the MetadataStore so a
+ * restart keeps committed offsets and queue ack state (records delivered and not acked before a crash
+ * are redelivered).
+ */
+export interface GroupCoordinator {
+  join(options: JoinOptions): Promise<GroupMember>;
+  /** Acks by position without holding a member (e.g. an HTTP ack call). */
+  ack(topic: string, group: string, refs: RecordRef[]): Promise<void>;
+  nack(topic: string, group: string, refs: RecordRef[], delayMs: number): Promise<void>;
+  list(topic?: string): Promise<GroupSummary[]>;
+  /** @throws WeirError GROUP_NOT_FOUND */
+  describe(topic: string, group: string): Promise<GroupDescription>;
+  /** Moves a group's committed position; refused while a stream group has members. */
+  resetOffsets(topic: string, group: string, to: StartFrom): Promise<GroupDescription>;
+  /** The broker tells the coordinator that a topic's partitions or delivery policy changed. */
+  topicChanged(topic: string): void;
+  /** The broker tells the coordinator that a topic is gone: its groups and their state are dropped. */
+  topicDeleted(topic: string): Promise<void>;
+  close(): Promise<void>;
+}
