@@ -6,7 +6,7 @@ import type {
   GroupSummary,
   StartFrom,
 } from "./groups/group-types.js";
-import type { Logger } from "@weir/common";
+import type { Logger, WeirError } from "@weir/common";
 
 /** A topic's configuration, as the Admin API takes and returns it. */
 export interface TopicConfig {
@@ -122,6 +122,13 @@ export interface Broker {
   listGroups(topic?: string, ctx?: CallContext): Promise<GroupSummary[]>;
   describeGroup(topic: string, group: string, ctx?: CallContext): Promise<GroupDescription>;
   resetOffsets(topic: string, group: string, to: StartFrom, ctx?: CallContext): Promise<GroupDescription>;
+
+  /**
+   * Turns anything a call threw into a WeirError, counts it in `weir_errors_total{code,transport}`
+   * and logs unexpected (INTERNAL) ones. Every transport sends errors through this, so errors look
+   * and count the same on every transport.
+   */
+  observeError(error: unknown, ctx: CallContext): WeirError;
 
   /** Whether the broker is serving (engine open, not closing). */
   ready(): boolean;

@@ -22,6 +22,7 @@ export const errorCodes = {
   GROUP_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
   GROUP_MODE_CONFLICT: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
   DELIVERY_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
+  VERSION_CONFLICT: { grpc: GrpcStatus.ABORTED, http: 412, retriable: false },
   UNSUPPORTED_CHANGE: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
   NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
   NO_RESPONDERS: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retriable: true },

@@ -1,0 +1,44 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The broker core's own Prometheus metrics (groups and transports register theirs on the same registry). */
+export interface BrokerMetrics {
+  registry: Registry;
+  recordsIn: Counter<"topic">;
+  bytesIn: Counter<"topic">;
+  produceLatency: Histogram<"transport">;
+  errors: Counter<"code" | "transport">;
+}
+
+/** Creates a fresh registry (never the global one, so several brokers can share a process). */
+export function createBrokerMetrics(): BrokerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "weir_process_" });
+  return {
+    registry,
+    recordsIn: new Counter({
+      name: "weir_records_in_total",
+      help: "Records appended, per topic.",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    bytesIn: new Counter({
+      name: "weir_bytes_in_total",
+      help: "Bytes of record keys, values and headers appended, per topic.",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    produceLatency: new Histogram({
+      name: "weir_produce_latency_seconds",
+      help: "Time from receiving a produce batch to it being durable.",
+      labelNames: ["transport"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "weir_errors_total",
+      help: "Errors answered to clients, by Weir error code and transport.",
+      labelNames: ["code", "transport"],
+      registers: [registry],
+    }),
+  };
+}

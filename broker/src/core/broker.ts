@@ -1,0 +1,427 @@
+import { performance } from "node:perf_hooks";
+import { WeirError, assertTopicName, silentLogger, toWeirError, type Logger } from "@weir/common";
+import type {
+  Broker,
+  CallContext,
+  ProduceInput,
+  RecordPosition,
+  TopicConfig,
+  TopicConfigInput,
+  TopicInfo,
+} from "../broker-types.js";
+import { deadLetterHeaders, requestHeaders } from "../broker-types.js";
+import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
+import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
+import { createGroupCoordinator } from "../groups/group-coordinator.js";
+import { createBrokerMetrics } from "./broker-metrics.js";
+import { Partitioner } from "./partitioner.js";
+import { RequestInbox } from "./request-inbox.js";
+import { resolveTopicConfig } from "./topic-config.js";
+
+/** Options for {@link createBroker}. */
+export interface BrokerOptions {
+  /** The log engine (already open). The broker closes it on close(). */
+  engine: LogEngine;
+  /** The metadata store (already open). The broker closes it on close(). */
+  metadata: MetadataStore;
+  /** Largest record (key + value + headers) accepted when the topic sets none. @default 1 MiB */
+  maxRecordBytes?: number;
+  /** Most records in one produce call. @default 10000 */
+  maxBatchRecords?: number;
+  /** Request timeout when the caller gives none. @default 10000 */
+  defaultRequestTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Options with every default filled in. */
+export type ResolvedBrokerOptions = Required<BrokerOptions>;
+
+/** Fills in {@link BrokerOptions} defaults. */
+export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
+  return {
+    maxRecordBytes: 1024 * 1024,
+    maxBatchRecords: 10_000,
+    defaultRequestTimeoutMs: 10_000,
+    logger: silentLogger,
+    ...o,
+  };
+}
+
+interface TopicEntry {
+  name: string;
+  config: TopicConfig;
+  createdMs: number;
+  version: number;
+  partitioner: Partitioner;
+}
+
+interface StoredTopic {
+  name: string;
+  config: TopicConfig;
+  createdMs: number;
+  version: number;
+}
+
+const topicKey = (name: string): string => `topics/${name}`;
+const internalCtx: CallContext = { transport: "internal" };
+const utf8 = new TextEncoder();
+
+/**
+ * Opens the broker core on an engine and a metadata store: loads the topics, creates the group
+ * coordinator, and returns the {@link Broker} every transport drives.
+ */
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
+  const opts = resolveBrokerOptions(options);
+  const { engine, metadata, logger } = opts;
+  const metrics = createBrokerMetrics();
+  const topics = new Map<string, TopicEntry>();
+  const inbox = new RequestInbox();
+  let open = true;
+
+  for (const [, stored] of await metadata.list<StoredTopic>("topics/")) {
+    // An older version of the record may lack newer fields: resolve fills them in.
+    const name = stored.name;
+    const config = resolveTopicConfig(name, stored.config);
+    await engine.configureTopic(name, logSpec(config));
+    topics.set(name, entry(name, config, stored.createdMs, stored.version));
+  }
+
+  function entry(name: string, config: TopicConfig, createdMs: number, version: number): TopicEntry {
+    const e: TopicEntry = {
+      name,
+      config,
+      createdMs,
+      version,
+      partitioner: new Partitioner(() => e.config.partitions),
+    };
+    return e;
+  }
+
+  function requireTopic(name: string): TopicEntry {
+    assertTopicName(name);
+    const t = topics.get(name);
+    if (!t) {
+      throw new WeirError(
+        "TOPIC_NOT_FOUND",
+        `topic "${name}" does not exist; create it first (e.g. "weir topic create ${name} --partitions 3")`,
+        { details: { topic: name } },
+      );
+    }
+    return t;
+  }
+
+  function assertOpen(): void {
+    if (!open) throw new WeirError("UNAVAILABLE", "the broker is shutting down; retry against another node or later");
+  }
+
+  async function persist(t: TopicEntry): Promise<void> {
+    const stored: StoredTopic = {
+      name: t.name,
+      config: t.config,
+      createdMs: t.createdMs,
+      version: t.version,
+    };
+    await metadata.put(topicKey(t.name), stored);
+  }
+
+  async function describe(t: TopicEntry): Promise<TopicInfo> {
+    const partitions = await Promise.all(
+      Array.from({ length: t.config.partitions }, async (_, partition) => ({
+        partition,
+        ...(await engine.partitionState(t.name, partition)),
+      })),
+    );
+    return { name: t.name, config: structuredClone(t.config), partitions, createdMs: t.createdMs, version: t.version };
+  }
+
+  function groupView(name: string): GroupTopicView | undefined {
+    const t = topics.get(name);
+    if (!t) return undefined;
+    return {
+      partitions: t.config.partitions,
+      ackTimeoutMs: t.config.delivery.ackTimeoutMs,
+      maxAttempts: t.config.delivery.maxAttempts,
+      deadLetterTopic: t.config.delivery.deadLetterTopic,
+    };
+  }
+
+  async function deadLetter(dl: DeadLetter): Promise<void> {
+    const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic ?? "";
+    if (target === "") {
+      logger.warn("record used up its delivery attempts and the topic has no dead-letter topic; dropping it", {
+        topic: dl.topic,
+        group: dl.group,
+        partition: dl.record.partition,
+        offset: dl.record.offset,
+      });
+      return;
+    }
+    if (!topics.has(target)) {
+      // Like Kafka Connect's DLQ: created on first use, so a missing DLQ never loses the record.
+      logger.info("creating dead-letter topic on first use", { topic: target, for: dl.topic });
+      await broker.createTopic(target, { partitions: 1 }, internalCtx);
+    }
+    const text = (s: string | number): Uint8Array => utf8.encode(String(s));
+    const headers: RecordHeader[] = [
+      ...dl.record.headers,
+      { key: deadLetterHeaders.reason, value: text(dl.reason) },
+      { key: deadLetterHeaders.topic, value: text(dl.topic) },
+      { key: deadLetterHeaders.group, value: text(dl.group) },
+      { key: deadLetterHeaders.partition, value: text(dl.record.partition) },
+      { key: deadLetterHeaders.offset, value: text(dl.record.offset) },
+      { key: deadLetterHeaders.attempts, value: text(dl.record.attempt) },
+    ];
+    await broker.produce(
+      target,
+      [{ key: dl.record.key, value: dl.record.value, headers, timestampMs: dl.record.timestampMs }],
+      internalCtx,
+    );
+  }
+
+  const groups: GroupCoordinator = createGroupCoordinator({
+    engine,
+    metadata,
+    topic: groupView,
+    deadLetter,
+    logger: logger.child({ component: "groups" }),
+    metrics: metrics.registry,
+  });
+
+  const broker: Broker = {
+    engine,
+    metadata,
+    groups,
+    metrics: metrics.registry,
+    logger,
+    maxRecordBytes: opts.maxRecordBytes,
+
+    async createTopic(name, input) {
+      assertOpen();
+      assertTopicName(name);
+      const config = resolveTopicConfig(name, input);
+      if (topics.has(name)) {
+        throw new WeirError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists; use alter to change it`, {
+          details: { topic: name },
+        });
+      }
+      await engine.configureTopic(name, logSpec(config));
+      const t = entry(name, config, Date.now(), 1);
+      await persist(t);
+      topics.set(name, t);
+      logger.info("topic created", { topic: name, partitions: config.partitions });
+      return describe(t);
+    },
+
+    async describeTopic(name) {
+      return describe(requireTopic(name));
+    },
+
+    async alterTopic(name, input, expectedVersion) {
+      assertOpen();
+      const t = requireTopic(name);
+      if (expectedVersion !== undefined && expectedVersion !== 0 && expectedVersion !== t.version) {
+        throw new WeirError(
+          "VERSION_CONFLICT",
+          `topic "${name}" changed since you read it (expected version ${expectedVersion}, now ${t.version}); read it again and retry`,
+          { details: { topic: name, expectedVersion, version: t.version } },
+        );
+      }
+      const config = resolveTopicConfig(name, input);
+      if (config.partitions < t.config.partitions) {
+        throw new WeirError(
+          "UNSUPPORTED_CHANGE",
+          `topic "${name}": partitions cannot shrink from ${t.config.partitions} to ${config.partitions} (keys would move and records would be lost); create a new topic instead`,
+          { details: { topic: name, from: t.config.partitions, to: config.partitions } },
+        );
+      }
+      await engine.configureTopic(name, logSpec(config));
+      const next = { ...t, config, version: t.version + 1 };
+      await persist(next);
+      t.config = config;
+      t.version = next.version;
+      groups.topicChanged(name);
+      return describe(t);
+    },
+
+    async deleteTopic(name) {
+      assertOpen();
+      requireTopic(name);
+      topics.delete(name);
+      await metadata.delete(topicKey(name));
+      await groups.topicDeleted(name);
+      await engine.deleteTopic(name);
+      logger.info("topic deleted", { topic: name });
+    },
+
+    async listTopics() {
+      return Promise.all([...topics.values()].sort((a, b) => a.name.localeCompare(b.name)).map(describe));
+    },
+
+    topicConfig(name) {
+      return topics.get(name)?.config;
+    },
+
+    async produce(topic, records, ctx = internalCtx) {
+      const started = performance.now();
+      assertOpen();
+      const t = requireTopic(topic);
+      if (records.length === 0) {
+        throw new WeirError("INVALID_ARGUMENT", `produce to "${topic}": the batch is empty; send at least one record`);
+      }
+      if (records.length > opts.maxBatchRecords) {
+        throw new WeirError(
+          "INVALID_ARGUMENT",
+          `produce to "${topic}": ${records.length} records in one batch; the limit is ${opts.maxBatchRecords}, split the batch`,
+        );
+      }
+      const limit = t.config.maxRecordBytes || opts.maxRecordBytes;
+      const now = Date.now();
+      const n = t.config.partitions;
+      // Validate every record before appending any, so a refused batch leaves nothing behind.
+      const byPartition = new Map<number, { records: AppendRecord[]; indexes: number[] }>();
+      let unkeyedPartition = -1;
+      let bytes = 0;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        const size = recordSize(r);
+        if (size > limit) {
+          throw new WeirError(
+            "RECORD_TOO_LARGE",
+            `produce to "${topic}": record ${i} is ${size} bytes, over the limit of ${limit} bytes; make it smaller or raise the topic's maxRecordBytes`,
+            { details: { topic, index: i, size, limit } },
+          );
+        }
+        bytes += size;
+        let partition: number;
+        if (r.partition !== undefined) {
+          if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
+            throw new WeirError(
+              "PARTITION_NOT_FOUND",
+              `produce to "${topic}": record ${i} names partition ${r.partition}, but the topic has partitions 0-${n - 1}`,
+              { details: { topic, index: i, partition: r.partition, partitions: n } },
+            );
+          }
+          partition = r.partition;
+        } else if (r.key !== undefined) {
+          partition = t.partitioner.forKey(r.key);
+        } else {
+          if (unkeyedPartition < 0) unkeyedPartition = t.partitioner.forUnkeyedBatch();
+          partition = unkeyedPartition;
+        }
+        let slot = byPartition.get(partition);
+        if (!slot) byPartition.set(partition, (slot = { records: [], indexes: [] }));
+        slot.records.push({ key: r.key, value: r.value, headers: r.headers ?? [], timestampMs: r.timestampMs ?? now });
+        slot.indexes.push(i);
+      }
+      const positions = new Array<RecordPosition>(records.length);
+      await Promise.all(
+        [...byPartition].map(async ([partition, slot]) => {
+          const { baseOffset } = await engine.append(topic, partition, slot.records);
+          for (let j = 0; j < slot.indexes.length; j++) {
+            positions[slot.indexes[j]!] = { partition, offset: baseOffset + j };
+          }
+        }),
+      );
+      metrics.recordsIn.inc({ topic }, records.length);
+      metrics.bytesIn.inc({ topic }, bytes);
+      metrics.produceLatency.observe({ transport: ctx.transport }, (performance.now() - started) / 1000);
+      return positions;
+    },
+
+    async request(topic, record, timeoutMs, ctx = internalCtx) {
+      assertOpen();
+      requireTopic(topic);
+      const responders = (await groups.list(topic)).filter((g) => g.mode === "queue" && g.members > 0);
+      if (responders.length === 0) {
+        throw new WeirError(
+          "NO_RESPONDERS",
+          `no responders on topic "${topic}": no queue group has a member subscribed; start a responder (e.g. client.respond("${topic}", ...)) and retry`,
+          { details: { topic } },
+        );
+      }
+      const wait = timeoutMs > 0 ? timeoutMs : opts.defaultRequestTimeoutMs;
+      const { correlationId, reply } = inbox.open(topic, wait, ctx.signal);
+      const headers: RecordHeader[] = [
+        ...(record.headers ?? []),
+        { key: requestHeaders.replyTo, value: utf8.encode(inbox.address) },
+        { key: requestHeaders.correlationId, value: utf8.encode(correlationId) },
+      ];
+      try {
+        await broker.produce(topic, [{ ...record, headers }], ctx);
+      } catch (error) {
+        // The request never went out: settle the waiter now instead of at its timeout.
+        const e = toWeirError(error);
+        inbox.cancel(correlationId, e);
+        await reply.catch(() => undefined);
+        throw e;
+      }
+      return reply;
+    },
+
+    async reply(replyTo, correlationId, record) {
+      assertOpen();
+      return inbox.deliver(replyTo, correlationId, {
+        key: record.key,
+        value: record.value,
+        headers: record.headers ?? [],
+        timestampMs: record.timestampMs ?? Date.now(),
+      });
+    },
+
+    async listGroups(topic) {
+      if (topic !== undefined) requireTopic(topic);
+      return groups.list(topic);
+    },
+
+    async describeGroup(topic, group) {
+      requireTopic(topic);
+      return groups.describe(topic, group);
+    },
+
+    async resetOffsets(topic, group, to: StartFrom) {
+      requireTopic(topic);
+      return groups.resetOffsets(topic, group, to);
+    },
+
+    observeError(error, ctx) {
+      const e = toWeirError(error);
+      metrics.errors.inc({ code: e.code, transport: ctx.transport });
+      if (e.code === "INTERNAL" || e.code === "STORAGE_ERROR") {
+        logger.error("request failed", { code: e.code, error: e, cause: e.cause, transport: ctx.transport });
+      }
+      return e;
+    },
+
+    ready() {
+      return open;
+    },
+
+    async close() {
+      if (!open) return;
+      open = false;
+      inbox.closeAll();
+      await groups.close();
+      await engine.close();
+      await metadata.close();
+    },
+  };
+  return broker;
+}
+
+function logSpec(config: TopicConfig): Parameters<LogEngine["configureTopic"]>[1] {
+  return {
+    partitions: config.partitions,
+    replicas: config.replicas,
+    retentionMs: config.retention.timeMs,
+    retentionBytes: config.retention.bytes,
+  };
+}
+
+/** The bytes a record counts against size limits: key, value, and every header key and value. */
+export function recordSize(r: ProduceInput): number {
+  let size = r.value.length + (r.key?.length ?? 0);
+  for (const h of r.headers ?? []) size += h.key.length + h.value.length;
+  return size;
+}
+
+export type { TopicConfigInput };
