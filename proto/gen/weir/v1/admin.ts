@@ -25,25 +25,31 @@ export const protobufPackage = "weir.v1";
 export const protobufFileName = "weir/v1/admin.proto";
 
 export interface RetentionPolicy {
-  /** Records older than this may be deleted; 0 keeps them forever. */
-  timeMs: number;
-  /** A partition's log is trimmed to about this many bytes; 0 means no limit. */
-  bytes: number;
+  /** Records older than this may be deleted; 0 keeps them forever; absent = the broker default (7 days). */
+  timeMs?:
+    | number
+    | undefined;
+  /** A partition's log is trimmed to about this many bytes; 0 means no limit; absent = the default (0). */
+  bytes?: number | undefined;
 }
 
 export interface DeliveryPolicy {
-  /** Queue groups redeliver a record not acked within this time. */
-  ackTimeoutMs: number;
-  /** Deliveries before a record goes to the dead-letter topic; 0 means unlimited. */
-  maxAttempts: number;
+  /** Queue groups redeliver a record not acked within this time; absent = the default (30 s). */
+  ackTimeoutMs?:
+    | number
+    | undefined;
+  /** Deliveries before a record goes to the dead-letter topic; 0 means unlimited; absent = the default (5). */
+  maxAttempts?:
+    | number
+    | undefined;
   /** Topic receiving records that used up their attempts; empty drops them after logging. */
   deadLetterTopic: string;
 }
 
 export interface TopicConfig {
   partitions: number;
-  /** Honoured by replicated engines; 1 on the embedded engine. */
-  replicas: number;
+  /** Honoured by replicated engines; 1 on the embedded engine; absent = the default (1). */
+  replicas?: number | undefined;
   retention?: RetentionPolicy | undefined;
   delivery?:
     | DeliveryPolicy
@@ -184,15 +190,15 @@ export interface ResetOffsetsResponse {
 }
 
 function createBaseRetentionPolicy(): RetentionPolicy {
-  return { timeMs: 0, bytes: 0 };
+  return { timeMs: undefined, bytes: undefined };
 }
 
 export const RetentionPolicy: MessageFns<RetentionPolicy> = {
   encode(message: RetentionPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.timeMs !== 0) {
+    if (message.timeMs !== undefined) {
       writer.uint32(8).int64(message.timeMs);
     }
-    if (message.bytes !== 0) {
+    if (message.bytes !== undefined) {
       writer.uint32(16).int64(message.bytes);
     }
     return writer;
@@ -241,15 +247,15 @@ export const RetentionPolicy: MessageFns<RetentionPolicy> = {
 };
 
 function createBaseDeliveryPolicy(): DeliveryPolicy {
-  return { ackTimeoutMs: 0, maxAttempts: 0, deadLetterTopic: "" };
+  return { ackTimeoutMs: undefined, maxAttempts: undefined, deadLetterTopic: "" };
 }
 
 export const DeliveryPolicy: MessageFns<DeliveryPolicy> = {
   encode(message: DeliveryPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.ackTimeoutMs !== 0) {
+    if (message.ackTimeoutMs !== undefined) {
       writer.uint32(8).uint32(message.ackTimeoutMs);
     }
-    if (message.maxAttempts !== 0) {
+    if (message.maxAttempts !== undefined) {
       writer.uint32(16).uint32(message.maxAttempts);
     }
     if (message.deadLetterTopic !== "") {
@@ -309,7 +315,14 @@ export const DeliveryPolicy: MessageFns<DeliveryPolicy> = {
 };
 
 function createBaseTopicConfig(): TopicConfig {
-  return { partitions: 0, replicas: 0, retention: undefined, delivery: undefined, maxRecordBytes: 0, labels: {} };
+  return {
+    partitions: 0,
+    replicas: undefined,
+    retention: undefined,
+    delivery: undefined,
+    maxRecordBytes: 0,
+    labels: {},
+  };
 }
 
 export const TopicConfig: MessageFns<TopicConfig> = {
@@ -317,7 +330,7 @@ export const TopicConfig: MessageFns<TopicConfig> = {
     if (message.partitions !== 0) {
       writer.uint32(8).uint32(message.partitions);
     }
-    if (message.replicas !== 0) {
+    if (message.replicas !== undefined) {
       writer.uint32(16).uint32(message.replicas);
     }
     if (message.retention !== undefined) {
