@@ -1,1 +1,2 @@
-export {};
+export { startBrokerProcess, sourceEnv } from "./broker-process.js";
+export type { BrokerProcess, BrokerProcessOptions, Cleanup } from "./broker-process.js";
