@@ -1,1 +1,3 @@
 export {};
+export { startGrpcServer } from "./transports/grpc/grpc-server.js";
+export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-server.js";

@@ -1,0 +1,238 @@
+/**
+ * Proto ↔ domain mapping for the gRPC transport. Every translation between the `weir.v1` wire types
+ * (from "@weir/proto") and the broker's domain types lives here, so the service code only calls the
+ * broker and the rules of translation (presence, defaults, enum values) are in one place.
+ */
+import { WeirError } from "@weir/common";
+import * as pb from "@weir/proto";
+import type {
+  ProduceInput,
+  RecordPosition,
+  TopicConfig,
+  TopicConfigInput,
+  TopicInfo,
+} from "../../broker-types.js";
+import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
+import type {
+  Assignment,
+  Delivery,
+  GroupDescription,
+  GroupMode,
+  GroupSummary,
+  RecordRef,
+  StartFrom,
+} from "../../groups/group-types.js";
+
+/** A view of `bytes` as a Buffer without copying (the generated encoders type bytes as Buffer). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Headers from the wire; the decoded Buffers are used as they are. */
+export function headersFromProto(headers: pb.Header[]): RecordHeader[] {
+  return headers.map((h) => ({ key: h.key, value: h.value }));
+}
+
+/** Headers for the wire. */
+export function headersToProto(headers: RecordHeader[]): pb.Header[] {
+  return headers.map((h) => ({ key: h.key, value: asBuffer(h.value) }));
+}
+
+/** A produced record from the wire; an absent key stays absent (an empty key is a key). */
+export function produceInputFromProto(r: pb.ProduceRecord): ProduceInput {
+  const input: ProduceInput = { value: r.value, headers: headersFromProto(r.headers) };
+  if (r.key !== undefined) input.key = r.key;
+  if (r.timestampMs !== undefined) input.timestampMs = r.timestampMs;
+  if (r.partition !== undefined) input.partition = r.partition;
+  return input;
+}
+
+/** A record (a request's reply) for the wire. */
+export function appendRecordToProto(r: AppendRecord): pb.ProduceRecord {
+  return {
+    key: r.key === undefined ? undefined : asBuffer(r.key),
+    value: asBuffer(r.value),
+    headers: headersToProto(r.headers),
+    timestampMs: r.timestampMs,
+    partition: undefined,
+  };
+}
+
+/** A record position for the wire. */
+export function positionToProto(p: RecordPosition): pb.RecordPosition {
+  return { partition: p.partition, offset: p.offset };
+}
+
+/** Ack/nack positions from the wire. */
+export function recordRefsFromProto(positions: pb.RecordPosition[]): RecordRef[] {
+  return positions.map((p) => ({ partition: p.partition, offset: p.offset }));
+}
+
+/** A delivery for the wire. */
+export function deliveryToProto(d: Delivery): pb.Delivery {
+  return {
+    topic: d.topic,
+    partition: d.partition,
+    offset: d.offset,
+    key: d.key === undefined ? undefined : asBuffer(d.key),
+    value: asBuffer(d.value),
+    headers: headersToProto(d.headers),
+    timestampMs: d.timestampMs,
+    attempt: d.attempt,
+  };
+}
+
+/** Roughly how many bytes a delivery takes on the wire; used to keep frames small. */
+export function deliverySize(d: Delivery): number {
+  let size = 32 + d.topic.length + d.value.byteLength + (d.key?.byteLength ?? 0);
+  for (const h of d.headers) size += 4 + h.key.length + h.value.byteLength;
+  return size;
+}
+
+/** An assignment for the wire. */
+export function assignmentToProto(a: Assignment): pb.Assignment {
+  return { generation: a.generation, partitions: [...a.partitions] };
+}
+
+/**
+ * A group mode from the wire.
+ *
+ * @throws WeirError INVALID_GROUP_MODE for UNSPECIFIED or an unknown value, listing the valid modes.
+ */
+export function groupModeFromProto(mode: pb.GroupMode, where: string): GroupMode {
+  switch (mode) {
+    case pb.GroupMode.GROUP_MODE_STREAM:
+      return "stream";
+    case pb.GroupMode.GROUP_MODE_QUEUE:
+      return "queue";
+    default:
+      throw new WeirError(
+        "INVALID_GROUP_MODE",
+        `${where}: group mode ${String(mode)} (${pb.GroupMode[mode] ?? "unknown"}) is not valid; set mode to GROUP_MODE_STREAM ("stream", partitions shared out, offsets committed) or GROUP_MODE_QUEUE ("queue", competing consumers with per-record acks)`,
+        { details: { mode: String(mode) } },
+      );
+  }
+}
+
+/** A group mode for the wire. */
+export function groupModeToProto(mode: GroupMode): pb.GroupMode {
+  return mode === "stream" ? pb.GroupMode.GROUP_MODE_STREAM : pb.GroupMode.GROUP_MODE_QUEUE;
+}
+
+/**
+ * A start position from the wire; undefined when none is set (the group's default applies).
+ *
+ * @throws WeirError INVALID_OFFSET for a negative offset or timestamp.
+ */
+export function startFromProto(start: pb.StartPosition | undefined, where: string): StartFrom | undefined {
+  const p = start?.position;
+  if (p === undefined) return undefined;
+  switch (p.$case) {
+    case "earliest":
+      return { kind: "earliest" };
+    case "latest":
+      return { kind: "latest" };
+    case "offset":
+      if (!Number.isSafeInteger(p.value) || p.value < 0) {
+        throw new WeirError("INVALID_OFFSET", `${where}: start offset ${p.value} is invalid; use an offset >= 0`, {
+          details: { offset: p.value },
+        });
+      }
+      return { kind: "offset", offset: p.value };
+    case "timestampMs":
+      if (!Number.isSafeInteger(p.value) || p.value < 0) {
+        throw new WeirError(
+          "INVALID_OFFSET",
+          `${where}: start timestamp ${p.value} is invalid; use milliseconds since the Unix epoch (>= 0)`,
+          { details: { timestampMs: p.value } },
+        );
+      }
+      return { kind: "timestamp", timestampMs: p.value };
+  }
+}
+
+/**
+ * A topic configuration from the wire. Absent optional fields stay absent so the broker fills in its
+ * defaults; `partitions` 0 is passed on when creating (the broker refuses it with
+ * INVALID_PARTITION_COUNT) and means "unchanged" when altering.
+ */
+export function topicConfigFromProto(
+  config: pb.TopicConfig | undefined,
+  purpose: "create" | "alter",
+  current?: TopicConfig,
+): TopicConfigInput {
+  const c = config ?? { partitions: 0, maxRecordBytes: 0, labels: {} };
+  const input: TopicConfigInput = { labels: { ...c.labels }, maxRecordBytes: c.maxRecordBytes };
+  if (purpose === "create" || c.partitions !== 0) input.partitions = c.partitions;
+  else if (current) input.partitions = current.partitions;
+  if (c.replicas !== undefined) input.replicas = c.replicas;
+  if (c.retention) {
+    const retention: NonNullable<TopicConfigInput["retention"]> = {};
+    if (c.retention.timeMs !== undefined) retention.timeMs = c.retention.timeMs;
+    if (c.retention.bytes !== undefined) retention.bytes = c.retention.bytes;
+    input.retention = retention;
+  }
+  if (c.delivery) {
+    const delivery: NonNullable<TopicConfigInput["delivery"]> = { deadLetterTopic: c.delivery.deadLetterTopic };
+    if (c.delivery.ackTimeoutMs !== undefined) delivery.ackTimeoutMs = c.delivery.ackTimeoutMs;
+    if (c.delivery.maxAttempts !== undefined) delivery.maxAttempts = c.delivery.maxAttempts;
+    input.delivery = delivery;
+  }
+  return input;
+}
+
+/** A resolved topic configuration for the wire (every field set). */
+export function topicConfigToProto(c: TopicConfig): pb.TopicConfig {
+  return {
+    partitions: c.partitions,
+    replicas: c.replicas,
+    retention: { timeMs: c.retention.timeMs, bytes: c.retention.bytes },
+    delivery: {
+      ackTimeoutMs: c.delivery.ackTimeoutMs,
+      maxAttempts: c.delivery.maxAttempts,
+      deadLetterTopic: c.delivery.deadLetterTopic,
+    },
+    maxRecordBytes: c.maxRecordBytes,
+    labels: { ...c.labels },
+  };
+}
+
+/** A topic description for the wire. */
+export function topicInfoToProto(t: TopicInfo): pb.TopicInfo {
+  return {
+    name: t.name,
+    config: topicConfigToProto(t.config),
+    partitions: t.partitions.map((p) => ({
+      partition: p.partition,
+      startOffset: p.startOffset,
+      endOffset: p.endOffset,
+      sizeBytes: p.sizeBytes,
+    })),
+    createdMs: t.createdMs,
+    version: t.version,
+  };
+}
+
+/** A group summary for the wire. */
+export function groupSummaryToProto(g: GroupSummary): pb.GroupSummary {
+  return { topic: g.topic, group: g.group, mode: groupModeToProto(g.mode), members: g.members, lag: g.lag };
+}
+
+/** A group description for the wire. */
+export function groupDescriptionToProto(g: GroupDescription): pb.GroupInfo {
+  return {
+    topic: g.topic,
+    group: g.group,
+    mode: groupModeToProto(g.mode),
+    generation: g.generation,
+    members: g.memberList.map((m) => ({ memberId: m.memberId, client: m.client, partitions: [...m.partitions] })),
+    partitions: g.partitions.map((p) => ({
+      partition: p.partition,
+      committedOffset: p.committedOffset,
+      endOffset: p.endOffset,
+      lag: p.lag,
+      inFlight: p.inFlight,
+    })),
+    lag: g.lag,
+  };
+}
