@@ -1,0 +1,213 @@
+import type { ServerResponse } from "node:http";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { assertGroupName, assertTopicName } from "@weir/common";
+import type { Delivery, GroupMember, RecordRef } from "../../groups/group-types.js";
+import { parseConsumeQuery, type ConsumeQuery } from "./consume-query.js";
+import type { HttpRouteContext } from "./http-server.js";
+import { recordToJson } from "./record-json.js";
+
+interface GroupParams {
+  topic: string;
+  group: string;
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+interface AckBody {
+  records: RecordRef[];
+}
+
+interface NackBody extends AckBody {
+  delayMs?: number;
+}
+
+const refsSchema = {
+  type: "array",
+  minItems: 1,
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["partition", "offset"],
+    properties: { partition: { type: "integer", minimum: 0 }, offset: { type: "integer", minimum: 0 } },
+  },
+} as const;
+
+/** The response header carrying a long-poll consumer's member id (also on 204 answers). */
+export const memberIdHeader = "weir-member-id";
+
+/** Registers long-poll consume, Server-Sent-Events consume, acks and nacks. */
+export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContext): void {
+  const { broker, pull } = ctx;
+
+  /** Checks names and that the topic exists before anyone joins a group. */
+  const checkTarget = async (topic: string, group: string): Promise<void> => {
+    assertTopicName(topic);
+    assertGroupName(group);
+    // describeTopic throws TOPIC_NOT_FOUND with the broker's own actionable message.
+    if (broker.topicConfig(topic) === undefined) await broker.describeTopic(topic);
+  };
+
+  app.get<{ Params: GroupParams; Querystring: Query }>(
+    "/v1/topics/:topic/groups/:group/records",
+    async (request, reply) => {
+      const { topic, group } = request.params;
+      const q = parseConsumeQuery(request.query, ctx.limits);
+      await checkTarget(topic, group);
+      const call = ctx.callContext(reply);
+      const pullRequest = { topic, group, mode: q.mode, start: q.start, memberId: q.memberId, client: client(request) };
+      const { memberId, deliveries } = await pull.with(pullRequest, async (member) => {
+        const got = await member.fetch(q.max, q.waitMs, call.signal);
+        if (call.signal.aborted && got.length > 0) {
+          // Nobody will read this answer: hand the records back instead of losing them for this member.
+          await member.nack(refs(got), 0);
+          return { memberId: member.memberId, deliveries: [] };
+        }
+        if (q.autoAck && got.length > 0) await member.ack(refs(got));
+        return { memberId: member.memberId, deliveries: got };
+      });
+      void reply.header(memberIdHeader, memberId);
+      if (deliveries.length === 0) return reply.code(204).send();
+      return reply.code(200).send({ memberId, records: deliveries.map(recordToJson) });
+    },
+  );
+
+  app.get<{ Params: GroupParams; Querystring: Query }>(
+    "/v1/topics/:topic/groups/:group/events",
+    async (request, reply) => {
+      const { topic, group } = request.params;
+      const q = parseConsumeQuery(request.query, ctx.limits);
+      await checkTarget(topic, group);
+      const mode = q.mode ?? (await broker.describeGroup(topic, group).then((g) => g.mode, () => undefined)) ?? "stream";
+      // Joining before hijacking: a refused join is still an ordinary JSON error answer.
+      const member = await broker.groups.join({
+        topic,
+        group,
+        mode,
+        ...(q.start ? { start: q.start } : {}),
+        ...(q.memberId !== undefined ? { memberId: q.memberId } : {}),
+        client: client(request),
+      });
+      const call = ctx.callContext(reply);
+      reply.hijack();
+      const work = streamEvents(ctx, member, q, reply.raw, call.signal);
+      ctx.track(work);
+      await work;
+    },
+  );
+
+  app.post<{ Params: GroupParams; Body: AckBody }>(
+    "/v1/topics/:topic/groups/:group/acks",
+    {
+      schema: {
+        body: { type: "object", additionalProperties: false, required: ["records"], properties: { records: refsSchema } },
+      },
+    },
+    async (request) => {
+      const { topic, group } = request.params;
+      await checkTarget(topic, group);
+      await broker.groups.ack(topic, group, request.body.records.map(ref));
+      return { acked: request.body.records.length };
+    },
+  );
+
+  app.post<{ Params: GroupParams; Body: NackBody }>(
+    "/v1/topics/:topic/groups/:group/nacks",
+    {
+      schema: {
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["records"],
+          properties: { records: refsSchema, delayMs: { type: "integer", minimum: 0 } },
+        },
+      },
+    },
+    async (request) => {
+      const { topic, group } = request.params;
+      await checkTarget(topic, group);
+      await broker.groups.nack(topic, group, request.body.records.map(ref), request.body.delayMs ?? 0);
+      return { nacked: request.body.records.length };
+    },
+  );
+}
+
+/**
+ * Writes a member's deliveries as Server-Sent Events until the client goes away or the server closes.
+ * Backpressure: the next batch is fetched only after the previous one was handed to the socket, so at
+ * most one batch per client is buffered. Stream-mode records are acked (committed) once written;
+ * queue-mode records wait for the acks route. On the way out the member leaves its group.
+ */
+async function streamEvents(
+  ctx: HttpRouteContext,
+  member: GroupMember,
+  q: ConsumeQuery,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  const { broker, logger } = ctx;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    // Tells nginx-style proxies not to buffer the stream.
+    "x-accel-buffering": "no",
+    [memberIdHeader]: member.memberId,
+  });
+  try {
+    await write(res, `retry: 1000\nevent: subscribed\ndata: ${JSON.stringify({ memberId: member.memberId, mode: member.mode })}\n\n`, signal);
+    while (!signal.aborted) {
+      const batch = await member.fetch(q.max, ctx.heartbeatMs, signal);
+      if (signal.aborted) {
+        if (batch.length > 0) await member.nack(refs(batch), 0);
+        break;
+      }
+      if (batch.length === 0) {
+        await write(res, `: heartbeat ${new Date().toISOString()}\n\n`, signal);
+        continue;
+      }
+      let text = "";
+      for (const d of batch) {
+        text += `id: ${d.partition}-${d.offset}\nevent: record\ndata: ${JSON.stringify(recordToJson(d))}\n\n`;
+      }
+      if (!(await write(res, text, signal))) {
+        // Not (fully) handed to the socket: give the records back rather than committing them.
+        await member.nack(refs(batch), 0);
+        break;
+      }
+      if (member.mode === "stream") await member.ack(refs(batch));
+    }
+  } catch (error) {
+    const e = broker.observeError(error, { transport: "http" });
+    if (!res.destroyed) await write(res, `event: error\ndata: ${JSON.stringify(e.toJSON())}\n\n`, signal);
+  } finally {
+    await member.leave().catch((error: unknown) => {
+      logger.warn("SSE member failed to leave its group", { topic: member.topic, group: member.group, error });
+    });
+    if (!res.destroyed) res.end();
+  }
+}
+
+/** Writes and waits until the data is handed to the socket; false when the stream ended first. */
+function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<boolean> {
+  if (res.destroyed || signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    res.write(text, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(!error);
+    });
+  });
+}
+
+function refs(deliveries: Delivery[]): RecordRef[] {
+  return deliveries.map((d) => ({ partition: d.partition, offset: d.offset }));
+}
+
+function ref(r: RecordRef): RecordRef {
+  return { partition: r.partition, offset: r.offset };
+}
+
+function client(request: FastifyRequest): string {
+  return `http ${request.ip}`;
+}

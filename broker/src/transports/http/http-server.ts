@@ -1,0 +1,202 @@
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { WeirError, type Logger } from "@weir/common";
+import type { Broker, CallContext } from "../../broker-types.js";
+import { registerAdminRoutes } from "./admin-routes.js";
+import { registerConsumeRoutes } from "./consume-routes.js";
+import type { ConsumeQueryLimits } from "./consume-query.js";
+import { fromFastifyError } from "./http-errors.js";
+import { registerProduceRoutes } from "./produce-routes.js";
+import { PullMembers } from "./pull-members.js";
+
+/** Options for {@link startHttpServer}. */
+export interface HttpServerOptions {
+  /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
+  host: string;
+  /** Port to listen on; 0 picks a free one (read it from the result). */
+  port: number;
+  /** @default the broker's logger */
+  logger?: Logger;
+  /**
+   * Largest request body. Large enough for a batch of records; single records are still held to the
+   * topic's `maxRecordBytes`. @default 16 MiB
+   */
+  bodyLimit?: number;
+  /** A long-poll member not polled for this long leaves its group. @default 30000 */
+  sessionTimeoutMs?: number;
+  /** Interval of SSE heartbeat comments on an idle stream. @default 15000 */
+  heartbeatMs?: number;
+  /** The longest `wait` a long-poll may ask for. @default 300000 (5 minutes) */
+  maxWaitMs?: number;
+}
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The port it listens on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The base URL, e.g. `http://127.0.0.1:7080`. */
+  readonly url: string;
+  /** Ends SSE streams and long-polls, leaves every HTTP member's group, then stops listening. */
+  close(): Promise<void>;
+}
+
+/** What route modules share. */
+export interface HttpRouteContext {
+  broker: Broker;
+  logger: Logger;
+  pull: PullMembers;
+  limits: ConsumeQueryLimits;
+  heartbeatMs: number;
+  /** Aborts when the server is closing; long-running responses end on it. */
+  closing: AbortSignal;
+  /** Long-running responses (SSE streams) register here so close() can wait for them to clean up. */
+  track(work: Promise<void>): void;
+  /** A call context whose signal aborts when the client goes away or the server closes. */
+  callContext(reply: FastifyReply): CallContext & { signal: AbortSignal };
+}
+
+const defaultBodyLimit = 16 * 1024 * 1024;
+
+/**
+ * Starts the HTTP/JSON transport: produce, long-poll and Server-Sent-Events consume, acks,
+ * request/reply, admin read-outs and changes, `/healthz`, `/readyz` and `/metrics`. Every route goes
+ * through the {@link Broker} interface and answers errors as `{ error: { code, message, retriable,
+ * details } }` with the code's HTTP status. Routes are documented in docs/http-api.md.
+ */
+export async function startHttpServer(broker: Broker, options: HttpServerOptions): Promise<HttpServer> {
+  const logger = (options.logger ?? broker.logger).child({ component: "http" });
+  const bodyLimit = options.bodyLimit ?? defaultBodyLimit;
+  const closing = new AbortController();
+  const tracked = new Set<Promise<void>>();
+
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    // Answers are one JSON shape; fastify's own "Route not found" etc. never reach clients.
+    return503OnClosing: false,
+    // Bodies are validated exactly as sent: no type coercion, no silent stripping of unknown fields.
+    // `verbose` keeps the failing sub-schema so its `description` can explain the rule.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
+  });
+
+  // JSON (incl. `+json` types such as merge-patch) parsed by us, so parse errors carry our code.
+  app.removeAllContentTypeParsers();
+  const parseJson = (
+    _req: FastifyRequest,
+    body: string | Buffer,
+    done: (err: Error | null, body?: unknown) => void,
+  ): void => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(new WeirError("MALFORMED_REQUEST", "request body is empty but Content-Type says JSON; send a JSON object"));
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(
+        new WeirError("MALFORMED_REQUEST", `request body is not valid JSON: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      );
+    }
+  };
+  app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.-]+\+json$/, { parseAs: "string" }, parseJson);
+  // A raw body is one record's value (POST /v1/topics/:topic/records).
+  app.addContentTypeParser(
+    ["application/octet-stream", "text/plain"],
+    { parseAs: "buffer" },
+    (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      done(null, typeof body === "string" ? Buffer.from(body) : body);
+    },
+  );
+
+  const pull = new PullMembers({
+    groups: broker.groups,
+    groupMode: async (topic, group) => {
+      try {
+        return (await broker.describeGroup(topic, group)).mode;
+      } catch {
+        return undefined;
+      }
+    },
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+    logger,
+  });
+
+  const route: HttpRouteContext = {
+    broker,
+    logger,
+    pull,
+    limits: { defaultWaitMs: 30_000, maxWaitMs: options.maxWaitMs ?? 300_000, defaultMax: 100, maxMax: 1000 },
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    closing: closing.signal,
+    track(work) {
+      tracked.add(work);
+      void work.finally(() => tracked.delete(work));
+    },
+    callContext(reply) {
+      const gone = new AbortController();
+      const res = reply.raw;
+      // The response closing before it finished means the client went away.
+      res.once("close", () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      return { transport: "http", signal: AbortSignal.any([gone.signal, closing.signal]) };
+    },
+  };
+
+  app.setErrorHandler((error, _request, reply) => {
+    const e = broker.observeError(fromFastifyError(error, bodyLimit), { transport: "http" });
+    void reply.code(e.httpStatus).send(e.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const e = broker.observeError(
+      new WeirError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0] ?? ""}; see docs/http-api.md for the routes`, {
+        details: { method: request.method, path: request.url.split("?")[0] ?? "" },
+      }),
+      { transport: "http" },
+    );
+    void reply.code(e.httpStatus).send(e.toJSON());
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (!broker.ready()) {
+      const e = broker.observeError(new WeirError("UNAVAILABLE", "the broker is not ready (starting or shutting down); retry shortly"), {
+        transport: "http",
+      });
+      return reply.code(e.httpStatus).send(e.toJSON());
+    }
+    return { status: "ready" };
+  });
+  app.get("/metrics", async (_request, reply) => {
+    const text = await broker.metrics.metrics();
+    return reply.header("content-type", broker.metrics.contentType).send(text);
+  });
+
+  registerProduceRoutes(app, route);
+  registerConsumeRoutes(app, route);
+  registerAdminRoutes(app, route);
+
+  await app.listen({ host: options.host, port: options.port });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  logger.info("HTTP listening", { url });
+
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        await Promise.allSettled([...tracked]);
+        await pull.close();
+        await app.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { FastifyInstance } from "fastify";
+import { WeirError, assertTopicName, parseDuration } from "@weir/common";
+import type { ProduceInput } from "../../broker-types.js";
+import type { HttpRouteContext } from "./http-server.js";
+import { contentTypeHeader, recordFromJson, recordInputSchema, recordToJson, type RecordInputJson } from "./record-json.js";
+
+interface TopicParams {
+  topic: string;
+}
+
+type ProduceBody = RecordInputJson | { records: RecordInputJson[] } | Buffer;
+
+interface RequestBody extends RecordInputJson {
+  timeoutMs?: number | string;
+}
+
+interface ReplyBody extends RecordInputJson {
+  replyTo: string;
+  correlationId: string;
+}
+
+const produceBodySchema = {
+  type: "object",
+  description: "must be a JSON object: one record, or { \"records\": [...] }",
+  if: { required: ["records"] },
+  then: {
+    type: "object",
+    additionalProperties: false,
+    properties: { records: { type: "array", minItems: 1, items: recordInputSchema() } },
+  },
+  else: recordInputSchema(),
+} as const;
+
+const durationSchema = {
+  type: ["integer", "string"],
+  description: 'must be milliseconds (an integer) or a duration such as "5s"',
+} as const;
+
+const encoder = new TextEncoder();
+
+/** Registers produce (JSON one/batch, raw body), request and reply routes. */
+export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContext): void {
+  const { broker } = ctx;
+
+  app.post<{ Params: TopicParams; Body: ProduceBody }>(
+    "/v1/topics/:topic/records",
+    { schema: { body: { content: { "application/json": { schema: produceBodySchema } } } } },
+    async (request, reply) => {
+      const { topic } = request.params;
+      assertTopicName(topic);
+      const body = request.body;
+      let records: ProduceInput[];
+      if (Buffer.isBuffer(body)) {
+        records = [rawRecord(body, request.headers)];
+      } else if ("records" in body) {
+        records = body.records.map((r, i) => recordFromJson(r, `/records/${i}`));
+      } else {
+        records = [recordFromJson(body, "")];
+      }
+      const positions = await broker.produce(topic, records, ctx.callContext(reply));
+      return reply.code(201).send({ positions });
+    },
+  );
+
+  app.post<{ Params: TopicParams; Body: RequestBody }>(
+    "/v1/topics/:topic/requests",
+    { schema: { body: recordInputSchema({ timeoutMs: durationSchema }) } },
+    async (request, reply) => {
+      const { topic } = request.params;
+      assertTopicName(topic);
+      const { timeoutMs, ...input } = request.body;
+      const timeout = timeoutMs === undefined ? 0 : parseDuration(timeoutMs, "timeoutMs");
+      const answer = await broker.request(topic, recordFromJson(input, ""), timeout, ctx.callContext(reply));
+      return reply.code(200).send(recordToJson(answer));
+    },
+  );
+
+  app.post<{ Body: ReplyBody }>(
+    "/v1/replies",
+    {
+      schema: {
+        body: recordInputSchema(
+          { replyTo: { type: "string", minLength: 1 }, correlationId: { type: "string", minLength: 1 } },
+          ["replyTo", "correlationId"],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const { replyTo, correlationId, ...input } = request.body;
+      const delivered = await broker.reply(replyTo, correlationId, recordFromJson(input, ""), ctx.callContext(reply));
+      return reply.code(200).send({ delivered });
+    },
+  );
+}
+
+/**
+ * A raw body (application/octet-stream or text/plain) is one record's value: its Content-Type is kept
+ * as the record's `content-type` header, the key comes from `Weir-Key` and an explicit partition from
+ * `Weir-Partition`.
+ */
+function rawRecord(body: Buffer, headers: Record<string, string | string[] | undefined>): ProduceInput {
+  const record: ProduceInput = { value: body, headers: [] };
+  const contentType = headers["content-type"];
+  if (typeof contentType === "string") record.headers = [{ key: contentTypeHeader, value: encoder.encode(contentType) }];
+  const key = headers["weir-key"];
+  if (typeof key === "string") record.key = encoder.encode(key);
+  const partition = headers["weir-partition"];
+  if (typeof partition === "string") {
+    if (!/^\d+$/.test(partition)) {
+      throw new WeirError("INVALID_ARGUMENT", `header Weir-Partition: "${partition}" is not a partition number (0, 1, ...)`, {
+        details: { header: "weir-partition" },
+      });
+    }
+    record.partition = Number(partition);
+  }
+  return record;
+}
