@@ -1,3 +1,20 @@
-export {};
+export { createBroker, resolveBrokerOptions, recordSize } from "./core/broker.js";
+export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
+export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
+export { murmur2 } from "./core/partitioner.js";
+export { startWeirServer } from "./server.js";
+export type { WeirServer, WeirServerOptions } from "./server.js";
+export { requestHeaders, deadLetterHeaders } from "./broker-types.js";
+export type {
+  Broker,
+  CallContext,
+  ProduceInput,
+  RecordPosition,
+  TopicConfig,
+  TopicConfigInput,
+  TopicInfo,
+} from "./broker-types.js";
+export type * from "./engine/log-engine.js";
+export type * from "./groups/group-types.js";
 export { startGrpcServer } from "./transports/grpc/grpc-server.js";
 export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-server.js";

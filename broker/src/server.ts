@@ -1,0 +1,85 @@
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { silentLogger, type Logger } from "@weir/common";
+import type { Broker } from "./broker-types.js";
+import { createBroker } from "./core/broker.js";
+import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
+import { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
+import { startGrpcServer } from "./transports/grpc/grpc-server.js";
+import { startHttpServer } from "./transports/http/http-server.js";
+
+/** Options for {@link startWeirServer}. */
+export interface WeirServerOptions {
+  /** Where partition logs (`<dataDir>/log`) and metadata (`<dataDir>/meta`) live. */
+  dataDir: string;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** @default 7070 (0 = any free port) */
+  grpcPort?: number;
+  /** @default 7080 (0 = any free port) */
+  httpPort?: number;
+  /** When a produce is acknowledged. @default "always" (after fsync, group commit) */
+  fsync?: "always" | "interval" | "none";
+  /** Largest record accepted when a topic sets none. @default 1 MiB */
+  maxRecordBytes?: number;
+  logger?: Logger;
+}
+
+/** A running broker node with its transports. */
+export interface WeirServer {
+  readonly broker: Broker;
+  /** `host:port` of the gRPC API. */
+  readonly grpcAddress: string;
+  /** `host:port` of the HTTP API. */
+  readonly httpAddress: string;
+  readonly dataDir: string;
+  /** Stops the transports (draining in-flight calls), then flushes and closes the broker. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the embedded engine and metadata store in `dataDir`, creates the broker core and serves it
+ * over gRPC and HTTP. This is what `weir up` and `weir broker` run.
+ */
+export async function startWeirServer(options: WeirServerOptions): Promise<WeirServer> {
+  const logger = options.logger ?? silentLogger;
+  const host = options.host ?? "127.0.0.1";
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const engine = await createEmbeddedEngine({
+    dir: join(dataDir, "log"),
+    fsync: options.fsync ?? "always",
+    logger: logger.child({ component: "engine" }),
+  });
+  const metadata = await openLmdbMetadataStore({ path: join(dataDir, "meta") });
+  const broker = await createBroker({
+    engine,
+    metadata,
+    logger,
+    ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+  });
+  try {
+    const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });
+    let http;
+    try {
+      http = await startHttpServer(broker, { host, port: options.httpPort ?? 7080, logger });
+    } catch (error) {
+      await grpc.close();
+      throw error;
+    }
+    logger.info("broker listening", { grpc: `${host}:${grpc.port}`, http: `${host}:${http.port}`, dataDir });
+    return {
+      broker,
+      grpcAddress: `${host}:${grpc.port}`,
+      httpAddress: `${host}:${http.port}`,
+      dataDir,
+      async close() {
+        await Promise.allSettled([grpc.close(), http.close()]);
+        await broker.close();
+      },
+    };
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+}
