@@ -18,3 +18,5 @@ export type * from "./engine/log-engine.js";
 export type * from "./groups/group-types.js";
 export { startGrpcServer } from "./transports/grpc/grpc-server.js";
 export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-server.js";
+export { startHttpServer } from "./transports/http/http-server.js";
+export type { HttpServer, HttpServerOptions } from "./transports/http/http-server.js";
