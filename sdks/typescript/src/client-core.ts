@@ -1,0 +1,165 @@
+import {
+  ChannelCredentials,
+  Metadata,
+  connectivityState,
+  credentials,
+  type CallOptions,
+  type ClientUnaryCall,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { WeirError } from "@weir/common";
+import { AdminServiceClient, BrokerServiceClient } from "@weir/proto";
+import { cancelledError, fromServiceError, throwIfAborted } from "./client-errors.js";
+import type { ResolvedClientOptions } from "./client-options.js";
+
+/** Counters a client keeps about its own work (for tests, benchmarks and dashboards). */
+export interface ClientStats {
+  /** ProduceStream frames sent (one per batch). */
+  produceFrames: number;
+  /** Records sent in those frames. */
+  producedRecords: number;
+  /** Times a subscription re-opened its stream after it broke. */
+  subscriptionReconnects: number;
+}
+
+/** Options every client call takes. */
+export interface CallOpts {
+  /** Cancels the call; it then rejects with a WeirError CANCELLED. */
+  signal?: AbortSignal | undefined;
+}
+
+type UnaryStarter<Res> = (
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response?: Res) => void,
+) => ClientUnaryCall;
+
+/** What the parts of a client (publisher, subscriptions, admin) share: the channel and call helpers. */
+export class ClientCore {
+  readonly broker: BrokerServiceClient;
+  readonly admin: AdminServiceClient;
+  readonly stats: ClientStats = { produceFrames: 0, producedRecords: 0, subscriptionReconnects: 0 };
+  /** Aborted by close(): every wait and stream of the client stops. */
+  readonly closing = new AbortController();
+
+  constructor(readonly options: ResolvedClientOptions) {
+    const creds: ChannelCredentials =
+      options.tls === false
+        ? credentials.createInsecure()
+        : credentials.createSsl(
+            options.tls.rootCerts ? Buffer.from(options.tls.rootCerts) : null,
+            options.tls.privateKey ? Buffer.from(options.tls.privateKey) : null,
+            options.tls.certChain ? Buffer.from(options.tls.certChain) : null,
+          );
+    const channelOptions = {
+      // Deliveries come in frames of up to a few MiB, a single large record can be bigger.
+      "grpc.max_receive_message_length": 256 * 1024 * 1024,
+      "grpc.max_send_message_length": -1,
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.initial_reconnect_backoff_ms": options.reconnect.initialDelayMs,
+      "grpc.max_reconnect_backoff_ms": options.reconnect.maxDelayMs,
+      ...options.channelOptions,
+    };
+    this.broker = new BrokerServiceClient(options.address, creds, channelOptions);
+    // One channel (one HTTP/2 connection) for both services.
+    this.admin = new AdminServiceClient(options.address, creds, { channelOverride: this.broker.getChannel() });
+  }
+
+  /** Metadata for a call: the bearer token when there is one. */
+  metadata(): Metadata {
+    const md = new Metadata();
+    if (this.options.token !== undefined) md.set("authorization", `Bearer ${this.options.token}`);
+    return md;
+  }
+
+  /** Whether the channel is connected right now. */
+  connected(): boolean {
+    return this.broker.getChannel().getConnectivityState(false) === connectivityState.READY;
+  }
+
+  /**
+   * Waits until the channel is connected, up to `connectTimeoutMs`.
+   *
+   * @throws WeirError UNAVAILABLE (retriable) when it does not connect in time, CANCELLED on abort.
+   */
+  async waitReady(what: string, signal: AbortSignal | undefined, timeoutMs = this.options.connectTimeoutMs): Promise<void> {
+    throwIfAborted(signal, what);
+    if (this.closing.signal.aborted) throw cancelledError(`${what} (the client is closed)`);
+    if (this.broker.getChannel().getConnectivityState(true) === connectivityState.READY) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        cleanup();
+        reject(cancelledError(what, signal?.reason));
+      };
+      const cleanup = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        this.closing.signal.removeEventListener("abort", onAbort);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.closing.signal.addEventListener("abort", onAbort, { once: true });
+      this.broker.waitForReady(Date.now() + timeoutMs, (error) => {
+        cleanup();
+        if (!error) resolve();
+        else
+          reject(
+            new WeirError(
+              "UNAVAILABLE",
+              `${what}: could not connect to the broker at ${this.options.address} within ${timeoutMs} ms; check that it is running and reachable, the call may be retried`,
+              { cause: error },
+            ),
+          );
+      });
+    });
+  }
+
+  /**
+   * Runs a unary call: waits for the connection, sends the token, maps errors to WeirError and
+   * cancels the call when `signal` fires.
+   */
+  async unary<Res>(what: string, start: UnaryStarter<Res>, opts: CallOpts & { deadlineMs?: number } = {}): Promise<Res> {
+    const { signal } = opts;
+    await this.waitReady(what, signal);
+    return new Promise<Res>((resolve, reject) => {
+      const callOptions: Partial<CallOptions> = opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        call.cancel();
+        reject(cancelledError(what, signal?.reason));
+      };
+      const call = start(this.metadata(), callOptions, (error, response) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (error) reject(fromServiceError(error, what, this.options.address));
+        else resolve(response as Res);
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Closes the channel; calls still running fail. */
+  closeChannel(): void {
+    this.closing.abort();
+    this.admin.close();
+    this.broker.close();
+  }
+}
+
+/** A promise that resolves after `ms`, or early (without error) when `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,81 @@
+import type { ChannelOptions } from "@grpc/grpc-js";
+
+/** TLS settings; `true` uses the system's root certificates. */
+export interface TlsOptions {
+  /** PEM root certificates to trust instead of the system's. */
+  rootCerts?: Uint8Array;
+  /** PEM client key, for mTLS. */
+  privateKey?: Uint8Array;
+  /** PEM client certificate chain, for mTLS. */
+  certChain?: Uint8Array;
+}
+
+/** Options for {@link createClient}. */
+export interface ClientOptions {
+  /** The broker's gRPC address, "host:port". */
+  address: string;
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
+  /** Connect with TLS. @default false (plaintext) */
+  tls?: boolean | TlsOptions;
+  /**
+   * How long a call made while disconnected waits for the connection before it fails with UNAVAILABLE
+   * (retriable). A new subscription also gives up after this long without ever connecting.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /** How long `publish` waits for more records to fill a batch; 0 still coalesces one tick. @default 1 */
+  lingerMs?: number;
+  /** A batch is sent once it holds this many records. @default 500 */
+  maxBatchRecords?: number;
+  /** A batch is sent once it holds this many bytes (a larger single record goes alone). @default 1 MiB */
+  maxBatchBytes?: number;
+  /** Produce batches sent and not yet answered, per client. @default 8 */
+  maxInFlight?: number;
+  /** Subscriptions send acks in one frame per this many milliseconds. @default 5 */
+  ackFlushMs?: number;
+  /** Reconnect backoff of subscriptions (exponential with jitter). */
+  reconnect?: {
+    /** @default 100 */
+    initialDelayMs?: number;
+    /** @default 5000 */
+    maxDelayMs?: number;
+  };
+  /** Extra grpc-js channel options (keepalive, message sizes...). */
+  channelOptions?: ChannelOptions;
+}
+
+/** {@link ClientOptions} with every default filled in. */
+export interface ResolvedClientOptions {
+  address: string;
+  token: string | undefined;
+  tls: false | TlsOptions;
+  connectTimeoutMs: number;
+  lingerMs: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+  maxInFlight: number;
+  ackFlushMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  channelOptions: ChannelOptions;
+}
+
+/** Fills in the defaults of {@link ClientOptions}. */
+export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
+  return {
+    address: o.address,
+    token: o.token,
+    tls: o.tls === true ? {} : (o.tls ?? false),
+    connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    lingerMs: o.lingerMs ?? 1,
+    maxBatchRecords: Math.max(1, o.maxBatchRecords ?? 500),
+    maxBatchBytes: Math.max(1, o.maxBatchBytes ?? 1024 * 1024),
+    maxInFlight: Math.max(1, o.maxInFlight ?? 8),
+    ackFlushMs: o.ackFlushMs ?? 5,
+    reconnect: {
+      initialDelayMs: o.reconnect?.initialDelayMs ?? 100,
+      maxDelayMs: o.reconnect?.maxDelayMs ?? 5000,
+    },
+    channelOptions: o.channelOptions ?? {},
+  };
+}

@@ -1,0 +1,267 @@
+import { WeirError } from "@weir/common";
+import type * as pb from "@weir/proto";
+import { AdminClient } from "./admin-client.js";
+import { ClientCore, type CallOpts, type ClientStats } from "./client-core.js";
+import { throwIfAborted } from "./client-errors.js";
+import { resolveClientOptions, type ClientOptions } from "./client-options.js";
+import { Reply, headersToProto, toBytes, type HeadersInput, type Message } from "./message.js";
+import { Publisher, type RecordPosition } from "./publisher.js";
+import { Subscription, type SubscribeOptions } from "./subscription.js";
+
+/**
+ * Headers the broker puts on request records; a responder answers to them. (Copied from the broker's
+ * `requestHeaders`: the client does not depend on the broker package.)
+ */
+export const requestHeaders = {
+  replyTo: "weir-reply-to",
+  correlationId: "weir-correlation-id",
+} as const;
+
+/** A record value: bytes, or text sent as UTF-8. */
+export type Value = Uint8Array | string;
+
+/** Options for {@link WeirClient.publish}. */
+export interface PublishOptions extends CallOpts {
+  /** Records with a key go to a stable partition chosen by the key's hash. */
+  key?: Value;
+  headers?: HeadersInput;
+  /** Overrides the partitioner. */
+  partition?: number;
+  /** Milliseconds since the Unix epoch. @default the broker's clock */
+  timestampMs?: number;
+}
+
+/** One record of {@link WeirClient.publishBatch}. */
+export interface RecordInput {
+  value: Value;
+  key?: Value;
+  headers?: HeadersInput;
+  partition?: number;
+  timestampMs?: number;
+}
+
+/** Options for {@link WeirClient.request}. */
+export interface RequestOptions extends CallOpts {
+  /** How long to wait for the reply. @default the broker's default (10 s) */
+  timeoutMs?: number;
+  key?: Value;
+  headers?: HeadersInput;
+}
+
+/** What a responder handler returns: the reply value, or a whole record. */
+export type ReplyValue = Value | { value: Value; key?: Value; headers?: HeadersInput };
+
+/** Options for {@link WeirClient.respond}. */
+export interface RespondOptions {
+  /** The responder group (a queue group): each request goes to one member of it. */
+  group: string;
+  /** Requests handled at once. @default 8 */
+  concurrency?: number;
+  /** Stops the responder. */
+  signal?: AbortSignal;
+  /** Called when a handler throws (the request is then nacked and redelivered) or a reply fails. */
+  onError?: (error: unknown, request: Message) => void;
+}
+
+/** A running responder. */
+export interface Responder {
+  /** Resolves once the responder has joined its group (requests can reach it). */
+  readonly ready: Promise<void>;
+  /** Stops taking requests and waits for the running handlers. */
+  close(): Promise<void>;
+}
+
+/** A connection to a Weir broker over gRPC. */
+export interface WeirClient {
+  /**
+   * Publishes one record. Records are batched per topic (see `lingerMs`, `maxBatchRecords`); the
+   * promise resolves with the record's position once it is durable.
+   */
+  publish(topic: string, value: Value, options?: PublishOptions): Promise<RecordPosition>;
+  /** Publishes records as one batch (one frame, all-or-nothing); resolves with their positions in order. */
+  publishBatch(topic: string, records: RecordInput[], options?: CallOpts): Promise<RecordPosition[]>;
+  /** Joins a group on a topic; iterate the result to receive messages. */
+  subscribe(topic: string, options: SubscribeOptions): Subscription;
+  /** Sends a request to a topic's responders and resolves with the reply. */
+  request(topic: string, value: Value, options?: RequestOptions): Promise<Reply>;
+  /** Answers requests on a topic: `handler`'s result is sent back to each requester. */
+  respond(topic: string, options: RespondOptions, handler: (request: Message) => ReplyValue | Promise<ReplyValue>): Responder;
+  /** Topics and groups. */
+  readonly admin: AdminClient;
+  /** Counters of this client's work. */
+  stats(): ClientStats;
+  /** Sends every pending publish and waits for their answers. */
+  flush(): Promise<void>;
+  /** Flushes pending publishes, ends subscriptions and closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to a broker. The connection is made lazily and re-made after failures; calls made while
+ * disconnected wait up to `connectTimeoutMs`.
+ *
+ * @example
+ * const client = createClient({ address: "localhost:7070" });
+ * await client.publish("orders", JSON.stringify({ id: 1 }), { key: "customer-7" });
+ */
+export function createClient(options: ClientOptions): WeirClient {
+  const core = new ClientCore(resolveClientOptions(options));
+  const publisher = new Publisher(core);
+  const subscriptions = new Set<Subscription>();
+  const responders = new Set<Responder>();
+  let closing: Promise<void> | undefined;
+
+  const client: WeirClient = {
+    admin: new AdminClient(core),
+
+    publish(topic, value, opts = {}) {
+      return publisher.publish(topic, toRecord({ ...opts, value }), opts.signal);
+    },
+
+    publishBatch(topic, records, opts = {}) {
+      return publisher.publishBatch(topic, records.map(toRecord), opts.signal);
+    },
+
+    subscribe(topic, opts) {
+      const sub = new Subscription(core, topic, opts);
+      subscriptions.add(sub);
+      // Forget it once it ends (the iterator settles on close or failure).
+      void sub.ready.then(undefined, () => undefined);
+      return sub;
+    },
+
+    async request(topic, value, opts = {}) {
+      const what = `request to "${topic}"`;
+      throwIfAborted(opts.signal, what);
+      const req: pb.RequestRequest = {
+        topic,
+        record: toRecord({ value, ...(opts.key === undefined ? {} : { key: opts.key }), ...(opts.headers ? { headers: opts.headers } : {}) }),
+        timeoutMs: opts.timeoutMs ?? 0,
+      };
+      // The broker times the request out; the deadline is only a safety net if the broker is lost.
+      const deadlineMs = (opts.timeoutMs ?? 10_000) + 5_000;
+      const res = await core.unary<pb.RequestResponse>(what, (md, o, cb) => core.broker.request(req, md, o, cb), {
+        signal: opts.signal,
+        deadlineMs,
+      });
+      const r = res.reply;
+      if (!r) throw new WeirError("INTERNAL", `${what}: the broker's answer has no reply record`);
+      return new Reply(r.key, r.value, r.headers, r.timestampMs ?? Date.now());
+    },
+
+    respond(topic, opts, handler) {
+      const responder = startResponder(core, client, topic, opts, handler);
+      responders.add(responder);
+      return responder;
+    },
+
+    stats() {
+      return { ...core.stats };
+    },
+
+    flush() {
+      return publisher.flush();
+    },
+
+    close() {
+      closing ??= (async () => {
+        await publisher.flush();
+        publisher.close();
+        await Promise.allSettled([...responders].map((r) => r.close()));
+        await Promise.allSettled([...subscriptions].map((s) => s.close()));
+        core.closeChannel();
+      })();
+      return closing;
+    },
+  };
+  return client;
+}
+
+function toRecord(r: RecordInput): pb.ProduceRecord {
+  return {
+    key: r.key === undefined ? undefined : toBytes(r.key),
+    value: toBytes(r.value),
+    headers: headersToProto(r.headers),
+    timestampMs: r.timestampMs,
+    partition: r.partition,
+  };
+}
+
+function startResponder(
+  core: ClientCore,
+  client: WeirClient,
+  topic: string,
+  opts: RespondOptions,
+  handler: (request: Message) => ReplyValue | Promise<ReplyValue>,
+): Responder {
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const sub = client.subscribe(topic, {
+    group: opts.group,
+    mode: "queue",
+    credit: concurrency * 2,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const running = new Set<Promise<void>>();
+  const onError = (error: unknown, request: Message): void => {
+    try {
+      opts.onError?.(error, request);
+    } catch {
+      // A throwing callback must not stop the responder.
+    }
+  };
+
+  const answer = async (request: Message): Promise<void> => {
+    const replyTo = request.header(requestHeaders.replyTo);
+    const correlationId = request.header(requestHeaders.correlationId);
+    if (replyTo === undefined || correlationId === undefined) {
+      onError(
+        new WeirError(
+          "INVALID_ARGUMENT",
+          `a record on "${topic}" has no "${requestHeaders.replyTo}"/"${requestHeaders.correlationId}" headers, so it is not a request; publish requests with client.request()`,
+        ),
+        request,
+      );
+      await request.ack();
+      return;
+    }
+    let result: ReplyValue;
+    try {
+      result = await handler(request);
+    } catch (error) {
+      onError(error, request);
+      await request.nack();
+      return;
+    }
+    const record = typeof result === "string" || result instanceof Uint8Array ? toRecord({ value: result }) : toRecord(result);
+    try {
+      await core.unary<pb.ReplyResponse>(`reply on "${topic}"`, (md, o, cb) =>
+        core.broker.reply({ replyTo, correlationId, record }, md, o, cb),
+      );
+    } catch (error) {
+      onError(error, request);
+    }
+    // Answered (or the requester is gone): either way the request is done.
+    await request.ack();
+  };
+
+  const loop = (async () => {
+    try {
+      for await (const request of sub) {
+        const task = answer(request).finally(() => running.delete(task));
+        running.add(task);
+        if (running.size >= concurrency) await Promise.race(running);
+      }
+    } catch {
+      // The subscription failed; its error surfaces through `ready` / onError of the subscription.
+    }
+    await Promise.allSettled(running);
+  })();
+
+  return {
+    ready: sub.ready,
+    async close() {
+      await sub.close();
+      await loop;
+    },
+  };
+}
