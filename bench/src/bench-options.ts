@@ -1,0 +1,217 @@
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+
+/** The fsync policies the Weir broker takes with `--fsync`. */
+export type WeirFsyncPolicy = "always" | "interval" | "none";
+
+/** How the Weir side produces in the throughput scenario. */
+export type WeirProduceMode = "publish" | "batch";
+
+/** Which systems a run measures. */
+export type SystemName = "weir" | "nats";
+
+/** What a benchmark run may be told; everything has a default. */
+export interface BenchOptions {
+  /** Records per produce-throughput run (after warm-up). @default 100000 (2000 with `quick`) */
+  records?: number;
+  /** Record value sizes in bytes. @default [100, 1024] */
+  sizes?: number[];
+  /** Partition counts (Weir partitions; NATS streams). @default [1, 8] */
+  partitions?: number[];
+  /** Records in flight (sent, not yet acknowledged) during produce throughput, on both sides. @default 1000 */
+  window?: number;
+  /** Weir fsync policies to run; each is a separate broker and column. @default ["always"] */
+  weirFsync?: WeirFsyncPolicy[];
+  /** `publish`: one `publish()` per record, batched by the client; `batch`: `publishBatch` of `batchSize`. @default "publish" */
+  weirProduce?: WeirProduceMode;
+  /** Records per `publishBatch` call when `weirProduce` is `batch`. @default 100 */
+  batchSize?: number;
+  /** Measured seconds of the fixed-rate publish-latency scenario. @default 5 (1 with `quick`) */
+  latencySeconds?: number;
+  /** Records per second in the end-to-end scenario. @default 2000 (500 with `quick`) */
+  e2eRate?: number;
+  /** Measured seconds of the end-to-end scenario. @default 5 (1 with `quick`) */
+  e2eSeconds?: number;
+  /** Unmeasured seconds before each fixed-rate run, at the same rate. @default 1 (0.3 with `quick`) */
+  warmupSeconds?: number;
+  /** Small counts for a smoke run. @default false */
+  quick?: boolean;
+  /** Where `<timestamp>.json` and `latest.md` go. @default bench/results */
+  outDir?: string;
+  /** Parent of the servers' temporary data dirs (must be a real disk for fsync to mean anything). @default os.tmpdir() */
+  dataDir?: string;
+  /** Systems to run. @default ["weir", "nats"] */
+  only?: SystemName[];
+  /** The nats-server binary. @default "nats-server" */
+  natsServer?: string;
+  /**
+   * Also run NATS with `jetstream { sync_interval: always }` (fsync every write): `auto` does so when
+   * the installed nats-server accepts the setting (2.10+), `no` never, `yes` fails when unsupported.
+   * @default "auto"
+   */
+  natsSync?: "auto" | "yes" | "no";
+  /** Run the Weir broker under `--cpu-prof` and summarise its hottest functions. @default false */
+  profile?: boolean;
+  /** Give up on one scenario run after this long. @default 120 (60 with `quick`) */
+  jobTimeoutSeconds?: number;
+}
+
+/** Options with every default filled in. */
+export type ResolvedBenchOptions = Required<BenchOptions>;
+
+const defaultOutDir = fileURLToPath(new URL("../results", import.meta.url));
+
+/** Fills in defaults; `quick` changes the defaults of the counts, not values given explicitly. */
+export function resolveBenchOptions(o: BenchOptions): ResolvedBenchOptions {
+  const quick = o.quick ?? false;
+  const resolved: ResolvedBenchOptions = {
+    records: quick ? 2000 : 100_000,
+    sizes: [100, 1024],
+    partitions: [1, 8],
+    window: 1000,
+    weirFsync: ["always"],
+    weirProduce: "publish",
+    batchSize: 100,
+    latencySeconds: quick ? 1 : 5,
+    e2eRate: quick ? 500 : 2000,
+    e2eSeconds: quick ? 1 : 5,
+    warmupSeconds: quick ? 0.3 : 1,
+    quick,
+    outDir: defaultOutDir,
+    dataDir: "",
+    only: ["weir", "nats"],
+    natsServer: "nats-server",
+    natsSync: "auto",
+    profile: false,
+    jobTimeoutSeconds: quick ? 60 : 120,
+    ...stripUndefined(o),
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(o: ResolvedBenchOptions): void {
+  const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+  if (!positiveInt(o.records)) throw new Error(`--records must be a positive integer, got ${o.records}`);
+  if (!positiveInt(o.window)) throw new Error(`--window must be a positive integer, got ${o.window}`);
+  if (!positiveInt(o.batchSize)) throw new Error(`--batch-size must be a positive integer, got ${o.batchSize}`);
+  // Fixed-rate payloads carry an 8-byte send time and a 1-byte phase marker.
+  if (o.sizes.length === 0 || o.sizes.some((s) => !Number.isInteger(s) || s < 16)) {
+    throw new Error(`--sizes must be integers of at least 16 bytes, got ${o.sizes.join(",")}`);
+  }
+  if (o.partitions.length === 0 || o.partitions.some((p) => !positiveInt(p))) {
+    throw new Error(`--partitions must be positive integers, got ${o.partitions.join(",")}`);
+  }
+  for (const [flag, v] of [
+    ["--latency-seconds", o.latencySeconds],
+    ["--e2e-seconds", o.e2eSeconds],
+    ["--e2e-rate", o.e2eRate],
+    ["--job-timeout-seconds", o.jobTimeoutSeconds],
+  ] as const) {
+    if (!(v > 0)) throw new Error(`${flag} must be greater than 0, got ${v}`);
+  }
+  if (!(o.warmupSeconds >= 0)) throw new Error(`--warmup-seconds must be 0 or more, got ${o.warmupSeconds}`);
+  if (o.only.length === 0) throw new Error("--only must name at least one of weir, nats");
+  if (o.weirFsync.length === 0) throw new Error("--weir-fsync must name at least one policy");
+}
+
+/** The command-line help. */
+export const usage = `usage: npm run bench -- [flags]
+
+Runs Weir and NATS JetStream side by side and writes bench/results/<timestamp>.json and latest.md.
+
+  --records N              records per produce-throughput run (default 100000; quick 2000)
+  --sizes 100,1024         record value sizes in bytes
+  --partitions 1,8         partition counts (NATS: that many streams)
+  --window N               records in flight during produce throughput, both sides (default 1000)
+  --weir-fsync always      Weir fsync policies, comma-separated: always,interval,none
+  --weir-produce publish   publish (client-side batching) | batch (publishBatch of --batch-size)
+  --batch-size 100         records per publishBatch call with --weir-produce batch
+  --latency-seconds 5      measured seconds of the fixed-rate publish-latency run
+  --e2e-rate 2000          records/s of the end-to-end latency run
+  --e2e-seconds 5          measured seconds of the end-to-end latency run
+  --warmup-seconds 1       unmeasured seconds before each fixed-rate run
+  --quick                  small counts, for a smoke run
+  --only weir,nats         systems to run
+  --nats-server PATH       nats-server binary (default: nats-server on PATH)
+  --nats-sync auto         also run NATS with sync_interval: always: auto | yes | no
+  --profile                run the Weir broker under --cpu-prof and summarise its hot functions
+  --out-dir DIR            where results go (default bench/results)
+  --data-dir DIR           parent of the servers' data dirs (default: the OS temp dir)
+  --job-timeout-seconds N  give up on one scenario run after N seconds (default 120)
+`;
+
+/** Parses command-line flags into options; throws with a readable message on bad input. */
+export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      records: { type: "string" },
+      sizes: { type: "string" },
+      partitions: { type: "string" },
+      window: { type: "string" },
+      "weir-fsync": { type: "string" },
+      "weir-produce": { type: "string" },
+      "batch-size": { type: "string" },
+      "latency-seconds": { type: "string" },
+      "e2e-rate": { type: "string" },
+      "e2e-seconds": { type: "string" },
+      "warmup-seconds": { type: "string" },
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      "nats-server": { type: "string" },
+      "nats-sync": { type: "string" },
+      profile: { type: "boolean" },
+      "out-dir": { type: "string" },
+      "data-dir": { type: "string" },
+      "job-timeout-seconds": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const num = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${flag} must be a number, got "${v}"`);
+    return n;
+  };
+  const list = (flag: string, v: string | undefined): number[] | undefined =>
+    v === undefined ? undefined : v.split(",").map((x) => num(flag, x.trim()) as number);
+  const oneOf = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (v === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
+    return v as T;
+  };
+  const listOf = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T[] | undefined =>
+    v === undefined ? undefined : v.split(",").map((x) => oneOf(flag, x.trim(), allowed) as T);
+
+  const out: BenchOptions & { help?: boolean } = {};
+  const set = <K extends keyof BenchOptions>(k: K, v: BenchOptions[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set("records", num("records", values.records));
+  set("sizes", list("sizes", values.sizes));
+  set("partitions", list("partitions", values.partitions));
+  set("window", num("window", values.window));
+  set("weirFsync", listOf("weir-fsync", values["weir-fsync"], ["always", "interval", "none"] as const));
+  set("weirProduce", oneOf("weir-produce", values["weir-produce"], ["publish", "batch"] as const));
+  set("batchSize", num("batch-size", values["batch-size"]));
+  set("latencySeconds", num("latency-seconds", values["latency-seconds"]));
+  set("e2eRate", num("e2e-rate", values["e2e-rate"]));
+  set("e2eSeconds", num("e2e-seconds", values["e2e-seconds"]));
+  set("warmupSeconds", num("warmup-seconds", values["warmup-seconds"]));
+  set("quick", values.quick);
+  set("only", listOf("only", values.only, ["weir", "nats"] as const));
+  set("natsServer", values["nats-server"]);
+  set("natsSync", oneOf("nats-sync", values["nats-sync"], ["auto", "yes", "no"] as const));
+  set("profile", values.profile);
+  set("outDir", values["out-dir"]);
+  set("dataDir", values["data-dir"]);
+  set("jobTimeoutSeconds", num("job-timeout-seconds", values["job-timeout-seconds"]));
+  if (values.help === true) out.help = true;
+  return out;
+}

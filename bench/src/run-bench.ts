@@ -1,0 +1,340 @@
+import { fork, execFile, type ChildProcess } from "node:child_process";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { sourceEnv } from "@weir/testing";
+import { resolveBenchOptions, type BenchOptions, type ResolvedBenchOptions, type SystemName } from "./bench-options.js";
+import type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
+import { renderMarkdown } from "./bench-report.js";
+import { summarizeCpuProfile } from "./cpu-profile.js";
+import type { ConnectSpec } from "./drivers/driver.js";
+import type { LoadRequest, LoadResponse } from "./load-process.js";
+import type { ScenarioJob } from "./scenarios.js";
+import { natsServerVersion, natsSupportsSyncAlways, startNatsServer } from "./servers/nats-server.js";
+import { startWeirBroker } from "./servers/weir-server.js";
+
+/** Where a run's files went. */
+export interface BenchOutput {
+  report: BenchReport;
+  jsonPath: string;
+  markdownPath: string;
+}
+
+interface Target {
+  info: TargetInfo;
+  spec: ConnectSpec;
+  stop(): Promise<void>;
+}
+
+type Log = (line: string) => void;
+
+const loadProcessEntry = fileURLToPath(new URL("./load-process.ts", import.meta.url));
+
+/**
+ * Starts every system under test fresh, runs each scenario against each of them in turn (systems
+ * interleaved per scenario so drift on a shared machine hits all alike), stops them and writes
+ * `<timestamp>.json` and `latest.md` into the output dir.
+ */
+export async function runBench(input: BenchOptions, log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<BenchOutput> {
+  const options = resolveBenchOptions(input);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const dataParent = options.dataDir === "" ? tmpdir() : options.dataDir;
+  await mkdir(dataParent, { recursive: true });
+  const notes: string[] = [];
+
+  const natsVersion = await natsServerVersion(options.natsServer);
+  if (options.only.includes("nats") && natsVersion === undefined) {
+    throw new Error(
+      `${options.natsServer} was not found: install nats-server (Debian: apt-get install nats-server) or pass --only weir`,
+    );
+  }
+  const machine = await machineFacts(dataParent, natsVersion ?? "not installed");
+  log(`machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, nats-server ${machine.natsServer}, data on ${machine.dataFilesystem}`);
+  log("note: the load generator and the servers share these cores");
+
+  const profileDir = options.profile ? await mkdtemp(join(dataParent, "weir-bench-prof-")) : undefined;
+  const targets: Target[] = [];
+  const load = new LoadProcess(options.jobTimeoutSeconds * 1000);
+  const runs: RunRecord[] = [];
+  let profile: BenchReport["profile"];
+  try {
+    targets.push(...(await startTargets(options, dataParent, natsVersion, profileDir, notes, log)));
+    let topicSeq = 0;
+    const topic = (scenario: ScenarioName, size: number, partitions: number): string =>
+      `bench-${scenario}-${size}-${partitions}-${++topicSeq}`;
+    const runOne = async (target: Target, job: ScenarioJob, scenario: ScenarioName): Promise<RunRecord> => {
+      const record: RunRecord = { scenario, size: job.size, partitions: job.partitions, target: target.info.id };
+      const response = await load.run(target.spec, job);
+      if (response.ok) {
+        record.result = response.result;
+        target.info.produce ??= response.driver.produce;
+        target.info.consume ??= response.driver.consume;
+      } else {
+        record.error = response.error;
+      }
+      runs.push(record);
+      log(`  ${target.info.label.padEnd(24)} ${describeRecord(record)}`);
+      return record;
+    };
+
+    for (const size of options.sizes) {
+      for (const partitions of options.partitions) {
+        log(`\n== ${size} B records, ${partitions} partition(s)`);
+        const peaks: number[] = [];
+        for (const target of targets) {
+          const r = await runOne(
+            target,
+            {
+              kind: "produce",
+              topic: topic("produce", size, partitions),
+              records: options.records,
+              size,
+              partitions,
+              window: options.window,
+              batchSize: target.info.system === "weir" && options.weirProduce === "batch" ? options.batchSize : 1,
+              warmupRecords: Math.min(options.records, Math.max(options.window * 2, Math.round(options.records / 10))),
+            },
+            "produce",
+          );
+          if (r.result?.kind === "produce") peaks.push(r.result.msgPerSec);
+        }
+        // The same rate for every column: half the slower side's peak, so neither runs saturated.
+        const rate = peaks.length > 0 ? Math.max(1, Math.floor(Math.min(...peaks) / 2)) : 1000;
+        for (const target of targets) {
+          await runOne(
+            target,
+            {
+              kind: "publish-latency",
+              topic: topic("publish-latency", size, partitions),
+              rate,
+              seconds: options.latencySeconds,
+              warmupSeconds: options.warmupSeconds,
+              size,
+              partitions,
+            },
+            "publish-latency",
+          );
+        }
+        for (const target of targets) {
+          await runOne(
+            target,
+            {
+              kind: "e2e-latency",
+              topic: topic("e2e-latency", size, partitions),
+              rate: options.e2eRate,
+              seconds: options.e2eSeconds,
+              warmupSeconds: options.warmupSeconds,
+              size,
+              partitions,
+            },
+            "e2e-latency",
+          );
+        }
+      }
+    }
+  } finally {
+    await load.close();
+    for (const target of targets) await target.stop().catch((e: unknown) => log(`stopping ${target.info.id}: ${String(e)}`));
+    if (profileDir !== undefined) {
+      const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith(".cpuprofile"));
+      if (files[0] !== undefined) {
+        await mkdir(options.outDir, { recursive: true });
+        const kept = join(options.outDir, `${stamp(startedAt)}-weir-broker.cpuprofile`);
+        await copyFile(join(profileDir, files[0]), kept);
+        profile = await summarizeCpuProfile(kept);
+      } else {
+        notes.push("--profile was given but the broker wrote no .cpuprofile (did it exit gracefully?)");
+      }
+      await rm(profileDir, { recursive: true, force: true });
+    }
+  }
+
+  const report: BenchReport = {
+    schema: "weir-bench/v1",
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: (performance.now() - t0) / 1000,
+    machine,
+    options,
+    targets: targets.map((t) => t.info),
+    runs,
+    notes,
+  };
+  if (profile !== undefined) report.profile = profile;
+  await mkdir(options.outDir, { recursive: true });
+  const jsonPath = join(options.outDir, `${stamp(startedAt)}.json`);
+  const markdownPath = join(options.outDir, "latest.md");
+  await writeFile(jsonPath, JSON.stringify(report, null, 2) + "\n");
+  await writeFile(markdownPath, renderMarkdown(report));
+  return { report, jsonPath, markdownPath };
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[:.]/g, "-");
+}
+
+function describeRecord(r: RunRecord): string {
+  const head = `${r.scenario.padEnd(16)} ${String(r.size).padStart(5)} B x${r.partitions}`;
+  if (r.error !== undefined) return `${head}  ERROR ${r.error.split("\n")[0]}`;
+  const res = r.result!;
+  if (res.kind === "produce") {
+    return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s`;
+  }
+  return `${head}  @${Math.round(res.rate)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  p99.9 ${res.p999Ms} ms  (n=${res.count})`;
+}
+
+async function startTargets(
+  options: ResolvedBenchOptions,
+  dataParent: string,
+  natsVersion: string | undefined,
+  profileDir: string | undefined,
+  notes: string[],
+  log: Log,
+): Promise<Target[]> {
+  const targets: Target[] = [];
+  const want = (s: SystemName): boolean => options.only.includes(s);
+  try {
+    if (want("weir")) {
+      for (const fsync of options.weirFsync) {
+        const broker = await startWeirBroker({
+          dataDir: dataParent,
+          fsync,
+          // One profile is enough to find hot spots; profile the first (default-policy) broker.
+          ...(profileDir !== undefined && targets.length === 0 ? { cpuProfileDir: profileDir } : {}),
+        });
+        const id = fsync === "always" ? "weir" : `weir-fsync-${fsync}`;
+        targets.push({
+          info: { id, system: "weir", label: `Weir (fsync ${fsync})`, durability: `${broker.durability} [--fsync ${fsync}]` },
+          spec: { system: "weir", address: broker.grpc, produceMode: options.weirProduce, batchSize: options.batchSize },
+          stop: () => broker.stop(),
+        });
+        log(`started weir broker (fsync ${fsync}) at ${broker.grpc}: ${broker.durability}`);
+      }
+    }
+    if (want("nats")) {
+      const server = await startNatsServer({ binary: options.natsServer, dataDir: dataParent });
+      targets.push({
+        info: {
+          id: "nats",
+          system: "nats",
+          label: "NATS (default sync)",
+          durability:
+            "JetStream file storage, R1; nats-server default: acknowledged after write to the OS page cache, fsync every 2 min (sync_interval default) — not fsynced per write",
+        },
+        spec: { system: "nats", servers: server.url },
+        stop: () => server.stop(),
+      });
+      log(`started nats-server ${natsVersion} at ${server.url}`);
+      const supported = options.natsSync === "no" ? false : await natsSupportsSyncAlways(options.natsServer, dataParent);
+      if (options.natsSync === "yes" && !supported) {
+        throw new Error(`nats-server ${natsVersion} does not accept jetstream { sync_interval: always } (needs 2.10+)`);
+      }
+      if (supported) {
+        const synced = await startNatsServer({ binary: options.natsServer, dataDir: dataParent, syncAlways: true });
+        targets.push({
+          info: {
+            id: "nats-sync-always",
+            system: "nats",
+            label: "NATS (sync always)",
+            durability: "JetStream file storage, R1, jetstream { sync_interval: always }: fsync after every write before the ack",
+          },
+          spec: { system: "nats", servers: synced.url },
+          stop: () => synced.stop(),
+        });
+        log(`started nats-server ${natsVersion} with sync_interval: always at ${synced.url}`);
+      } else if (options.natsSync === "auto") {
+        notes.push(
+          `nats-server ${natsVersion} rejects \`jetstream { sync_interval: always }\` ("unknown field"; the setting arrived in 2.10), ` +
+            "so NATS ran only in its default mode, which does not fsync before acknowledging. Weir's default acknowledges after fsync, " +
+            "so the NATS column has the weaker durability; pass --weir-fsync always,interval for a like-for-like Weir column (write, fsync on a timer), " +
+            "or --nats-server <2.10+ binary> to add a NATS fsync-always column.",
+        );
+      }
+    }
+  } catch (error) {
+    for (const t of targets) await t.stop().catch(() => {});
+    throw error;
+  }
+  return targets;
+}
+
+async function machineFacts(dataParent: string, natsServer: string): Promise<MachineFacts> {
+  const run = promisify(execFile);
+  const fs = await run("stat", ["-f", "-c", "%T", dataParent]).then(
+    (r) => `${r.stdout.trim()} (${dataParent})`,
+    () => dataParent,
+  );
+  const cpu = cpus();
+  return {
+    cores: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    natsServer,
+    dataFilesystem: fs,
+    clientAndServersShareCores: true,
+  };
+}
+
+/**
+ * The load generator child. One at a time: a job that overruns its timeout gets the process killed
+ * (its clients may be wedged) and a fresh one forked for the next job.
+ */
+class LoadProcess {
+  #child: ChildProcess | undefined;
+  #seq = 0;
+  readonly #timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  #spawn(): ChildProcess {
+    const child = fork(loadProcessEntry, [], { env: sourceEnv(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.#child = child;
+    child.once("exit", () => {
+      if (this.#child === child) this.#child = undefined;
+    });
+    return child;
+  }
+
+  async run(spec: ConnectSpec, job: ScenarioJob): Promise<LoadResponse> {
+    const child = this.#child ?? this.#spawn();
+    const id = ++this.#seq;
+    return new Promise<LoadResponse>((resolve) => {
+      const finish = (response: LoadResponse): void => {
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(response);
+      };
+      const onMessage = (m: LoadResponse): void => {
+        if (m.id === id) finish(m);
+      };
+      const onExit = (code: number | null, signal: string | null): void =>
+        finish({ id, ok: false, error: `load process exited (code ${code}, signal ${signal})` });
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        finish({ id, ok: false, error: `timed out after ${this.#timeoutMs} ms` });
+      }, this.#timeoutMs);
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+      const request: LoadRequest = { id, spec, job };
+      child.send(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    if (child.connected) child.disconnect();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
