@@ -1,0 +1,2 @@
+export { createProgram, runCli, exitCodes } from "./program.js";
+export type { OutputFormat } from "./output.js";

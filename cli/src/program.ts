@@ -1,0 +1,76 @@
+import { Command, CommanderError, Option } from "commander";
+import { registerConsumeCommand } from "./commands/consume.js";
+import { registerGroupCommands } from "./commands/group.js";
+import { registerProduceCommand } from "./commands/produce.js";
+import { registerServeCommands } from "./commands/serve.js";
+import { registerTopicCommands } from "./commands/topic.js";
+import { errorReport, outputFormats, printError, type OutputFormat } from "./output.js";
+
+/** Exit codes of the `weir` command. */
+export const exitCodes = {
+  ok: 0,
+  /** The command ran and failed (the broker refused, a network error...). */
+  error: 1,
+  /** The command line was wrong (unknown option, missing argument, bad value). */
+  usage: 2,
+} as const;
+
+/** Builds the `weir` command with every subcommand registered. */
+export function createProgram(): Command {
+  const program = new Command("weir")
+    .description("Weir: durable partitioned logs, schema registry, typed SDKs - configured from git")
+    .version("0.1.0")
+    .addOption(new Option("--output <format>", "output format").choices(outputFormats).default("text"))
+    .showHelpAfterError("(run with --help for usage)")
+    // Errors are thrown, not process.exit()ed, so runCli decides the exit code and the format.
+    .exitOverride();
+  registerServeCommands(program);
+  registerTopicCommands(program);
+  registerProduceCommand(program);
+  registerConsumeCommand(program);
+  registerGroupCommands(program);
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (`process.argv` shape: node, script, args...) and resolves to the exit code:
+ * 0 ok, 1 the command failed (`error [CODE]: message` on stderr), 2 a usage error.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const format = formatFromArgv(argv);
+  const program = createProgram();
+  if (format === "json") {
+    // Usage errors in JSON mode are JSON too; commander prints them through this hook.
+    program.configureOutput({
+      outputError: (text) => printError({ code: "USAGE", message: text.replace(/^error: /, "").trim() }, "json"),
+    });
+    for (const cmd of allCommands(program)) cmd.configureOutput(program.configureOutput());
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
+      // Bare `weir` / `weir topic` print help and exit 1 in commander; a missing command is a usage error.
+      return exitCodes.usage;
+    }
+    printError(errorReport(error), format);
+    return exitCodes.error;
+  }
+}
+
+/** `--output json` decides how even a usage error (found before options are parsed) is printed. */
+function formatFromArgv(argv: string[]): OutputFormat {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") break;
+    if (a === "--output" && argv[i + 1] === "json") return "json";
+    if (a === "--output=json") return "json";
+  }
+  return "text";
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
