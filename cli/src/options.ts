@@ -9,13 +9,23 @@ export const defaultBrokerAddress = "127.0.0.1:7070";
 export interface BrokerFlags {
   /** gRPC address, `host:port`. */
   broker: string;
+  /** How long to wait for the broker before failing with UNAVAILABLE, in ms. */
+  connectTimeout: number;
 }
 
-/** Adds `--broker <host:port>` (default `$WEIR_BROKER`, else 127.0.0.1:7070). */
+/**
+ * Adds `--broker <host:port>` (default `$WEIR_BROKER`, else 127.0.0.1:7070) and `--connect-timeout`
+ * (default 5s: shorter than the client's, since a person at a terminal wants to hear about a wrong
+ * address quickly).
+ */
 export function addBrokerOption(cmd: Command): Command {
-  return cmd.addOption(
-    new Option("--broker <host:port>", "broker gRPC address").env("WEIR_BROKER").default(defaultBrokerAddress),
-  );
+  return cmd
+    .addOption(new Option("--broker <host:port>", "broker gRPC address").env("WEIR_BROKER").default(defaultBrokerAddress))
+    .addOption(
+      new Option("--connect-timeout <duration>", "give up when the broker cannot be reached within this time")
+        .argParser(durationArg("--connect-timeout"))
+        .default(5000, "5s"),
+    );
 }
 
 /** The `--output` format of a command (a global option). */
