@@ -26,13 +26,13 @@ export interface BenchOptions {
   weirProduce?: WeirProduceMode;
   /** Records per `publishBatch` call when `weirProduce` is `batch`. @default 100 */
   batchSize?: number;
-  /** Measured seconds of the fixed-rate publish-latency scenario. @default 5 (1 with `quick`) */
+  /** Measured seconds of the fixed-rate publish-latency scenario. @default 5 (0.5 with `quick`) */
   latencySeconds?: number;
   /** Records per second in the end-to-end scenario. @default 2000 (500 with `quick`) */
   e2eRate?: number;
-  /** Measured seconds of the end-to-end scenario. @default 5 (1 with `quick`) */
+  /** Measured seconds of the end-to-end scenario. @default 5 (0.5 with `quick`) */
   e2eSeconds?: number;
-  /** Unmeasured seconds before each fixed-rate run, at the same rate. @default 1 (0.3 with `quick`) */
+  /** Unmeasured seconds before each fixed-rate run, at the same rate. @default 1 (0.2 with `quick`) */
   warmupSeconds?: number;
   /** Small counts for a smoke run. @default false */
   quick?: boolean;
@@ -72,10 +72,10 @@ export function resolveBenchOptions(o: BenchOptions): ResolvedBenchOptions {
     weirFsync: ["always"],
     weirProduce: "publish",
     batchSize: 100,
-    latencySeconds: quick ? 1 : 5,
+    latencySeconds: quick ? 0.5 : 5,
     e2eRate: quick ? 500 : 2000,
-    e2eSeconds: quick ? 1 : 5,
-    warmupSeconds: quick ? 0.3 : 1,
+    e2eSeconds: quick ? 0.5 : 5,
+    warmupSeconds: quick ? 0.2 : 1,
     quick,
     outDir: defaultOutDir,
     dataDir: "",
