@@ -14,6 +14,8 @@ import type { ResolvedClientOptions } from "./client-options.js";
 
 /** Counters a client keeps about its own work (for tests, benchmarks and dashboards). */
 export interface ClientStats {
+  /** ProduceStream calls opened (a new one after each break). */
+  produceStreams: number;
   /** ProduceStream frames sent (one per batch). */
   produceFrames: number;
   /** Records sent in those frames. */
@@ -38,7 +40,7 @@ type UnaryStarter<Res> = (
 export class ClientCore {
   readonly broker: BrokerServiceClient;
   readonly admin: AdminServiceClient;
-  readonly stats: ClientStats = { produceFrames: 0, producedRecords: 0, subscriptionReconnects: 0 };
+  readonly stats: ClientStats = { produceStreams: 0, produceFrames: 0, producedRecords: 0, subscriptionReconnects: 0 };
   /** Aborted by close(): every wait and stream of the client stops. */
   readonly closing = new AbortController();
 

@@ -237,6 +237,7 @@ export class Publisher {
     if (this.stream) return this.stream;
     const stream = this.core.broker.produceStream(this.core.metadata());
     this.stream = stream;
+    this.core.stats.produceStreams++;
     stream.on("data", (answer: pb.ProduceStreamResponse) => this.onAnswer(answer));
     stream.on("error", (error: Error) => this.onStreamEnd(stream, fromServiceError(error, "publish", this.core.options.address)));
     stream.on("end", () =>

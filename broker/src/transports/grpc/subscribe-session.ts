@@ -69,11 +69,12 @@ export class SubscribeSession implements StreamSession {
   }
 
   shutdown(): void {
-    void this.close({
+    // Acks already received are applied first, so a graceful restart does not redeliver acked records.
+    this.chain = this.chain.then(() => this.close({
       kind: "error",
       error: new WeirError("UNAVAILABLE", "the broker is shutting down; the subscription reconnects"),
       observe: false,
-    });
+    }));
   }
 
   private onMessage(message: pb.SubscribeRequest | MalformedFrame): void {
