@@ -193,10 +193,11 @@ function configFromJson(json: JsonObject): TopicConfigInput {
   const num = (v: Json | undefined): number | undefined => (typeof v === "number" ? v : undefined);
   const obj = (v: Json | undefined): JsonObject | undefined =>
     v !== null && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  const where = (field: string): string => `request body /config/${field.replaceAll(".", "/")}`;
   const duration = (v: Json | undefined, field: string): number | undefined =>
-    typeof v === "string" || typeof v === "number" ? parseDuration(v, `config.${field}`) : undefined;
+    typeof v === "string" || typeof v === "number" ? parseDuration(v, where(field)) : undefined;
   const size = (v: Json | undefined, field: string): number | undefined =>
-    typeof v === "string" || typeof v === "number" ? parseSize(v, `config.${field}`) : undefined;
+    typeof v === "string" || typeof v === "number" ? parseSize(v, where(field)) : undefined;
 
   const set = <K extends keyof TopicConfigInput>(key: K, value: TopicConfigInput[K] | undefined): void => {
     if (value !== undefined) input[key] = value;

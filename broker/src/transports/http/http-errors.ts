@@ -60,10 +60,14 @@ export function fromFastifyError(error: unknown, bodyLimit: number): unknown {
 
 /** Maps the first schema violation to INVALID_ARGUMENT with the JSON pointer of the bad field. */
 function fromValidation(issues: ValidationIssue[], context: string): WeirError {
-  // An `anyOf` is reported after the failures of each branch; the branches' messages would mislead,
-  // so the anyOf itself (described in the schema) is named. `if` only wraps the concrete failure.
-  const issue =
-    issues.find((i) => i.keyword === "anyOf") ?? issues.find((i) => i.keyword !== "if") ?? issues[0]!;
+  // A misspelt field is the cause of the "required" failure next to it, so it is named first. An
+  // `anyOf` is reported after the failures of each of its branches, whose messages would mislead, so
+  // the anyOf itself (described in the schema) is named instead. `if` only wraps a concrete failure.
+  const anyOf = issues.find((i) => i.keyword === "anyOf");
+  const insideAnyOf = (i: ValidationIssue): boolean =>
+    anyOf !== undefined && i !== anyOf && i.instancePath.startsWith(anyOf.instancePath);
+  const candidates = issues.filter((i) => i.keyword !== "if" && !insideAnyOf(i));
+  const issue = candidates.find((i) => i.keyword === "additionalProperties") ?? candidates[0] ?? issues[0]!;
   let pointer = issue.instancePath;
   const description = issue.parentSchema?.description;
   let problem = typeof description === "string" ? description : (issue.message ?? `breaks the "${issue.keyword}" rule`);

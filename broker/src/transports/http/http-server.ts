@@ -75,8 +75,12 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     // Answers are one JSON shape; fastify's own "Route not found" etc. never reach clients.
     return503OnClosing: false,
     // Bodies are validated exactly as sent: no type coercion, no silent stripping of unknown fields.
-    // `verbose` keeps the failing sub-schema so its `description` can explain the rule.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
+    // `allErrors` lets the error mapper pick the most telling problem (a misspelt field over the
+    // "required" it causes); `verbose` keeps the failing sub-schema so its `description` can explain
+    // the rule.
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, verbose: true, allowUnionTypes: true },
+    },
   });
 
   // JSON (incl. `+json` types such as merge-patch) parsed by us, so parse errors carry our code.
