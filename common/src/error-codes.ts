@@ -23,6 +23,8 @@ export const errorCodes = {
   GROUP_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
   GROUP_MODE_CONFLICT: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
   DELIVERY_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
+  GROUP_NOT_EMPTY: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
+  MEMBER_NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
   VERSION_CONFLICT: { grpc: GrpcStatus.ABORTED, http: 412, retriable: false },
   UNSUPPORTED_CHANGE: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
   NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404, retriable: false },
