@@ -20,3 +20,5 @@ export { startGrpcServer } from "./transports/grpc/grpc-server.js";
 export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-server.js";
 export { startHttpServer } from "./transports/http/http-server.js";
 export type { HttpServer, HttpServerOptions } from "./transports/http/http-server.js";
+export { createGroupCoordinator } from "./groups/group-coordinator.js";
+export type { GroupCoordinatorOptions } from "./groups/group-coordinator.js";

@@ -49,7 +49,8 @@ export interface JoinOptions {
   client?: string;
   /**
    * How long the member stays in the group without polling before it is removed (for pull transports
-   * such as HTTP long-poll). Push transports leave explicitly. @default 30000
+   * such as HTTP long-poll); a member inside `fetch` or `waitForData` never expires. 0 = never expires:
+   * push transports (gRPC streams, SSE) leave explicitly when their connection ends. @default 0
    */
   sessionTimeoutMs?: number;
 }
