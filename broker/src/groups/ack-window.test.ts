@@ -49,7 +49,10 @@ void suite("AckWindow", () => {
     const w = new AckWindow(0);
     for (const o of [1, 2, 3, 9, 17, 30]) w.add(o);
     w.clearFrom(3);
-    assert.deepEqual([1, 2, 3, 9, 17, 30].map((o) => w.has(o)), [true, true, false, false, false, false]);
+    assert.deepEqual(
+      [1, 2, 3, 9, 17, 30].map((o) => w.has(o)),
+      [true, true, false, false, false, false],
+    );
     assert.equal(w.doneAboveFloor, 2);
     w.add(17);
     w.skipTo(17);

@@ -171,7 +171,8 @@ export class AckWindow {
       if (byte === undefined) break;
       if ((byte & (1 << (i % 8))) !== 0) done++;
     }
-    for (let index = Math.ceil(first / 8); index < this.#bits.length; index++) done += popcount(this.#bits[index] ?? 0);
+    for (let index = Math.ceil(first / 8); index < this.#bits.length; index++)
+      done += popcount(this.#bits[index] ?? 0);
     this.#done = done;
   }
 }

@@ -11,7 +11,10 @@ void suite("assignPartitions", () => {
         const b = assignPartitions([...ids].reverse(), partitions);
         assert.deepEqual([...a.entries()].sort(), [...b.entries()].sort());
         const owned = [...a.values()].flat().sort((x, y) => x - y);
-        assert.deepEqual(owned, Array.from({ length: partitions }, (_, p) => p));
+        assert.deepEqual(
+          owned,
+          Array.from({ length: partitions }, (_, p) => p),
+        );
         const sizes = [...a.values()].map((p) => p.length);
         assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1);
       }

@@ -152,7 +152,12 @@ export abstract class GroupBase implements MeteredGroup {
     };
     this.members.set(member.id, member);
     this.#armSession(member);
-    this.ctx.logger.debug("member joined", { topic: this.topic, group: this.name, memberId: member.id, client: member.client });
+    this.ctx.logger.debug("member joined", {
+      topic: this.topic,
+      group: this.name,
+      memberId: member.id,
+      client: member.client,
+    });
     this.memberAdded(member);
     this.notifier.notify();
     return new MemberHandle(this, member, member.session);
@@ -164,8 +169,14 @@ export abstract class GroupBase implements MeteredGroup {
     member.gone = true;
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
     this.members.delete(member.id);
-    const fields = { topic: this.topic, group: this.name, memberId: member.id, sessionTimeoutMs: member.sessionTimeoutMs };
-    if (reason === "expired") this.ctx.logger.info("member session expired; removing it from its group", fields);
+    const fields = {
+      topic: this.topic,
+      group: this.name,
+      memberId: member.id,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+    };
+    if (reason === "expired")
+      this.ctx.logger.info("member session expired; removing it from its group", fields);
     else this.ctx.logger.debug("member left", fields);
     this.memberRemoved(member);
     this.notifier.notify();
@@ -218,7 +229,13 @@ export abstract class GroupBase implements MeteredGroup {
 
   /** Summary for listings. */
   summary(): GroupSummary {
-    return { topic: this.topic, group: this.name, mode: this.mode, members: this.members.size, lag: this.lag() };
+    return {
+      topic: this.topic,
+      group: this.name,
+      mode: this.mode,
+      members: this.members.size,
+      lag: this.lag(),
+    };
   }
 
   /** Full read-out. */
@@ -292,10 +309,13 @@ export abstract class GroupBase implements MeteredGroup {
 
   /** Runs `fn` after `ms`, unless the group closes first. */
   protected later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     timer.unref();
     this.#timers.add(timer);
   }
@@ -308,7 +328,12 @@ export abstract class GroupBase implements MeteredGroup {
       try {
         listener(assignment);
       } catch (error) {
-        this.ctx.logger.warn("assignment listener threw", { topic: this.topic, group: this.name, memberId: member.id, error });
+        this.ctx.logger.warn("assignment listener threw", {
+          topic: this.topic,
+          group: this.name,
+          memberId: member.id,
+          error,
+        });
       }
     }
   }

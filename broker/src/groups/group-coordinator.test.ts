@@ -52,7 +52,13 @@ async function setup(t: TestContext): Promise<Harness> {
     engine: await createEmbeddedEngine({ dir: join(dir, "log"), fsync: "none" }),
     metadata: await openLmdbMetadataStore({ path: join(dir, "meta") }),
   });
-  const h = { ...(await open()), topics: new Map(), deadLetters: [], writes: { batches: 0 }, failDeadLetters: false } as unknown as Harness;
+  const h = {
+    ...(await open()),
+    topics: new Map(),
+    deadLetters: [],
+    writes: { batches: 0 },
+    failDeadLetters: false,
+  } as unknown as Harness;
   const start = (): void => {
     h.registry = new Registry();
     h.writes = { batches: 0 };
@@ -83,7 +89,13 @@ async function setup(t: TestContext): Promise<Harness> {
   start();
   h.createTopic = async (name, partitions, delivery = {}) => {
     await h.engine.configureTopic(name, { partitions, replicas: 1, retentionMs: 0, retentionBytes: 0 });
-    h.topics.set(name, { partitions, ackTimeoutMs: 30_000, maxAttempts: 0, deadLetterTopic: "", ...delivery });
+    h.topics.set(name, {
+      partitions,
+      ackTimeoutMs: 30_000,
+      maxAttempts: 0,
+      deadLetterTopic: "",
+      ...delivery,
+    });
     h.groups.topicChanged(name);
   };
   h.produce = async (topic, partition, values, timestampMs) => {
@@ -117,13 +129,6 @@ async function take(member: GroupMember, n: number, timeoutMs = 3000): Promise<D
   while (out.length < n && Date.now() < deadline) {
     out.push(...(await member.fetch(n - out.length, Math.max(1, deadline - Date.now()))));
   }
-  return out;
-}
-
-/** Polls whatever is there right now, across repeated polls. */
-async function drainNow(member: GroupMember): Promise<Delivery[]> {
-  const out: Delivery[] = [];
-  for (let batch = await member.poll(1000); batch.length > 0; batch = await member.poll(1000)) out.push(...batch);
   return out;
 }
 
@@ -163,7 +168,10 @@ void suite("group coordinator: stream groups", () => {
     a.onAssignment((x) => seen.push(x));
     const b = await h.join({ group: "g", mode: "stream", memberId: "b" });
     const two = check([a, b]);
-    assert.deepEqual(two.map((x) => x.partitions.length), [2, 2]);
+    assert.deepEqual(
+      two.map((x) => x.partitions.length),
+      [2, 2],
+    );
     assert.deepEqual(seen.at(-1), a.assignment(), "a's listener got its new assignment");
     const c = await h.join({ group: "g", mode: "stream", memberId: "c" });
     const three = check([a, b, c]);
@@ -197,7 +205,10 @@ void suite("group coordinator: stream groups", () => {
       [0, 1].flatMap((p) => [3, 4, 5].map((o) => [p, o])).sort(),
       "unacked records of both partitions are read again, acked ones are not",
     );
-    assert.ok(again.every((d) => d.attempt === 2), "redeliveries after a rebalance count as attempt 2");
+    assert.ok(
+      again.every((d) => d.attempt === 2),
+      "redeliveries after a rebalance count as attempt 2",
+    );
   });
 
   void test("committed offsets survive a coordinator restart on the same store", async (t) => {
@@ -245,8 +256,12 @@ void suite("group coordinator: stream groups", () => {
     await h.produce("orders", 0, values("r", 5));
     const m = await h.join({ group: "g", mode: "stream", start: { kind: "earliest" } });
     assert.equal((await take(m, 5)).length, 5);
-    const committed = async (): Promise<number> => (await h.groups.describe("orders", "g")).partitions[0]!.committedOffset;
-    await m.ack([{ partition: 0, offset: 2 }, { partition: 0, offset: 3 }]);
+    const committed = async (): Promise<number> =>
+      (await h.groups.describe("orders", "g")).partitions[0]!.committedOffset;
+    await m.ack([
+      { partition: 0, offset: 2 },
+      { partition: 0, offset: 3 },
+    ]);
     assert.equal(await committed(), 0);
     await m.ack([{ partition: 0, offset: 0 }]);
     assert.equal(await committed(), 1);
@@ -271,10 +286,13 @@ void suite("group coordinator: stream groups", () => {
     assert.deepEqual(await m.poll(10), [], "nothing during the delay");
     const again = await take(m, 2);
     assert.ok(Date.now() - started >= 140, "redelivered after the delay");
-    assert.deepEqual(again.map((d) => [d.offset, d.attempt]), [
-      [2, 2],
-      [3, 2],
-    ]);
+    assert.deepEqual(
+      again.map((d) => [d.offset, d.attempt]),
+      [
+        [2, 2],
+        [3, 2],
+      ],
+    );
   });
 });
 
@@ -305,11 +323,14 @@ void suite("group coordinator: queue groups", () => {
     const perPartition = [0, 1, 2].map((p) => [...seen.keys()].filter((k) => k.startsWith(`${p}/`)).length);
     assert.deepEqual(perPartition, [20, 20, 20]);
     const d = await h.groups.describe("orders", "workers");
-    assert.deepEqual(d.partitions.map((p) => [p.committedOffset, p.lag, p.inFlight]), [
-      [20, 0, 0],
-      [20, 0, 0],
-      [20, 0, 0],
-    ]);
+    assert.deepEqual(
+      d.partitions.map((p) => [p.committedOffset, p.lag, p.inFlight]),
+      [
+        [20, 0, 0],
+        [20, 0, 0],
+        [20, 0, 0],
+      ],
+    );
   });
 
   void test("polls are fair across partitions", async (t) => {
@@ -336,7 +357,7 @@ void suite("group coordinator: queue groups", () => {
     assert.ok(Date.now() - started >= 50, "not before the deadline");
     assert.equal(again?.offset, 0);
     assert.equal(again?.attempt, 2);
-    await b.ack(refs([again!]));
+    await b.ack(refs(again ? [again] : []));
     assert.deepEqual(await a.fetch(10, 250), [], "acked: not delivered a third time");
     const metrics = await h.registry.getSingleMetricAsString("weir_redeliveries_total");
     assert.match(metrics, /weir_redeliveries_total\{topic="orders",group="workers"\} 1/);
@@ -354,9 +375,16 @@ void suite("group coordinator: queue groups", () => {
     assert.deepEqual(await m.poll(10), []);
     const again = await m.fetch(10, 2000);
     assert.ok(Date.now() - started >= 140);
-    assert.deepEqual(again.map((d) => [text(d), d.attempt]), [["a", 2]]);
+    assert.deepEqual(
+      again.map((d) => [text(d), d.attempt]),
+      [["a", 2]],
+    );
     await m.nack(refs(again), 0);
-    assert.deepEqual((await m.poll(10)).map((d) => [text(d), d.attempt]), [["a", 3]], "a nack without delay is immediate");
+    assert.deepEqual(
+      (await m.poll(10)).map((d) => [text(d), d.attempt]),
+      [["a", 3]],
+      "a nack without delay is immediate",
+    );
   });
 
   void test("after maxAttempts deliveries a record goes to deadLetter() and is never delivered again", async (t) => {
@@ -368,7 +396,10 @@ void suite("group coordinator: queue groups", () => {
     await m.ack(refs(first.filter((d) => text(d) === "fine")));
     await m.nack(refs(first.filter((d) => text(d) === "poison")), 0);
     const second = await m.poll(10);
-    assert.deepEqual(second.map((d) => [text(d), d.attempt]), [["poison", 2]]);
+    assert.deepEqual(
+      second.map((d) => [text(d), d.attempt]),
+      [["poison", 2]],
+    );
     h.failDeadLetters = true; // the first hand-off fails and is retried
     await m.nack(refs(second), 0);
     await sleep(30);
@@ -422,7 +453,10 @@ void suite("group coordinator: queue groups", () => {
     assert.deepEqual(await n.fetch(10, 150), [], "nothing acked before the crash comes back");
     await n.ack(refs(after));
     const d = await h.groups.describe("orders", "workers");
-    assert.deepEqual(d.partitions.map((p) => p.committedOffset), [11, 10]);
+    assert.deepEqual(
+      d.partitions.map((p) => p.committedOffset),
+      [11, 10],
+    );
   });
 
   void test("a member that leaves or whose session expires releases its records at once", async (t) => {
@@ -435,11 +469,17 @@ void suite("group coordinator: queue groups", () => {
     assert.deepEqual((await a.poll(1)).map(text), ["x"]);
     assert.deepEqual((await b.poll(1)).map(text), ["y"]);
     await a.leave();
-    assert.deepEqual((await c.poll(10)).map((d) => [text(d), d.attempt]), [["x", 2]]);
+    assert.deepEqual(
+      (await c.poll(10)).map((d) => [text(d), d.attempt]),
+      [["x", 2]],
+    );
     // b stops polling: after its session timeout its record goes to c, long before the ack timeout.
     const started = Date.now();
     const got = await c.fetch(10, 3000);
-    assert.deepEqual(got.map((d) => [text(d), d.attempt]), [["y", 2]]);
+    assert.deepEqual(
+      got.map((d) => [text(d), d.attempt]),
+      [["y", 2]],
+    );
     assert.ok(Date.now() - started < 2000);
     await assert.rejects(b.poll(1), { code: "MEMBER_NOT_FOUND" });
     assert.equal((await h.groups.describe("orders", "workers")).members, 1);
@@ -455,7 +495,9 @@ void suite("group coordinator: queue groups", () => {
     await h.groups.ack("orders", "workers", refs(got));
     const n = await h.join({ group: "workers", mode: "queue" });
     assert.deepEqual(await n.fetch(1, 250), []);
-    await assert.rejects(h.groups.ack("orders", "workers", [{ partition: 3, offset: 0 }]), { code: "PARTITION_NOT_FOUND" });
+    await assert.rejects(h.groups.ack("orders", "workers", [{ partition: 3, offset: 0 }]), {
+      code: "PARTITION_NOT_FOUND",
+    });
   });
 
   void test("a busy queue group shares store writes: far fewer writes than records", async (t) => {
@@ -483,7 +525,10 @@ void suite("group coordinator: queue groups", () => {
     assert.ok(writes < n / 20, `${writes} store writes for ${n} records`);
     const d = await h.groups.describe("orders", "workers");
     assert.equal(d.lag, 0);
-    assert.match(await h.registry.getSingleMetricAsString("weir_records_out_total"), new RegExp(`group="workers"\\} ${n}`));
+    assert.match(
+      await h.registry.getSingleMetricAsString("weir_records_out_total"),
+      new RegExp(`group="workers"\\} ${n}`),
+    );
   });
 });
 
@@ -532,7 +577,10 @@ void suite("group coordinator: waiting and sessions", () => {
     // Session timers do not keep a process alive; this test's own timer does.
     const assignment = await Promise.race([changed, sleep(3000).then(() => assert.fail("b never expired"))]);
     assert.deepEqual(assignment.partitions, [0, 1]);
-    assert.deepEqual((await h.groups.describe("orders", "g")).memberList.map((m) => m.memberId), ["a"]);
+    assert.deepEqual(
+      (await h.groups.describe("orders", "g")).memberList.map((m) => m.memberId),
+      ["a"],
+    );
   });
 
   void test("a rejoin under a known id keeps the member and its partitions; only the newest handle can leave", async (t) => {
@@ -562,18 +610,29 @@ void suite("group coordinator: admin", () => {
       return true;
     });
     await h.restart(false);
-    await assert.rejects(h.join({ group: "g", mode: "queue" }), { code: "GROUP_MODE_CONFLICT" }, "the mode is persisted");
+    await assert.rejects(
+      h.join({ group: "g", mode: "queue" }),
+      { code: "GROUP_MODE_CONFLICT" },
+      "the mode is persisted",
+    );
   });
 
   void test("unknown groups, unknown topics and bad names get their own codes", async (t) => {
     const h = await setup(t);
     await h.createTopic("orders", 1);
-    await assert.rejects(h.groups.describe("orders", "nope"), { code: "GROUP_NOT_FOUND", message: /"nope".*"orders"/ });
+    await assert.rejects(h.groups.describe("orders", "nope"), {
+      code: "GROUP_NOT_FOUND",
+      message: /"nope".*"orders"/,
+    });
     await assert.rejects(h.groups.ack("orders", "nope", []), { code: "GROUP_NOT_FOUND" });
     await assert.rejects(h.groups.describe("missing", "g"), { code: "TOPIC_NOT_FOUND" });
-    await assert.rejects(h.join({ topic: "missing", group: "g", mode: "queue" }), { code: "TOPIC_NOT_FOUND" });
+    await assert.rejects(h.join({ topic: "missing", group: "g", mode: "queue" }), {
+      code: "TOPIC_NOT_FOUND",
+    });
     await assert.rejects(h.join({ group: "bad/name", mode: "queue" }), { code: "INVALID_GROUP_NAME" });
-    await assert.rejects(h.join({ topic: "bad topic", group: "g", mode: "queue" }), { code: "INVALID_TOPIC_NAME" });
+    await assert.rejects(h.join({ topic: "bad topic", group: "g", mode: "queue" }), {
+      code: "INVALID_TOPIC_NAME",
+    });
     await assert.rejects(h.join({ group: "g", mode: "fanout" as "queue" }), { code: "INVALID_GROUP_MODE" });
   });
 
@@ -587,7 +646,10 @@ void suite("group coordinator: admin", () => {
     await m.ack(refs(got.filter((d) => d.offset === 0)));
     const d = await h.groups.describe("orders", "q");
     assert.equal(d.mode, "queue");
-    assert.deepEqual(d.memberList.map((x) => [x.client, x.partitions]), [["test-client", [0, 1]]]);
+    assert.deepEqual(
+      d.memberList.map((x) => [x.client, x.partitions]),
+      [["test-client", [0, 1]]],
+    );
     assert.deepEqual(
       d.partitions.map((p) => [p.partition, p.committedOffset, p.endOffset, p.inFlight]),
       [
@@ -598,16 +660,26 @@ void suite("group coordinator: admin", () => {
     assert.equal(d.lag, 6);
     await h.join({ group: "s", mode: "stream" });
     const list = await h.groups.list("orders");
-    assert.deepEqual(list.map((g) => [g.group, g.mode, g.members, g.lag]), [
-      ["q", "queue", 1, 6],
-      ["s", "stream", 1, 0],
-    ]);
-    assert.deepEqual((await h.groups.list()).map((g) => g.group), ["q", "s"]);
+    assert.deepEqual(
+      list.map((g) => [g.group, g.mode, g.members, g.lag]),
+      [
+        ["q", "queue", 1, 6],
+        ["s", "stream", 1, 0],
+      ],
+    );
+    assert.deepEqual(
+      (await h.groups.list()).map((g) => g.group),
+      ["q", "s"],
+    );
     const lag = await h.registry.getSingleMetricAsString("weir_consumer_lag");
     assert.match(lag, /weir_consumer_lag\{topic="orders",group="q"\} 6/);
     assert.match(await h.registry.getSingleMetricAsString("weir_group_members"), /group="s"\} 1/);
     await h.produce("orders", 0, ["more"]);
-    assert.match(await h.registry.getSingleMetricAsString("weir_consumer_lag"), /group="q"\} 7/, "computed on scrape");
+    assert.match(
+      await h.registry.getSingleMetricAsString("weir_consumer_lag"),
+      /group="q"\} 7/,
+      "computed on scrape",
+    );
   });
 
   void test("resetOffsets is refused while the group has members, then moves the committed offsets", async (t) => {
@@ -625,13 +697,19 @@ void suite("group coordinator: admin", () => {
       });
       await m.leave();
       const d = await h.groups.resetOffsets("orders", group, { kind: "offset", offset: 2 });
-      assert.deepEqual(d.partitions.map((p) => p.committedOffset), [2, 2]);
+      assert.deepEqual(
+        d.partitions.map((p) => p.committedOffset),
+        [2, 2],
+      );
       const n = await h.join({ group, mode });
       assert.deepEqual((await take(n, 4)).map(text).sort(), ["a2", "a3", "b2", "b3"]);
       await n.leave();
     }
     await h.restart(false);
-    assert.deepEqual((await h.groups.describe("orders", "g-stream")).partitions.map((p) => p.committedOffset), [2, 2]);
+    assert.deepEqual(
+      (await h.groups.describe("orders", "g-stream")).partitions.map((p) => p.committedOffset),
+      [2, 2],
+    );
   });
 
   void test("added partitions join the assignment and are read from their start", async (t) => {

@@ -116,7 +116,9 @@ class Coordinator implements GroupCoordinator {
       deadLetter: (dl) => options.deadLetter(dl),
       view: (topic) => options.topic(topic),
     };
-    this.#stopListening = options.engine.onAppend((topic, partition, endOffset) => this.#onAppend(topic, partition, endOffset));
+    this.#stopListening = options.engine.onAppend((topic, partition, endOffset) =>
+      this.#onAppend(topic, partition, endOffset),
+    );
     this.#loaded = this.#load();
     // A failed load surfaces on the first call that awaits it; this only keeps it from being unhandled.
     this.#loaded.catch(() => undefined);
@@ -133,7 +135,12 @@ class Coordinator implements GroupCoordinator {
         { details: { mode: String(options.mode) } },
       );
     }
-    if (options.memberId !== undefined && (typeof options.memberId !== "string" || options.memberId === "" || options.memberId.length > maxMemberIdLength)) {
+    if (
+      options.memberId !== undefined &&
+      (typeof options.memberId !== "string" ||
+        options.memberId === "" ||
+        options.memberId.length > maxMemberIdLength)
+    ) {
       throw new WeirError(
         "INVALID_ARGUMENT",
         `member id must be a non-empty string of at most ${maxMemberIdLength} characters; leave it out to get a new one`,
@@ -142,14 +149,19 @@ class Coordinator implements GroupCoordinator {
     }
     const sessionTimeoutMs = options.sessionTimeoutMs ?? 0;
     if (!Number.isFinite(sessionTimeoutMs) || sessionTimeoutMs < 0) {
-      throw new WeirError("INVALID_ARGUMENT", `sessionTimeoutMs must be a number of milliseconds >= 0 (0 = no expiry), got ${sessionTimeoutMs}`, {
-        details: { field: "sessionTimeoutMs" },
-      });
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `sessionTimeoutMs must be a number of milliseconds >= 0 (0 = no expiry), got ${sessionTimeoutMs}`,
+        {
+          details: { field: "sessionTimeoutMs" },
+        },
+      );
     }
     if (options.start) checkStart(options.start);
     const entry = await this.#topicEntry(options.topic);
     const group = entry.groups.get(options.group) ?? (await this.#createGroup(entry, options));
-    if (group.mode !== options.mode) throw modeConflict(options.topic, options.group, group.mode, options.mode);
+    if (group.mode !== options.mode)
+      throw modeConflict(options.topic, options.group, group.mode, options.mode);
     this.#assertOpen();
     return group.join({ memberId: options.memberId, client: options.client ?? "", sessionTimeoutMs });
   }
@@ -160,9 +172,13 @@ class Coordinator implements GroupCoordinator {
 
   async nack(topic: string, group: string, refs: RecordRef[], delayMs: number): Promise<void> {
     if (!Number.isFinite(delayMs) || delayMs < 0) {
-      throw new WeirError("INVALID_ARGUMENT", `nack delayMs must be a number of milliseconds >= 0, got ${delayMs}`, {
-        details: { field: "delayMs" },
-      });
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `nack delayMs must be a number of milliseconds >= 0, got ${delayMs}`,
+        {
+          details: { field: "delayMs" },
+        },
+      );
     }
     await (await this.#group(topic, group)).nack(refs, delayMs);
   }
@@ -204,9 +220,13 @@ class Coordinator implements GroupCoordinator {
     }
     const positions = await this.#resolveStart(g.topicState, to);
     if (g.members.size > 0) {
-      throw new WeirError("GROUP_NOT_EMPTY", `a member joined group "${group}" on topic "${topic}" during the reset; stop its consumers and retry`, {
-        details: { topic, group, members: g.members.size },
-      });
+      throw new WeirError(
+        "GROUP_NOT_EMPTY",
+        `a member joined group "${group}" on topic "${topic}" during the reset; stop its consumers and retry`,
+        {
+          details: { topic, group, members: g.members.size },
+        },
+      );
     }
     g.resetTo(positions);
     await this.#writer.flush();
@@ -244,9 +264,13 @@ class Coordinator implements GroupCoordinator {
     this.#topics.delete(topic);
     this.#stored.delete(topic);
     if (entry) {
-      const gone = new WeirError("TOPIC_NOT_FOUND", `topic "${topic}" was deleted; its groups are gone with it`, {
-        details: { topic },
-      });
+      const gone = new WeirError(
+        "TOPIC_NOT_FOUND",
+        `topic "${topic}" was deleted; its groups are gone with it`,
+        {
+          details: { topic },
+        },
+      );
       for (const g of entry.groups.values()) {
         g.close(gone);
         this.#ctx.metrics.forget(topic, g.name);
@@ -267,7 +291,10 @@ class Coordinator implements GroupCoordinator {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopListening();
-    const closing = new WeirError("UNAVAILABLE", "the broker is shutting down; reconnect and join the group again");
+    const closing = new WeirError(
+      "UNAVAILABLE",
+      "the broker is shutting down; reconnect and join the group again",
+    );
     const settling: Array<Promise<void>> = [];
     for (const entry of this.#topics.values()) {
       for (const g of entry.groups.values()) {
@@ -280,7 +307,11 @@ class Coordinator implements GroupCoordinator {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new WeirError("UNAVAILABLE", "the group coordinator is closed (the broker is shutting down); retry against a running broker");
+    if (this.#closed)
+      throw new WeirError(
+        "UNAVAILABLE",
+        "the group coordinator is closed (the broker is shutting down); retry against a running broker",
+      );
   }
 
   async #group(topic: string, group: string): Promise<GroupBase> {
@@ -306,9 +337,13 @@ class Coordinator implements GroupCoordinator {
     if (live && this.#o.topic(topic)) return live;
     const view = this.#o.topic(topic);
     if (!view) {
-      throw new WeirError("TOPIC_NOT_FOUND", `topic "${topic}" does not exist; create it first (e.g. "weir topic create ${topic}")`, {
-        details: { topic },
-      });
+      throw new WeirError(
+        "TOPIC_NOT_FOUND",
+        `topic "${topic}" does not exist; create it first (e.g. "weir topic create ${topic}")`,
+        {
+          details: { topic },
+        },
+      );
     }
     const loading = this.#loadingTopics.get(topic);
     if (loading) return loading.done;
@@ -322,7 +357,9 @@ class Coordinator implements GroupCoordinator {
     await this.#loaded;
     const topic = state.name;
     const ends = await Promise.all(
-      Array.from({ length: state.partitions }, (_, p) => this.#o.engine.partitionState(topic, p).then((s) => s.endOffset)),
+      Array.from({ length: state.partitions }, (_, p) =>
+        this.#o.engine.partitionState(topic, p).then((s) => s.endOffset),
+      ),
     );
     // Appends that landed while we asked are already in `state.endOffsets`; keep the higher.
     ends.forEach((end, p) => (state.endOffsets[p] = Math.max(state.endOffsets[p] ?? 0, end)));
@@ -336,6 +373,8 @@ class Coordinator implements GroupCoordinator {
     }
     this.#stored.delete(topic);
     this.#topics.set(topic, entry);
+    // A topicChanged() that arrived while loading found nothing live to update.
+    if ((this.#o.topic(topic)?.partitions ?? 0) > state.partitions) this.topicChanged(topic);
     if (entry.groups.size > 0) await this.#writer.flush();
     return entry;
   }
@@ -357,7 +396,11 @@ class Coordinator implements GroupCoordinator {
       }
       return new QueueGroup(this.#ctx, state, name, meta.createdMs, partitions);
     }
-    this.#logger.warn("ignoring stored group with an unknown mode", { topic: state.name, group: name, mode: String(meta.mode) });
+    this.#logger.warn("ignoring stored group with an unknown mode", {
+      topic: state.name,
+      group: name,
+      mode: String(meta.mode),
+    });
     return undefined;
   }
 
@@ -367,27 +410,45 @@ class Coordinator implements GroupCoordinator {
     if (pending) return pending;
     const creating = (async () => {
       const state = entry.state;
-      const start = options.start ?? (options.mode === "stream" ? { kind: "latest" as const } : { kind: "earliest" as const });
+      const start =
+        options.start ??
+        (options.mode === "stream" ? { kind: "latest" as const } : { kind: "earliest" as const });
       const positions = await this.#resolveStart(state, start);
       // The topic may have been deleted, or another caller may have won, while we looked up offsets.
       const existing = entry.groups.get(options.group);
       if (existing) return existing;
       if (this.#topics.get(options.topic) !== entry) {
-        throw new WeirError("TOPIC_NOT_FOUND", `topic "${options.topic}" was deleted while group "${options.group}" was being created`, {
-          details: { topic: options.topic },
-        });
+        throw new WeirError(
+          "TOPIC_NOT_FOUND",
+          `topic "${options.topic}" was deleted while group "${options.group}" was being created`,
+          {
+            details: { topic: options.topic },
+          },
+        );
       }
       const createdMs = Date.now();
       const group =
         options.mode === "stream"
           ? new StreamGroup(this.#ctx, state, options.group, createdMs, positions)
-          : new QueueGroup(this.#ctx, state, options.group, createdMs, positions.map((p) => QueueGroup.startAt(p)));
+          : new QueueGroup(
+              this.#ctx,
+              state,
+              options.group,
+              createdMs,
+              positions.map((p) => QueueGroup.startAt(p)),
+            );
       const meta: StoredGroupMeta = { mode: options.mode, createdMs };
       this.#writer.mark(key, () => ({ type: "put", key, value: meta }));
       group.persistAll();
       await this.#writer.flush();
       entry.groups.set(options.group, group);
-      this.#logger.info("group created", { topic: options.topic, group: options.group, mode: options.mode, start: start.kind, positions });
+      this.#logger.info("group created", {
+        topic: options.topic,
+        group: options.group,
+        mode: options.mode,
+        start: start.kind,
+        positions,
+      });
       return group;
     })().finally(() => this.#creating.delete(key));
     this.#creating.set(key, creating);
@@ -409,7 +470,10 @@ class Coordinator implements GroupCoordinator {
           case "offset":
             return Math.min(Math.max(start.offset, startOffset), endOffset);
           case "timestamp":
-            return Math.min(Math.max(await engine.offsetForTimestamp(topic, p, start.timestampMs), startOffset), endOffset);
+            return Math.min(
+              Math.max(await engine.offsetForTimestamp(topic, p, start.timestampMs), startOffset),
+              endOffset,
+            );
         }
       }),
     );
@@ -421,7 +485,7 @@ class Coordinator implements GroupCoordinator {
       const parsed = parseGroupKey(key);
       if (!parsed || parsed.partition !== undefined) continue;
       let groups = this.#stored.get(parsed.topic);
-      if (!groups) this.#stored.set(parsed.topic, (groups = new Map()));
+      if (!groups) this.#stored.set(parsed.topic, (groups = new Map<string, StoredGroup>()));
       groups.set(parsed.group, { meta, partitions: new Map() });
     }
     const states = await this.#o.metadata.list<unknown>(groupKeys.partitionPrefix());
@@ -450,7 +514,9 @@ class Coordinator implements GroupCoordinator {
   }
 
   #track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) => this.#logger.warn("background group work failed", { error }));
+    const tracked = work.catch((error: unknown) =>
+      this.#logger.warn("background group work failed", { error }),
+    );
     this.#background.add(tracked);
     void tracked.finally(() => this.#background.delete(tracked));
   }
@@ -463,9 +529,13 @@ function checkStart(start: StartFrom): void {
       return;
     case "offset":
       if (!Number.isSafeInteger(start.offset) || start.offset < 0) {
-        throw new WeirError("INVALID_OFFSET", `start offset ${String(start.offset)} must be a whole number >= 0`, {
-          details: { offset: String(start.offset) },
-        });
+        throw new WeirError(
+          "INVALID_OFFSET",
+          `start offset ${String(start.offset)} must be a whole number >= 0`,
+          {
+            details: { offset: String(start.offset) },
+          },
+        );
       }
       return;
     case "timestamp":

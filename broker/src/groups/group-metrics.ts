@@ -39,7 +39,10 @@ export function createGroupMetrics(registry: Registry, groups: () => Iterable<Me
     registry.removeSingleMetric(name);
     return new Counter({ name, help, labelNames: ["topic", "group"], registers: [registry] });
   };
-  const recordsOut = counter("weir_records_out_total", "Records delivered to group members, per topic and group.");
+  const recordsOut = counter(
+    "weir_records_out_total",
+    "Records delivered to group members, per topic and group.",
+  );
   const bytesOut = counter(
     "weir_bytes_out_total",
     "Bytes of record keys, values and headers delivered to group members, per topic and group.",

@@ -12,9 +12,11 @@ export const groupKeys = {
   /** Every group meta key, or one topic's. */
   metaPrefix: (topic?: string): string => (topic === undefined ? "groups/meta/" : `groups/meta/${topic}/`),
   /** One partition's position and ack state: {@link StoredStreamPartition} or {@link StoredQueuePartition}. */
-  partition: (topic: string, group: string, partition: number): string => `groups/state/${topic}/${group}/${partition}`,
+  partition: (topic: string, group: string, partition: number): string =>
+    `groups/state/${topic}/${group}/${partition}`,
   /** Every partition state key, or one topic's. */
-  partitionPrefix: (topic?: string): string => (topic === undefined ? "groups/state/" : `groups/state/${topic}/`),
+  partitionPrefix: (topic?: string): string =>
+    topic === undefined ? "groups/state/" : `groups/state/${topic}/`,
 } as const;
 
 /** A group as stored: created by its first join and kept until its topic is deleted. */

@@ -1,7 +1,14 @@
 import type { StoredRecord } from "../engine/log-engine.js";
 import { AckWindow } from "./ack-window.js";
 import { DeadlineHeap, type HeapItem } from "./deadline-heap.js";
-import { GroupBase, rotate, splitQuota, type GroupContext, type MemberState, type TopicState } from "./group-base.js";
+import {
+  GroupBase,
+  rotate,
+  splitQuota,
+  type GroupContext,
+  type MemberState,
+  type TopicState,
+} from "./group-base.js";
 import { groupKeys, type OpBuilder, type StoredQueuePartition } from "./group-store.js";
 import type { Assignment, Delivery, GroupDescription, GroupTopicView, RecordRef } from "./group-types.js";
 import { Mutex } from "./notifier.js";
@@ -11,7 +18,12 @@ const redeliveryReadGap = 64;
 /** Dead-lettered records between two state writes. */
 const deadLetterFlushEvery = 64;
 /** Used only before the broker ever gave a view of the topic. */
-const fallbackView: GroupTopicView = { partitions: 0, ackTimeoutMs: 30_000, maxAttempts: 0, deadLetterTopic: "" };
+const fallbackView: GroupTopicView = {
+  partitions: 0,
+  ackTimeoutMs: 30_000,
+  maxAttempts: 0,
+  deadLetterTopic: "",
+};
 
 /**
  * A record of a queue group that was delivered and is not done yet.
@@ -107,7 +119,9 @@ export class QueueGroup extends GroupBase {
       if (candidates.length === 0) return [];
       const quotas = splitQuota(max, candidates.length);
       const batches = await Promise.all(
-        candidates.map((p, i) => ((quotas[i] ?? 0) > 0 ? this.#deliverFrom(p, member, quotas[i]!, dueAt) : [])),
+        candidates.flatMap((p, i) =>
+          (quotas[i] ?? 0) > 0 ? [this.#deliverFrom(p, member, quotas[i]!, dueAt)] : [],
+        ),
       );
       return batches.flat();
     });
@@ -258,7 +272,12 @@ export class QueueGroup extends GroupBase {
     return view ?? this.#lastView ?? fallbackView;
   }
 
-  async #deliverFrom(p: QueuePartition, member: MemberState, quota: number, dueAt: number): Promise<Delivery[]> {
+  async #deliverFrom(
+    p: QueuePartition,
+    member: MemberState,
+    quota: number,
+    dueAt: number,
+  ): Promise<Delivery[]> {
     // Claim redeliveries synchronously, before any await, so no other path can hand them out too.
     const claimed: Array<{ entry: QueueEntry; token: number }> = [];
     while (claimed.length < quota) {
@@ -268,13 +287,21 @@ export class QueueGroup extends GroupBase {
       claimed.push({ entry, token: entry.token });
     }
     const freshFrom = p.cursor;
-    const freshWanted = Math.min(quota - claimed.length, (this.topicState.endOffsets[p.index] ?? 0) - freshFrom);
+    const freshWanted = Math.min(
+      quota - claimed.length,
+      (this.topicState.endOffsets[p.index] ?? 0) - freshFrom,
+    );
     let again: Map<number, StoredRecord>;
     let fresh: StoredRecord[];
     try {
       [again, fresh] = await Promise.all([
-        this.#readOffsets(p.index, claimed.map((c) => c.entry.offset)),
-        freshWanted > 0 ? this.ctx.engine.read(this.topic, p.index, freshFrom, { maxRecords: freshWanted }) : [],
+        this.#readOffsets(
+          p.index,
+          claimed.map((c) => c.entry.offset),
+        ),
+        freshWanted > 0
+          ? this.ctx.engine.read(this.topic, p.index, freshFrom, { maxRecords: freshWanted })
+          : Promise.resolve([]),
       ]);
     } catch (error) {
       for (const { entry, token } of claimed) {
@@ -327,7 +354,9 @@ export class QueueGroup extends GroupBase {
       runs.map(async ([start, end]) => {
         let next = start;
         while (next <= end) {
-          const records = await this.ctx.engine.read(this.topic, partition, next, { maxRecords: end - next + 1 });
+          const records = await this.ctx.engine.read(this.topic, partition, next, {
+            maxRecords: end - next + 1,
+          });
           if (records.length === 0) break;
           for (const r of records) if (r.offset <= end) found.set(r.offset, r);
           next = records[records.length - 1]!.offset + 1;
@@ -426,12 +455,15 @@ export class QueueGroup extends GroupBase {
   }
 
   #lost(entry: QueueEntry): void {
-    this.ctx.logger.warn("a delivered record was deleted by retention before it was acked; it cannot be redelivered", {
-      topic: this.topic,
-      group: this.name,
-      partition: entry.partition.index,
-      offset: entry.offset,
-    });
+    this.ctx.logger.warn(
+      "a delivered record was deleted by retention before it was acked; it cannot be redelivered",
+      {
+        topic: this.topic,
+        group: this.name,
+        partition: entry.partition.index,
+        offset: entry.offset,
+      },
+    );
     this.#finish(entry);
   }
 
@@ -482,7 +514,8 @@ export class QueueGroup extends GroupBase {
   }
 
   #kickDeadLetters(): void {
-    if (this.#deadLettering || this.#deadLetterBackoff || this.closedWith || this.#deadLetters.length === 0) return;
+    if (this.#deadLettering || this.#deadLetterBackoff || this.closedWith || this.#deadLetters.length === 0)
+      return;
     this.#deadLettering = true;
     this.#deadLetterWork = this.#runDeadLetters().finally(() => {
       this.#deadLettering = false;
@@ -501,7 +534,9 @@ export class QueueGroup extends GroupBase {
         continue;
       }
       try {
-        const [record] = await this.ctx.engine.read(this.topic, entry.partition.index, entry.offset, { maxRecords: 1 });
+        const [record] = await this.ctx.engine.read(this.topic, entry.partition.index, entry.offset, {
+          maxRecords: 1,
+        });
         if (entry.state === "dead-letter") {
           if (!record || record.offset !== entry.offset) {
             this.#lost(entry);
@@ -543,7 +578,9 @@ export class QueueGroup extends GroupBase {
     }
     if (sinceFlush > 0) {
       await this.ctx.writer.flush().catch((error: unknown) => {
-        this.ctx.logger.warn("saving dead-letter progress failed; it is retried with the next write", { error });
+        this.ctx.logger.warn("saving dead-letter progress failed; it is retried with the next write", {
+          error,
+        });
       });
     }
   }
@@ -566,7 +603,13 @@ export class QueueGroup extends GroupBase {
         const { base, bits } = part.window.encode();
         const attempts: Array<[number, number]> = [];
         for (const e of part.multi) attempts.push([e.offset, e.attempts]);
-        const value: StoredQueuePartition = { floor: part.window.floor, cursor: part.cursor, doneBase: base, done: bits, attempts };
+        const value: StoredQueuePartition = {
+          floor: part.window.floor,
+          cursor: part.cursor,
+          doneBase: base,
+          done: bits,
+          attempts,
+        };
         return { type: "put", key, value };
       },
     };

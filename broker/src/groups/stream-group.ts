@@ -1,6 +1,13 @@
 import { AckWindow } from "./ack-window.js";
 import { assignPartitions } from "./assign-partitions.js";
-import { GroupBase, rotate, splitQuota, type GroupContext, type MemberState, type TopicState } from "./group-base.js";
+import {
+  GroupBase,
+  rotate,
+  splitQuota,
+  type GroupContext,
+  type MemberState,
+  type TopicState,
+} from "./group-base.js";
 import { groupKeys, type OpBuilder, type StoredStreamPartition } from "./group-store.js";
 import type { Assignment, Delivery, GroupDescription, RecordRef } from "./group-types.js";
 
@@ -43,7 +50,13 @@ export class StreamGroup extends GroupBase {
   readonly #parts: StreamPartition[] = [];
 
   /** `committed[p]` is where partition p resumes; partitions beyond it start at 0. */
-  constructor(ctx: GroupContext, topic: TopicState, name: string, createdMs: number, committed: readonly number[]) {
+  constructor(
+    ctx: GroupContext,
+    topic: TopicState,
+    name: string,
+    createdMs: number,
+    committed: readonly number[],
+  ) {
     super(ctx, topic, name, createdMs);
     for (let p = 0; p < topic.partitions; p++) this.#parts.push(this.#partition(p, committed[p] ?? 0));
   }
@@ -60,7 +73,9 @@ export class StreamGroup extends GroupBase {
         .filter((p): p is StreamPartition => p !== undefined && this.#readable(p, member, now));
       if (ready.length === 0) return [];
       const quotas = splitQuota(max, ready.length);
-      const batches = await Promise.all(ready.map((p, i) => ((quotas[i] ?? 0) > 0 ? this.#read(p, member, quotas[i]!) : [])));
+      const batches = await Promise.all(
+        ready.flatMap((p, i) => ((quotas[i] ?? 0) > 0 ? [this.#read(p, member, quotas[i]!)] : [])),
+      );
       const out = batches.flat();
       this.countOut(out);
       return out;
@@ -152,7 +167,8 @@ export class StreamGroup extends GroupBase {
 
   override lag(): number {
     let lag = 0;
-    for (const p of this.#parts) lag += Math.max(0, (this.topicState.endOffsets[p.index] ?? 0) - p.window.floor);
+    for (const p of this.#parts)
+      lag += Math.max(0, (this.topicState.endOffsets[p.index] ?? 0) - p.window.floor);
     return lag;
   }
 
@@ -195,7 +211,9 @@ export class StreamGroup extends GroupBase {
   }
 
   #readable(p: StreamPartition, member: MemberState, now: number): boolean {
-    return p.owner === member && p.pausedUntil <= now && p.position < (this.topicState.endOffsets[p.index] ?? 0);
+    return (
+      p.owner === member && p.pausedUntil <= now && p.position < (this.topicState.endOffsets[p.index] ?? 0)
+    );
   }
 
   async #read(p: StreamPartition, member: MemberState, max: number): Promise<Delivery[]> {
@@ -260,7 +278,11 @@ export class StreamGroup extends GroupBase {
       pausedUntil: 0,
       redeliveries: new Map(),
       key,
-      persist: () => ({ type: "put", key, value: { committed: part.window.floor } satisfies StoredStreamPartition }),
+      persist: () => ({
+        type: "put",
+        key,
+        value: { committed: part.window.floor } satisfies StoredStreamPartition,
+      }),
     };
     return part;
   }
