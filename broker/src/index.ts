@@ -22,3 +22,13 @@ export { startHttpServer } from "./transports/http/http-server.js";
 export type { HttpServer, HttpServerOptions } from "./transports/http/http-server.js";
 export { createGroupCoordinator } from "./groups/group-coordinator.js";
 export type { GroupCoordinatorOptions } from "./groups/group-coordinator.js";
+export { createEmbeddedEngine, resolveEmbeddedEngineOptions } from "./engine/embedded/embedded-engine.js";
+export type {
+  EmbeddedEngine,
+  EmbeddedEngineOptions,
+  ResolvedEmbeddedEngineOptions,
+  EngineStats,
+  FsyncMode,
+} from "./engine/embedded/embedded-engine.js";
+export { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
+export type { LmdbMetadataStoreOptions } from "./engine/lmdb-metadata-store.js";
