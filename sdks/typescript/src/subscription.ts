@@ -76,6 +76,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   private call: SubscribeStream | undefined;
   /** Bumped on every (re)connect; events of older streams are ignored. */
   private epoch = 0;
+  private brokenEpoch = 0;
   /** Whether the current stream got `subscribed` (acks may go out on it). */
   private joined = false;
   private everJoined = false;
@@ -263,7 +264,9 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   }
 
   private onBreak(epoch: number, error: WeirError | undefined): void {
-    if (epoch !== this.epoch) return;
+    // grpc-js may report one broken stream twice ('error', then 'end'): handle it once.
+    if (epoch !== this.epoch || this.brokenEpoch === epoch) return;
+    this.brokenEpoch = epoch;
     this.call = undefined;
     this.joined = false;
     if (this.closed) return;
