@@ -40,8 +40,9 @@ async function readAll(broker: BrokerProcess, topic: string, expected: number): 
       `/v1/topics/${topic}/groups/${group}/records?mode=stream&from=earliest&max=1000&wait=1s&member=verifier`,
     );
     if (res.status === 204) break;
-    assert.equal(res.status, 200, await res.text());
-    const body = (await res.json()) as { records: ConsumedRecord[] };
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const body = JSON.parse(text) as { records: ConsumedRecord[] };
     out.push(...body.records);
     if (out.length >= expected && body.records.length === 0) break;
   }
