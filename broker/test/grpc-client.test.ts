@@ -91,6 +91,49 @@ void suite("@weir/client over gRPC against a real broker", () => {
     assert.equal(batch[1]!.offset, batch[0]!.offset + 1);
   });
 
+  void test("credit bounds what the broker sends ahead, and consuming grants more", async () => {
+    await client.admin.createTopic("credit", { partitions: 1, delivery: { ackTimeoutMs: 60_000 } });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => client.publish("credit", `c${i}`)));
+    const sub = client.subscribe("credit", { group: "slow", mode: "queue", credit: 4 });
+    await sub.ready;
+    const inFlight = async (): Promise<number> =>
+      (await client.admin.describeGroup("credit", "slow")).partitions.reduce((n, p) => n + p.inFlight, 0);
+    await until("4 records in flight", async () => (await inFlight()) === 4);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await inFlight(), 4, "no more than the credit is sent while the app consumes nothing");
+    // Taking half the window (2) grants 2 more.
+    await take(sub, 2);
+    await until("6 records in flight", async () => (await inFlight()) === 6);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await inFlight(), 6);
+    await sub.close();
+  });
+
+  void test("acks are batched into few frames", async () => {
+    await client.admin.createTopic("acks", { partitions: 1 });
+    await client.publishBatch("acks", Array.from({ length: 100 }, (_, i) => ({ value: `a${i}` })));
+    const c = node.client();
+    const sub = c.subscribe("acks", { group: "g", mode: "queue", credit: 200 });
+    const got = await take(sub, 100);
+    const before = c.stats().ackFrames;
+    await Promise.all(got.map((m) => m.ack()));
+    assert.equal(c.stats().ackFrames - before, 1, "100 acks made in one tick went out as one frame");
+    await until("the group to have nothing in flight", async () => {
+      const g = await c.admin.describeGroup("acks", "g");
+      return g.partitions[0]!.inFlight === 0 && g.lag === 0;
+    });
+    await sub.close();
+  });
+
+  void test("close() sends publishes still lingering before it closes the connection", async () => {
+    await client.admin.createTopic("lingering", { partitions: 1 });
+    const c = node.client({ lingerMs: 10_000 });
+    const pending = c.publish("lingering", "flushed by close");
+    await c.close();
+    assert.deepEqual(await pending, { partition: 0, offset: 0 });
+    await assert.rejects(c.publish("lingering", "after close"), { code: "CANCELLED" });
+  });
+
   void test("a stream group shares partitions between two subscribers and each record reaches one of them", async () => {
     await client.admin.createTopic("shared", { partitions: 4 });
     const a = client.subscribe("shared", { group: "pair", mode: "stream", from: "earliest" });

@@ -20,6 +20,8 @@ export interface ClientStats {
   produceFrames: number;
   /** Records sent in those frames. */
   producedRecords: number;
+  /** SubscribeAck frames sent (acks are batched a few milliseconds). */
+  ackFrames: number;
   /** Times a subscription re-opened its stream after it broke. */
   subscriptionReconnects: number;
 }
@@ -40,7 +42,7 @@ type UnaryStarter<Res> = (
 export class ClientCore {
   readonly broker: BrokerServiceClient;
   readonly admin: AdminServiceClient;
-  readonly stats: ClientStats = { produceStreams: 0, produceFrames: 0, producedRecords: 0, subscriptionReconnects: 0 };
+  readonly stats: ClientStats = { produceStreams: 0, produceFrames: 0, producedRecords: 0, ackFrames: 0, subscriptionReconnects: 0 };
   /** Aborted by close(): every wait and stream of the client stops. */
   readonly closing = new AbortController();
 

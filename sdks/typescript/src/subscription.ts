@@ -253,6 +253,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     // While reconnecting the acks wait; they go out once the new stream has joined.
     if (this.pendingAcks.length === 0 || !this.call || !this.joined) return;
     this.call.write({ message: { $case: "ack", value: { positions: this.pendingAcks } } });
+    this.core.stats.ackFrames++;
     this.pendingAcks = [];
     this.releaseAckWaiters();
   }
