@@ -3,8 +3,9 @@
  * back to entries that point at real frames; the log is then scanned from the last good index entry
  * to its end, verifying each frame's length, CRC and offset. The file is truncated at the first
  * torn or corrupt frame, so a batch is either wholly readable after a crash or gone, never half there.
- * Sealed segments were fsynced before they were sealed, so their scan covers at most one index
- * interval; the active segment's scan covers what was written since its last index entry.
+ * Sealed segments were fsynced when they were sealed, so their scan covers at most one index
+ * interval; so does the active segment's after a clean shutdown. After an unclean one, the whole
+ * active segment is verified.
  */
 import fs from "node:fs";
 import type { Logger } from "@weir/common";
@@ -34,6 +35,12 @@ export interface RecoverSegmentOptions {
   baseOffset: number;
   /** The partition's last segment: it stays open for appends. */
   active: boolean;
+  /**
+   * Verify every frame of the segment, not just those after its last index entry. Used for the
+   * active segment after an unclean shutdown: without an fsync, any page of it may be lost or
+   * garbage, not only the last one.
+   */
+  fullScan: boolean;
   indexIntervalBytes: number;
   chunkBytes: number;
   logger: Logger;
@@ -54,7 +61,10 @@ export async function recoverSegment(o: RecoverSegmentOptions): Promise<{ segmen
   let keepFd = false;
   try {
     const size = await fileSize(fd, logPath);
-    const { index, fileEntries } = await loadIndex(probe.indexPath, fd, logPath, o.baseOffset, size);
+    const { index, fileBytes } = await loadIndex(probe.indexPath, fd, logPath, o.baseOffset, size);
+    if (o.fullScan) index.truncate(0);
+    // The entries kept so far are verified and identical to the first ones in the index file.
+    const keptEntries = index.count;
     const last = index.count - 1;
     const scanFrom = last >= 0 ? index.positionAt(last) : 0;
     const seg = new Segment({
@@ -90,9 +100,9 @@ export async function recoverSegment(o: RecoverSegmentOptions): Promise<{ segmen
       };
       await truncateFile(fd, result.position, logPath);
     }
-    // Rewrite the index file from the first entry that was not already there, verified, on disk.
-    await truncateIndexFile(probe.indexPath, Math.min(fileEntries, index.count));
-    index.persisted = Math.min(fileEntries, index.count);
+    // Rewrite the index file from the first entry that was not verified.
+    if (fileBytes !== keptEntries * INDEX_ENTRY_BYTES) await truncateIndexFile(probe.indexPath, keptEntries);
+    index.persisted = keptEntries;
     if (o.active) {
       await seg.flushIndex(true);
     } else {
@@ -119,12 +129,12 @@ async function loadIndex(
   logPath: string,
   baseOffset: number,
   logSize: number,
-): Promise<{ index: OffsetIndex; fileEntries: number }> {
+): Promise<{ index: OffsetIndex; fileBytes: number }> {
   let raw: Buffer;
   try {
     raw = await fs.promises.readFile(indexPath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { index: new OffsetIndex(), fileEntries: 0 };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { index: new OffsetIndex(), fileBytes: -1 };
     throw storageError("read", indexPath, err);
   }
   const index = OffsetIndex.decode(raw);
@@ -147,11 +157,11 @@ async function loadIndex(
       head[0] === FRAME_MAGIC &&
       head[1] === FRAME_VERSION &&
       readFrameHeader(head, 0).baseOffset === baseOffset + index.relativeOffsetAt(i);
-    if (ok) return { index, fileEntries: Math.floor(raw.length / INDEX_ENTRY_BYTES) };
+    if (ok) return { index, fileBytes: raw.length };
     index.truncate(i);
   }
   index.truncate(0);
-  return { index, fileEntries: 0 };
+  return { index, fileBytes: raw.length };
 }
 
 /** Cuts the index file down to `entries` entries (creating it when missing). */
