@@ -348,8 +348,9 @@ class Engine implements EmbeddedEngine {
       this.topics.clear();
       if (errors.length === 0) {
         // Every partition is synced and its index written: the next open may trust the indexes.
+        // Best effort: without the marker the next open just verifies more (e.g. the dir was removed).
         await writeFileAtomic(path.join(this.dir, "clean-shutdown"), `${new Date().toISOString()}\n`).catch(
-          (err: unknown) => errors.push(err),
+          (err: unknown) => this.logger.warn("could not write the clean-shutdown marker", { error: err }),
         );
       }
       await releaseDirLock(this.dir);
