@@ -339,7 +339,12 @@ export abstract class GroupBase implements MeteredGroup {
   }
 
   protected toDelivery(record: StoredRecord, partition: number, attempt: number): Delivery {
-    return { ...record, topic: this.topic, partition, attempt };
+    // Object literals of two fixed shapes rather than a spread: this runs once per delivered record.
+    const { offset, key, value, headers, timestampMs } = record;
+    const topic = this.topic;
+    return key === undefined
+      ? { topic, partition, offset, value, headers, timestampMs, attempt }
+      : { topic, partition, offset, key, value, headers, timestampMs, attempt };
   }
 
   /** Counts delivered records and bytes, and redeliveries among them. */
