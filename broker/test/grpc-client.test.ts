@@ -19,8 +19,16 @@ void suite("@weir/client over gRPC against a real broker", () => {
     await sub.ready;
     const before = Date.now();
     const published = await Promise.all([
-      client.publish("rt.orders", "first", { key: "customer-1", headers: { source: "test", bin: new Uint8Array([0, 255]) } }),
-      client.publish("rt.orders", new Uint8Array([1, 2, 3]), { headers: [["dup", "a"], ["dup", "b"]] }),
+      client.publish("rt.orders", "first", {
+        key: "customer-1",
+        headers: { source: "test", bin: new Uint8Array([0, 255]) },
+      }),
+      client.publish("rt.orders", new Uint8Array([1, 2, 3]), {
+        headers: [
+          ["dup", "a"],
+          ["dup", "b"],
+        ],
+      }),
       client.publish("rt.orders", JSON.stringify({ n: 3 }), { key: "" }),
     ]);
     const got = await take(sub, 3);
@@ -53,7 +61,7 @@ void suite("@weir/client over gRPC against a real broker", () => {
 
     // Same key, same partition.
     const again = await client.publish("rt.orders", "again", { key: "customer-1" });
-    assert.equal(again.partition, published[0]!.partition);
+    assert.equal(again.partition, published[0].partition);
     const [fourth] = await take(sub, 1);
     assert.equal(fourth!.text(), "again");
 
@@ -78,8 +86,15 @@ void suite("@weir/client over gRPC against a real broker", () => {
     const seen = new Set(positions.map((p) => `${p.partition}:${p.offset}`));
     assert.equal(seen.size, 1000, "every record got its own position");
     for (const partition of [0, 1]) {
-      const offsets = positions.filter((p) => p.partition === partition).map((p) => p.offset).sort((a, b) => a - b);
-      assert.deepEqual(offsets, offsets.map((_, i) => i), `partition ${partition} offsets are dense from 0`);
+      const offsets = positions
+        .filter((p) => p.partition === partition)
+        .map((p) => p.offset)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        offsets,
+        offsets.map((_, i) => i),
+        `partition ${partition} offsets are dense from 0`,
+      );
     }
 
     const batchFramesBefore = c.stats().produceFrames;
@@ -111,7 +126,10 @@ void suite("@weir/client over gRPC against a real broker", () => {
 
   void test("acks are batched into few frames", async () => {
     await client.admin.createTopic("acks", { partitions: 1 });
-    await client.publishBatch("acks", Array.from({ length: 100 }, (_, i) => ({ value: `a${i}` })));
+    await client.publishBatch(
+      "acks",
+      Array.from({ length: 100 }, (_, i) => ({ value: `a${i}` })),
+    );
     const c = node.client();
     const sub = c.subscribe("acks", { group: "g", mode: "queue", credit: 200 });
     const got = await take(sub, 100);
@@ -146,13 +164,18 @@ void suite("@weir/client over gRPC against a real broker", () => {
       onAssignment: (x) => assignments.push(x.partitions),
     });
     await b.ready;
-    await until("both members to hold two partitions", () => a.assignment?.partitions.length === 2 && b.assignment?.partitions.length === 2);
+    await until(
+      "both members to hold two partitions",
+      () => a.assignment?.partitions.length === 2 && b.assignment?.partitions.length === 2,
+    );
     assert.ok(assignments.length >= 1, "onAssignment was called");
     const pa = new Set(a.assignment!.partitions);
     const pb = new Set(b.assignment!.partitions);
     assert.deepEqual([...pa, ...pb].sort(), [0, 1, 2, 3]);
 
-    await Promise.all(Array.from({ length: 40 }, (_, i) => client.publish("shared", `m${i}`, { key: `key-${i}` })));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.publish("shared", `m${i}`, { key: `key-${i}` })),
+    );
     const got: Array<{ who: "a" | "b"; m: Message }> = [];
     const drain = async (sub: typeof a, who: "a" | "b"): Promise<void> => {
       for await (const m of sub) {
@@ -167,9 +190,15 @@ void suite("@weir/client over gRPC against a real broker", () => {
     ]);
     assert.equal(new Set(got.map((x) => x.m.text())).size, 40, "every record arrived once");
     for (const { who, m } of got) {
-      assert.ok((who === "a" ? pa : pb).has(m.partition), `member ${who} got a record of partition ${m.partition} it does not own`);
+      assert.ok(
+        (who === "a" ? pa : pb).has(m.partition),
+        `member ${who} got a record of partition ${m.partition} it does not own`,
+      );
     }
-    assert.ok(got.some((x) => x.who === "a") && got.some((x) => x.who === "b"), "both members received records");
+    assert.ok(
+      got.some((x) => x.who === "a") && got.some((x) => x.who === "b"),
+      "both members received records",
+    );
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -226,7 +255,9 @@ void suite("@weir/client over gRPC against a real broker", () => {
     const reply = await client.request("rpc.greet", "ada", { timeoutMs: 3000, headers: { "x-lang": "en" } });
     assert.equal(reply.text(), "hello ada");
     assert.equal(reply.header("x-lang"), "en");
-    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => client.request("rpc.greet", `n${i}`, { timeoutMs: 3000 })));
+    const many = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.request("rpc.greet", `n${i}`, { timeoutMs: 3000 })),
+    );
     assert.deepEqual(
       many.map((r) => r.text()),
       Array.from({ length: 20 }, (_, i) => `hello n${i}`),
@@ -242,7 +273,9 @@ void suite("@weir/client over gRPC against a real broker", () => {
     });
     await slow.ready;
     const started = Date.now();
-    await assert.rejects(client.request("rpc.slow", "hurry", { timeoutMs: 300 }), { code: "REQUEST_TIMEOUT" });
+    await assert.rejects(client.request("rpc.slow", "hurry", { timeoutMs: 300 }), {
+      code: "REQUEST_TIMEOUT",
+    });
     assert.ok(Date.now() - started < 3000, "the timeout is the request's, not the transport's");
     release();
     await slow.close();
@@ -266,17 +299,27 @@ void suite("@weir/client over gRPC against a real broker", () => {
     assert.equal(created.partitions.length, 2);
     assert.equal(created.version, 1);
 
-    await assert.rejects(client.admin.createTopic("admin.crud", { partitions: 1 }), { code: "TOPIC_ALREADY_EXISTS" });
+    await assert.rejects(client.admin.createTopic("admin.crud", { partitions: 1 }), {
+      code: "TOPIC_ALREADY_EXISTS",
+    });
     const described = await client.admin.describeTopic("admin.crud");
     assert.deepEqual(described.config, created.config);
     assert.ok((await client.admin.listTopics()).some((t) => t.name === "admin.crud"));
 
-    const altered = await client.admin.alterTopic("admin.crud", { partitions: 4, labels: { team: "edge" } }, { expectedVersion: 1 });
+    const altered = await client.admin.alterTopic(
+      "admin.crud",
+      { partitions: 4, labels: { team: "edge" } },
+      { expectedVersion: 1 },
+    );
     assert.equal(altered.config.partitions, 4);
     assert.equal(altered.version, 2);
     assert.equal(altered.partitions.length, 4);
-    await assert.rejects(client.admin.alterTopic("admin.crud", { partitions: 5 }, { expectedVersion: 1 }), { code: "VERSION_CONFLICT" });
-    await assert.rejects(client.admin.alterTopic("admin.crud", { partitions: 1 }), { code: "UNSUPPORTED_CHANGE" });
+    await assert.rejects(client.admin.alterTopic("admin.crud", { partitions: 5 }, { expectedVersion: 1 }), {
+      code: "VERSION_CONFLICT",
+    });
+    await assert.rejects(client.admin.alterTopic("admin.crud", { partitions: 1 }), {
+      code: "UNSUPPORTED_CHANGE",
+    });
     const keep = await client.admin.alterTopic("admin.crud", { labels: {} });
     assert.equal(keep.config.partitions, 4, "partitions left out keep their count");
 
@@ -289,7 +332,10 @@ void suite("@weir/client over gRPC against a real broker", () => {
       groups.map((g) => ({ group: g.group, mode: g.mode, members: g.members })),
       [{ group: "readers", mode: "stream", members: 1 }],
     );
-    await until("the acks to be committed", async () => (await client.admin.describeGroup("admin.crud", "readers")).lag === 0);
+    await until(
+      "the acks to be committed",
+      async () => (await client.admin.describeGroup("admin.crud", "readers")).lag === 0,
+    );
     const g = await client.admin.describeGroup("admin.crud", "readers");
     assert.equal(g.memberList.length, 1);
     assert.equal(g.memberList[0]!.memberId, sub.memberId);
@@ -307,7 +353,9 @@ void suite("@weir/client over gRPC against a real broker", () => {
 
   void test("an AbortSignal cancels publish, request and subscribe with CANCELLED (or a clean end)", async () => {
     await client.admin.createTopic("aborts", { partitions: 1 });
-    await assert.rejects(client.publish("aborts", "x", { signal: AbortSignal.abort() }), { code: "CANCELLED" });
+    await assert.rejects(client.publish("aborts", "x", { signal: AbortSignal.abort() }), {
+      code: "CANCELLED",
+    });
 
     // Aborted while lingering: the record never reaches the broker.
     const lingering = node.client({ lingerMs: 200 });
@@ -339,7 +387,11 @@ void suite("@weir/client over gRPC against a real broker", () => {
     await responder.close();
 
     const subController = new AbortController();
-    const sub = client.subscribe("aborts", { group: "abortable", mode: "stream", signal: subController.signal });
+    const sub = client.subscribe("aborts", {
+      group: "abortable",
+      mode: "stream",
+      signal: subController.signal,
+    });
     await sub.ready;
     const ended = (async () => {
       const seen: string[] = [];

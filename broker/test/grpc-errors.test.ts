@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, suite, test } from "node:test";
-import { Metadata, credentials, makeGenericClientConstructor, status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, status, type ServiceError } from "@grpc/grpc-js";
 import { createClient, type WeirClient, type WeirError } from "@weir/client";
 import { startTestNode, take, type TestNode } from "./grpc-test-helpers.js";
 
@@ -44,18 +44,23 @@ const garbage = Buffer.from([0x0a, 0xff, 0x01, 0x41]);
 interface RawUnary {
   produce(req: Buffer, cb: (e: ServiceError | null, r?: Buffer) => void): void;
   createTopic(req: Buffer, cb: (e: ServiceError | null, r?: Buffer) => void): void;
-  subscribe(): NodeJS.ReadWriteStream & { on(event: "error", l: (e: ServiceError) => void): unknown; cancel(): void };
+  subscribe(): NodeJS.ReadWriteStream & {
+    on(event: "error", l: (e: ServiceError) => void): unknown;
+    cancel(): void;
+  };
   close(): void;
 }
 
 function rawCall(raw: RawUnary, method: "produce" | "createTopic", bytes: Buffer): Promise<ServiceError> {
   return new Promise((resolve, reject) => {
-    raw[method](bytes, (error) => (error ? resolve(error) : reject(new Error("the garbage frame was accepted"))));
+    raw[method](bytes, (error) =>
+      error ? resolve(error) : reject(new Error("the garbage frame was accepted")),
+    );
   });
 }
 
 function weirCode(e: ServiceError): string | undefined {
-  const v = (e.metadata as Metadata).get("weir-code")[0];
+  const v = e.metadata.get("weir-code")[0];
   return typeof v === "string" ? v : undefined;
 }
 
@@ -85,7 +90,7 @@ void suite("gRPC transport: bad requests get distinct codes and the broker keeps
         const error = await rawCall(raw, method, garbage);
         assert.equal(error.code, status.INVALID_ARGUMENT, `${method}: ${error.details}`);
         assert.equal(weirCode(error), "MALFORMED_REQUEST");
-        assert.equal((error.metadata as Metadata).get("weir-retriable")[0], "false");
+        assert.equal(error.metadata.get("weir-retriable")[0], "false");
         assert.match(error.details, /not a valid weir\.v1 protobuf message/);
       }
 
@@ -157,9 +162,12 @@ void suite("gRPC transport: bad requests get distinct codes and the broker keeps
 
   void test("oversized record: RECORD_TOO_LARGE, other records of the same client still go through", async () => {
     const big = new Uint8Array(1024 * 1024 + 1);
-    const [tooBig, small] = await Promise.allSettled([client.publish("ok.topic", big), client.publish("ok.topic", "small")]);
+    const [tooBig, small] = await Promise.allSettled([
+      client.publish("ok.topic", big),
+      client.publish("ok.topic", "small"),
+    ]);
     assert.equal(tooBig.status, "rejected");
-    const e = (tooBig as PromiseRejectedResult).reason as WeirError;
+    const e = tooBig.reason as WeirError;
     assert.equal(e.code, "RECORD_TOO_LARGE");
     assert.match(e.message, /over the limit of 1048576 bytes/);
     assert.equal(small.status, "fulfilled");

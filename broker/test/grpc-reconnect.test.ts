@@ -11,7 +11,10 @@ void test("a subscription reconnects to a restarted broker (same port and data) 
   const dataDir = await mkdtemp(join(tmpdir(), "weir-grpc-reconnect-"));
   let server: WeirServer = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0 });
   const port = Number(server.grpcAddress.split(":").pop());
-  const client = createClient({ address: server.grpcAddress, reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+  const client = createClient({
+    address: server.grpcAddress,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+  });
   t.after(async () => {
     await client.close();
     await server.close();
@@ -32,12 +35,18 @@ void test("a subscription reconnects to a restarted broker (same port and data) 
   const [first] = await take(sub, 1);
   assert.equal(first!.text(), "before restart");
   await first!.ack();
-  await until("the ack to be committed", async () => (await client.admin.describeGroup("survives", "durable")).lag === 0);
+  await until(
+    "the ack to be committed",
+    async () => (await client.admin.describeGroup("survives", "durable")).lag === 0,
+  );
 
   await server.close();
   // While the broker is down, calls fail with a retriable error instead of hanging forever.
   await until("the subscription to notice the broken stream", () => errors.length > 0);
-  assert.ok(errors.every((e) => e.retriable || e.code === "UNAVAILABLE"), errors.map((e) => e.code).join());
+  assert.ok(
+    errors.every((e) => e.retriable || e.code === "UNAVAILABLE"),
+    errors.map((e) => e.code).join(),
+  );
 
   server = await startWeirServer({ dataDir, grpcPort: port, httpPort: 0 });
   const position = await client.publish("survives", "after restart", { key: "a" });

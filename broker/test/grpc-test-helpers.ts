@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, type ClientOptions, type Message, type Subscription, type WeirClient } from "@weir/client";
+import {
+  createClient,
+  type ClientOptions,
+  type Message,
+  type Subscription,
+  type WeirClient,
+} from "@weir/client";
 import { startWeirServer, type WeirServer } from "../src/server.js";
 
 /** A broker node on an ephemeral port with a fresh data directory, and helpers to reach it. */
@@ -49,7 +55,8 @@ export async function take(sub: Subscription, n: number, timeoutMs = 5000): Prom
       new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left))),
     ]);
     clearTimeout(timer);
-    if (result === "timeout") throw new Error(`timed out after ${timeoutMs} ms with ${out.length} of ${n} messages`);
+    if (result === "timeout")
+      throw new Error(`timed out after ${timeoutMs} ms with ${out.length} of ${n} messages`);
     if (result.done) throw new Error(`subscription ended after ${out.length} of ${n} messages`);
     out.push(result.value);
   }
@@ -57,11 +64,15 @@ export async function take(sub: Subscription, n: number, timeoutMs = 5000): Prom
 }
 
 /** Polls `check` until it returns a truthy value, failing after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 5000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

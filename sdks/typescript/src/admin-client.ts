@@ -88,7 +88,11 @@ export class AdminClient {
   constructor(private readonly core: ClientCore) {}
 
   /** Creates a topic. @throws WeirError TOPIC_ALREADY_EXISTS, INVALID_TOPIC_NAME, INVALID_PARTITION_COUNT... */
-  async createTopic(name: string, config: TopicConfigInput & { partitions: number }, opts: CallOpts = {}): Promise<TopicInfo> {
+  async createTopic(
+    name: string,
+    config: TopicConfigInput & { partitions: number },
+    opts: CallOpts = {},
+  ): Promise<TopicInfo> {
     const req: pb.CreateTopicRequest = { name, config: topicConfigToProto(config) };
     const res = await this.core.unary<pb.CreateTopicResponse>(
       `create topic "${name}"`,
@@ -156,7 +160,13 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.listGroups({ topic: opts.topic ?? "" }, md, o, cb),
       opts,
     );
-    return res.groups.map((g) => ({ topic: g.topic, group: g.group, mode: modeFromProto(g.mode), members: g.members, lag: g.lag }));
+    return res.groups.map((g) => ({
+      topic: g.topic,
+      group: g.group,
+      mode: modeFromProto(g.mode),
+      members: g.members,
+      lag: g.lag,
+    }));
   }
 
   /** A group's members, positions and lag. @throws WeirError GROUP_NOT_FOUND */
@@ -170,7 +180,12 @@ export class AdminClient {
   }
 
   /** Moves a group's committed position (refused while a stream group has members). */
-  async resetOffsets(topic: string, group: string, to: StartFrom, opts: CallOpts = {}): Promise<GroupDescription> {
+  async resetOffsets(
+    topic: string,
+    group: string,
+    to: StartFrom,
+    opts: CallOpts = {},
+  ): Promise<GroupDescription> {
     const req: pb.ResetOffsetsRequest = { topic, group, to: startToProto(to) };
     const res = await this.core.unary<pb.ResetOffsetsResponse>(
       `reset offsets of group "${group}" on "${topic}"`,
@@ -200,7 +215,10 @@ function topicConfigToProto(c: TopicConfigInput): pb.TopicConfig {
 }
 
 function missing(what: string): WeirError {
-  return new WeirError("INTERNAL", `the broker's answer to ${what} is missing its body; is the broker a compatible Weir version?`);
+  return new WeirError(
+    "INTERNAL",
+    `the broker's answer to ${what} is missing its body; is the broker a compatible Weir version?`,
+  );
 }
 
 function topicInfo(t: pb.TopicInfo | undefined, name: string): TopicInfo {
@@ -239,7 +257,11 @@ function groupDescription(g: pb.GroupInfo | undefined, topic: string, group: str
     members: g.members.length,
     lag: g.lag,
     generation: g.generation,
-    memberList: g.members.map((m) => ({ memberId: m.memberId, client: m.client, partitions: [...m.partitions] })),
+    memberList: g.members.map((m) => ({
+      memberId: m.memberId,
+      client: m.client,
+      partitions: [...m.partitions],
+    })),
     partitions: g.partitions.map((p) => ({ ...p })),
   };
 }

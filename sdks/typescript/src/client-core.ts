@@ -42,7 +42,13 @@ type UnaryStarter<Res> = (
 export class ClientCore {
   readonly broker: BrokerServiceClient;
   readonly admin: AdminServiceClient;
-  readonly stats: ClientStats = { produceStreams: 0, produceFrames: 0, producedRecords: 0, ackFrames: 0, subscriptionReconnects: 0 };
+  readonly stats: ClientStats = {
+    produceStreams: 0,
+    produceFrames: 0,
+    producedRecords: 0,
+    ackFrames: 0,
+    subscriptionReconnects: 0,
+  };
   /** Aborted by close(): every wait and stream of the client stops. */
   readonly closing = new AbortController();
 
@@ -68,7 +74,9 @@ export class ClientCore {
     };
     this.broker = new BrokerServiceClient(options.address, creds, channelOptions);
     // One channel (one HTTP/2 connection) for both services.
-    this.admin = new AdminServiceClient(options.address, creds, { channelOverride: this.broker.getChannel() });
+    this.admin = new AdminServiceClient(options.address, creds, {
+      channelOverride: this.broker.getChannel(),
+    });
   }
 
   /** Metadata for a call: the bearer token when there is one. */
@@ -88,7 +96,11 @@ export class ClientCore {
    *
    * @throws WeirError UNAVAILABLE (retriable) when it does not connect in time, CANCELLED on abort.
    */
-  async waitReady(what: string, signal: AbortSignal | undefined, timeoutMs = this.options.connectTimeoutMs): Promise<void> {
+  async waitReady(
+    what: string,
+    signal: AbortSignal | undefined,
+    timeoutMs = this.options.connectTimeoutMs,
+  ): Promise<void> {
     throwIfAborted(signal, what);
     if (this.closing.signal.aborted) throw cancelledError(`${what} (the client is closed)`);
     if (this.broker.getChannel().getConnectivityState(true) === connectivityState.READY) return;
@@ -122,11 +134,16 @@ export class ClientCore {
    * Runs a unary call: waits for the connection, sends the token, maps errors to WeirError and
    * cancels the call when `signal` fires.
    */
-  async unary<Res>(what: string, start: UnaryStarter<Res>, opts: CallOpts & { deadlineMs?: number } = {}): Promise<Res> {
+  async unary<Res>(
+    what: string,
+    start: UnaryStarter<Res>,
+    opts: CallOpts & { deadlineMs?: number } = {},
+  ): Promise<Res> {
     const { signal } = opts;
     await this.waitReady(what, signal);
     return new Promise<Res>((resolve, reject) => {
-      const callOptions: Partial<CallOptions> = opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
+      const callOptions: Partial<CallOptions> =
+        opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
       let settled = false;
       const onAbort = (): void => {
         if (settled) return;

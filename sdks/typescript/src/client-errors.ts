@@ -9,12 +9,19 @@ const trailer = { code: "weir-code", details: "weir-details-bin" } as const;
  * Turns a failed gRPC call into a {@link WeirError}: the exact code from the `weir-code` trailer when the
  * broker sent one, else the code its gRPC status maps to (a proxy, the network, or grpc-js itself failed).
  */
-export function fromServiceError(error: Partial<ServiceError> & Error, what: string, address: string): WeirError {
+export function fromServiceError(
+  error: Partial<ServiceError> & Error,
+  what: string,
+  address: string,
+): WeirError {
   const metadata = error.metadata instanceof Metadata ? error.metadata : undefined;
   const sent = metadata?.get(trailer.code)[0];
   const message = error.details || error.message;
   if (typeof sent === "string" && isErrorCode(sent)) {
-    return new WeirError(sent, message, { cause: error, details: parseDetails(metadata?.get(trailer.details)[0]) });
+    return new WeirError(sent, message, {
+      cause: error,
+      details: parseDetails(metadata?.get(trailer.details)[0]),
+    });
   }
   const status = error.code ?? GrpcStatus.UNKNOWN;
   if (status === GrpcStatus.RESOURCE_EXHAUSTED && /larger than max/i.test(message)) {

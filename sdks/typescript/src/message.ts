@@ -2,7 +2,8 @@ import { WeirError } from "@weir/common";
 import type * as pb from "@weir/proto";
 
 /** Header values as an app gives them: text or bytes, by name or as pairs (names may repeat). */
-export type HeadersInput = Record<string, string | Uint8Array> | ReadonlyArray<readonly [string, string | Uint8Array]>;
+export type HeadersInput =
+  Record<string, string | Uint8Array> | ReadonlyArray<readonly [string, string | Uint8Array]>;
 
 /** A record header as received. */
 export interface Header {
@@ -58,9 +59,13 @@ export class RecordView {
     try {
       return JSON.parse(this.text()) as T;
     } catch (error) {
-      throw new WeirError("MALFORMED_REQUEST", `the record value is not valid JSON (${(error as Error).message})`, {
-        cause: error,
-      });
+      throw new WeirError(
+        "MALFORMED_REQUEST",
+        `the record value is not valid JSON (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

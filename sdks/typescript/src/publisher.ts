@@ -27,7 +27,8 @@ interface Batch {
   bytes: number;
   /** In the send queue (it may still take records while it is the topic's open batch). */
   queued: boolean;
-  timer: { kind: "timeout"; handle: NodeJS.Timeout } | { kind: "immediate"; handle: NodeJS.Immediate } | undefined;
+  timer:
+    { kind: "timeout"; handle: NodeJS.Timeout } | { kind: "immediate"; handle: NodeJS.Immediate } | undefined;
   /** For publishBatch: answered as a whole. */
   whole?: { resolve(positions: RecordPosition[]): void; reject(error: WeirError): void; done: boolean };
 }
@@ -59,7 +60,8 @@ export class Publisher {
   publish(topic: string, record: pb.ProduceRecord, signal: AbortSignal | undefined): Promise<RecordPosition> {
     return new Promise<RecordPosition>((resolve, reject) => {
       if (signal?.aborted) return reject(cancelledError(what(topic), signal.reason));
-      if (this.core.closing.signal.aborted) return reject(cancelledError(`${what(topic)} (the client is closed)`));
+      if (this.core.closing.signal.aborted)
+        return reject(cancelledError(`${what(topic)} (the client is closed)`));
       const size = recordSize(record);
       const { maxBatchBytes, maxBatchRecords } = this.core.options;
       let batch = this.open.get(topic);
@@ -104,10 +106,15 @@ export class Publisher {
   }
 
   /** Sends `records` as one frame of their own; resolves with their positions in order. */
-  publishBatch(topic: string, records: pb.ProduceRecord[], signal: AbortSignal | undefined): Promise<RecordPosition[]> {
+  publishBatch(
+    topic: string,
+    records: pb.ProduceRecord[],
+    signal: AbortSignal | undefined,
+  ): Promise<RecordPosition[]> {
     return new Promise<RecordPosition[]>((resolve, reject) => {
       if (signal?.aborted) return reject(cancelledError(what(topic), signal.reason));
-      if (this.core.closing.signal.aborted) return reject(cancelledError(`${what(topic)} (the client is closed)`));
+      if (this.core.closing.signal.aborted)
+        return reject(cancelledError(`${what(topic)} (the client is closed)`));
       const batch: Batch = { topic, records: [], bytes: 0, queued: false, timer: undefined };
       const onAbort = (): void => {
         const i = this.ready.indexOf(batch);
@@ -239,11 +246,16 @@ export class Publisher {
     this.stream = stream;
     this.core.stats.produceStreams++;
     stream.on("data", (answer: pb.ProduceStreamResponse) => this.onAnswer(answer));
-    stream.on("error", (error: Error) => this.onStreamEnd(stream, fromServiceError(error, "publish", this.core.options.address)));
+    stream.on("error", (error: Error) =>
+      this.onStreamEnd(stream, fromServiceError(error, "publish", this.core.options.address)),
+    );
     stream.on("end", () =>
       this.onStreamEnd(
         stream,
-        new WeirError("UNAVAILABLE", "publish: the broker ended the produce stream before answering; publish again"),
+        new WeirError(
+          "UNAVAILABLE",
+          "publish: the broker ended the produce stream before answering; publish again",
+        ),
       ),
     );
     return stream;

@@ -184,7 +184,9 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     call.on("data", (response: pb.SubscribeResponse) => {
       if (epoch === this.epoch) this.onResponse(response);
     });
-    call.on("error", (error: Error) => this.onBreak(epoch, fromServiceError(error, this.what, this.core.options.address)));
+    call.on("error", (error: Error) =>
+      this.onBreak(epoch, fromServiceError(error, this.what, this.core.options.address)),
+    );
     call.on("end", () => this.onBreak(epoch, undefined));
     const open: pb.SubscribeOpen = {
       topic: this.topic,

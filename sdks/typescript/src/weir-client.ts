@@ -85,7 +85,11 @@ export interface WeirClient {
   /** Sends a request to a topic's responders and resolves with the reply. */
   request(topic: string, value: Value, options?: RequestOptions): Promise<Reply>;
   /** Answers requests on a topic: `handler`'s result is sent back to each requester. */
-  respond(topic: string, options: RespondOptions, handler: (request: Message) => ReplyValue | Promise<ReplyValue>): Responder;
+  respond(
+    topic: string,
+    options: RespondOptions,
+    handler: (request: Message) => ReplyValue | Promise<ReplyValue>,
+  ): Responder;
   /** Topics and groups. */
   readonly admin: AdminClient;
   /** Counters of this client's work. */
@@ -135,15 +139,23 @@ export function createClient(options: ClientOptions): WeirClient {
       throwIfAborted(opts.signal, what);
       const req: pb.RequestRequest = {
         topic,
-        record: toRecord({ value, ...(opts.key === undefined ? {} : { key: opts.key }), ...(opts.headers ? { headers: opts.headers } : {}) }),
+        record: toRecord({
+          value,
+          ...(opts.key === undefined ? {} : { key: opts.key }),
+          ...(opts.headers ? { headers: opts.headers } : {}),
+        }),
         timeoutMs: opts.timeoutMs ?? 0,
       };
       // The broker times the request out; the deadline is only a safety net if the broker is lost.
       const deadlineMs = (opts.timeoutMs ?? 10_000) + 5_000;
-      const res = await core.unary<pb.RequestResponse>(what, (md, o, cb) => core.broker.request(req, md, o, cb), {
-        signal: opts.signal,
-        deadlineMs,
-      });
+      const res = await core.unary<pb.RequestResponse>(
+        what,
+        (md, o, cb) => core.broker.request(req, md, o, cb),
+        {
+          signal: opts.signal,
+          deadlineMs,
+        },
+      );
       const r = res.reply;
       if (!r) throw new WeirError("INTERNAL", `${what}: the broker's answer has no reply record`);
       return new Reply(r.key, r.value, r.headers, r.timestampMs ?? Date.now());
@@ -232,7 +244,10 @@ function startResponder(
       await request.nack();
       return;
     }
-    const record = typeof result === "string" || result instanceof Uint8Array ? toRecord({ value: result }) : toRecord(result);
+    const record =
+      typeof result === "string" || result instanceof Uint8Array
+        ? toRecord({ value: result })
+        : toRecord(result);
     try {
       await core.unary<pb.ReplyResponse>(`reply on "${topic}"`, (md, o, cb) =>
         core.broker.reply({ replyTo, correlationId, record }, md, o, cb),

@@ -15,12 +15,17 @@ import {
 export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplementation {
   return {
     createTopic: unaryHandler<pb.CreateTopicRequest, pb.CreateTopicResponse>(broker, async (req, ctx) => ({
-      topic: topicInfoToProto(await broker.createTopic(req.name, topicConfigFromProto(req.config, "create"), ctx)),
+      topic: topicInfoToProto(
+        await broker.createTopic(req.name, topicConfigFromProto(req.config, "create"), ctx),
+      ),
     })),
 
-    describeTopic: unaryHandler<pb.DescribeTopicRequest, pb.DescribeTopicResponse>(broker, async (req, ctx) => ({
-      topic: topicInfoToProto(await broker.describeTopic(req.name, ctx)),
-    })),
+    describeTopic: unaryHandler<pb.DescribeTopicRequest, pb.DescribeTopicResponse>(
+      broker,
+      async (req, ctx) => ({
+        topic: topicInfoToProto(await broker.describeTopic(req.name, ctx)),
+      }),
+    ),
 
     alterTopic: unaryHandler<pb.AlterTopicRequest, pb.AlterTopicResponse>(broker, async (req, ctx) => {
       const input = topicConfigFromProto(req.config, "alter", broker.topicConfig(req.name));
@@ -38,12 +43,17 @@ export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplem
     })),
 
     listGroups: unaryHandler<pb.ListGroupsRequest, pb.ListGroupsResponse>(broker, async (req, ctx) => ({
-      groups: (await broker.listGroups(req.topic === "" ? undefined : req.topic, ctx)).map(groupSummaryToProto),
+      groups: (await broker.listGroups(req.topic === "" ? undefined : req.topic, ctx)).map(
+        groupSummaryToProto,
+      ),
     })),
 
-    describeGroup: unaryHandler<pb.DescribeGroupRequest, pb.DescribeGroupResponse>(broker, async (req, ctx) => ({
-      group: groupDescriptionToProto(await broker.describeGroup(req.topic, req.group, ctx)),
-    })),
+    describeGroup: unaryHandler<pb.DescribeGroupRequest, pb.DescribeGroupResponse>(
+      broker,
+      async (req, ctx) => ({
+        group: groupDescriptionToProto(await broker.describeGroup(req.topic, req.group, ctx)),
+      }),
+    ),
 
     resetOffsets: unaryHandler<pb.ResetOffsetsRequest, pb.ResetOffsetsResponse>(broker, async (req, ctx) => {
       const to = startFromProto(req.to, `ResetOffsets of group "${req.group}" on "${req.topic}"`);

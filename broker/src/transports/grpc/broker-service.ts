@@ -21,7 +21,9 @@ export function createBrokerServiceHandlers(
       return { positions: positions.map(positionToProto) };
     }),
 
-    produceStream: (call: ServerDuplexStream<pb.ProduceStreamRequest | MalformedFrame, pb.ProduceStreamResponse>) => {
+    produceStream: (
+      call: ServerDuplexStream<pb.ProduceStreamRequest | MalformedFrame, pb.ProduceStreamResponse>,
+    ) => {
       sessions.add(new ProduceStreamSession(broker, call, logger));
     },
 
@@ -31,7 +33,10 @@ export function createBrokerServiceHandlers(
 
     request: unaryHandler<pb.RequestRequest, pb.RequestResponse>(broker, async (req, ctx) => {
       if (!req.record) {
-        throw new WeirError("INVALID_ARGUMENT", `Request to "${req.topic}": "record" is missing; send the request as a record`);
+        throw new WeirError(
+          "INVALID_ARGUMENT",
+          `Request to "${req.topic}": "record" is missing; send the request as a record`,
+        );
       }
       const reply = await broker.request(req.topic, produceInputFromProto(req.record), req.timeoutMs, ctx);
       return { reply: appendRecordToProto(reply) };
@@ -47,7 +52,12 @@ export function createBrokerServiceHandlers(
       if (!req.record) {
         throw new WeirError("INVALID_ARGUMENT", 'Reply: "record" is missing; send the reply as a record');
       }
-      const delivered = await broker.reply(req.replyTo, req.correlationId, produceInputFromProto(req.record), ctx);
+      const delivered = await broker.reply(
+        req.replyTo,
+        req.correlationId,
+        produceInputFromProto(req.record),
+        ctx,
+      );
       return { delivered };
     }),
   };

@@ -22,7 +22,11 @@ export function toServerError(error: WeirError): ServerErrorResponse {
   if (Object.keys(error.details).length > 0) {
     metadata.set(errorMetadataKeys.details, Buffer.from(JSON.stringify(error.details)));
   }
-  return Object.assign(new Error(error.message), { code: error.grpcStatus, details: error.message, metadata });
+  return Object.assign(new Error(error.message), {
+    code: error.grpcStatus,
+    details: error.message,
+    metadata,
+  });
 }
 
 /** A Weir error as an in-band stream message (ProduceStream answers, Subscribe notices). */
@@ -67,9 +71,9 @@ export type GuardedService<S> = {
 };
 
 /** Wraps every request deserializer of a generated service so decode errors become {@link MalformedFrame}. */
-export function guardDeserializers<S extends Record<string, { path: string; requestDeserialize: (b: Buffer) => unknown }>>(
-  service: S,
-): GuardedService<S> & ServiceDefinition {
+export function guardDeserializers<
+  S extends Record<string, { path: string; requestDeserialize: (b: Buffer) => unknown }>,
+>(service: S): GuardedService<S> & ServiceDefinition {
   const guarded: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(service)) {
     guarded[name] = {

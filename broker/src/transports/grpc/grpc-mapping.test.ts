@@ -21,14 +21,22 @@ void suite("grpc-mapping", () => {
     assert.deepEqual(emptyKey.key, Buffer.alloc(0));
     // Through the real codec too: an empty key is on the wire, an absent one is not.
     const decoded = ProduceRequest.decode(
-      ProduceRequest.encode({ topic: "t", records: [{ key: Buffer.alloc(0), value: Buffer.from("v"), headers: [] }] }).finish(),
+      ProduceRequest.encode({
+        topic: "t",
+        records: [{ key: Buffer.alloc(0), value: Buffer.from("v"), headers: [] }],
+      }).finish(),
     );
     assert.ok(decoded.records[0]!.key !== undefined);
   });
 
   void test("topic config: absent optional fields stay absent, explicit zeros are kept", () => {
     const input = topicConfigFromProto(
-      { partitions: 3, maxRecordBytes: 0, labels: { a: "b" }, delivery: { maxAttempts: 0, deadLetterTopic: "" } },
+      {
+        partitions: 3,
+        maxRecordBytes: 0,
+        labels: { a: "b" },
+        delivery: { maxAttempts: 0, deadLetterTopic: "" },
+      },
       "create",
     );
     assert.equal(input.partitions, 3);
@@ -39,7 +47,10 @@ void suite("grpc-mapping", () => {
   });
 
   void test("topic config: partitions 0 is passed on when creating and means unchanged when altering", () => {
-    assert.equal(topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "create").partitions, 0);
+    assert.equal(
+      topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "create").partitions,
+      0,
+    );
     const current = {
       partitions: 6,
       replicas: 1,
@@ -48,7 +59,10 @@ void suite("grpc-mapping", () => {
       maxRecordBytes: 0,
       labels: {},
     };
-    assert.equal(topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "alter", current).partitions, 6);
+    assert.equal(
+      topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "alter", current).partitions,
+      6,
+    );
     assert.equal(topicConfigToProto(current).delivery?.ackTimeoutMs, 1);
   });
 
@@ -58,7 +72,10 @@ void suite("grpc-mapping", () => {
     for (const bad of [GroupMode.GROUP_MODE_UNSPECIFIED, 7 as GroupMode]) {
       assert.throws(
         () => groupModeFromProto(bad, "Subscribe"),
-        (e: WeirError) => e.code === "INVALID_GROUP_MODE" && /GROUP_MODE_STREAM/.test(e.message) && /GROUP_MODE_QUEUE/.test(e.message),
+        (e: WeirError) =>
+          e.code === "INVALID_GROUP_MODE" &&
+          /GROUP_MODE_STREAM/.test(e.message) &&
+          /GROUP_MODE_QUEUE/.test(e.message),
       );
     }
   });
@@ -66,10 +83,20 @@ void suite("grpc-mapping", () => {
   void test("start positions map one to one; negative offsets are INVALID_OFFSET", () => {
     assert.equal(startFromProto(undefined, "x"), undefined);
     assert.equal(startFromProto({}, "x"), undefined);
-    assert.deepEqual(startFromProto({ position: { $case: "earliest", value: true } }, "x"), { kind: "earliest" });
-    assert.deepEqual(startFromProto({ position: { $case: "offset", value: 5 } }, "x"), { kind: "offset", offset: 5 });
-    assert.deepEqual(startFromProto({ position: { $case: "timestampMs", value: 9 } }, "x"), { kind: "timestamp", timestampMs: 9 });
-    assert.throws(() => startFromProto({ position: { $case: "offset", value: -1 } }, "x"), { code: "INVALID_OFFSET" });
+    assert.deepEqual(startFromProto({ position: { $case: "earliest", value: true } }, "x"), {
+      kind: "earliest",
+    });
+    assert.deepEqual(startFromProto({ position: { $case: "offset", value: 5 } }, "x"), {
+      kind: "offset",
+      offset: 5,
+    });
+    assert.deepEqual(startFromProto({ position: { $case: "timestampMs", value: 9 } }, "x"), {
+      kind: "timestamp",
+      timestampMs: 9,
+    });
+    assert.throws(() => startFromProto({ position: { $case: "offset", value: -1 } }, "x"), {
+      code: "INVALID_OFFSET",
+    });
   });
 
   void test("deliveries keep their bytes without copying plain Uint8Arrays into new memory", () => {
@@ -92,7 +119,9 @@ void suite("grpc-mapping", () => {
 void suite("grpc-errors", () => {
   void test("guarded deserializers turn decode failures into a MalformedFrame that becomes MALFORMED_REQUEST", () => {
     const guarded = guardDeserializers(BrokerServiceService);
-    const ok = guarded.produce.requestDeserialize(Buffer.from(ProduceRequest.encode({ topic: "t", records: [] }).finish()));
+    const ok = guarded.produce.requestDeserialize(
+      Buffer.from(ProduceRequest.encode({ topic: "t", records: [] }).finish()),
+    );
     assert.equal(isMalformed(ok), false);
     const bad = guarded.produce.requestDeserialize(Buffer.from([0x0a, 0xff, 0x01]));
     assert.ok(isMalformed(bad));

@@ -105,7 +105,9 @@ export function groupModeFromProto(mode: pb.GroupMode, where: string): GroupMode
       return "stream";
     case pb.GroupMode.GROUP_MODE_QUEUE:
       return "queue";
+    case pb.GroupMode.GROUP_MODE_UNSPECIFIED:
     default:
+      // Unknown numbers arrive too: proto3 enums are open on the wire.
       throw new WeirError(
         "INVALID_GROUP_MODE",
         `${where}: group mode ${String(mode)} (${pb.GroupMode[mode] ?? "unknown"}) is not valid; set mode to GROUP_MODE_STREAM ("stream", partitions shared out, offsets committed) or GROUP_MODE_QUEUE ("queue", competing consumers with per-record acks)`,
@@ -134,9 +136,13 @@ export function startFromProto(start: pb.StartPosition | undefined, where: strin
       return { kind: "latest" };
     case "offset":
       if (!Number.isSafeInteger(p.value) || p.value < 0) {
-        throw new WeirError("INVALID_OFFSET", `${where}: start offset ${p.value} is invalid; use an offset >= 0`, {
-          details: { offset: p.value },
-        });
+        throw new WeirError(
+          "INVALID_OFFSET",
+          `${where}: start offset ${p.value} is invalid; use an offset >= 0`,
+          {
+            details: { offset: p.value },
+          },
+        );
       }
       return { kind: "offset", offset: p.value };
     case "timestampMs":
@@ -173,7 +179,9 @@ export function topicConfigFromProto(
     input.retention = retention;
   }
   if (c.delivery) {
-    const delivery: NonNullable<TopicConfigInput["delivery"]> = { deadLetterTopic: c.delivery.deadLetterTopic };
+    const delivery: NonNullable<TopicConfigInput["delivery"]> = {
+      deadLetterTopic: c.delivery.deadLetterTopic,
+    };
     if (c.delivery.ackTimeoutMs !== undefined) delivery.ackTimeoutMs = c.delivery.ackTimeoutMs;
     if (c.delivery.maxAttempts !== undefined) delivery.maxAttempts = c.delivery.maxAttempts;
     input.delivery = delivery;
@@ -225,7 +233,11 @@ export function groupDescriptionToProto(g: GroupDescription): pb.GroupInfo {
     group: g.group,
     mode: groupModeToProto(g.mode),
     generation: g.generation,
-    members: g.memberList.map((m) => ({ memberId: m.memberId, client: m.client, partitions: [...m.partitions] })),
+    members: g.memberList.map((m) => ({
+      memberId: m.memberId,
+      client: m.client,
+      partitions: [...m.partitions],
+    })),
     partitions: g.partitions.map((p) => ({
       partition: p.partition,
       committedOffset: p.committedOffset,

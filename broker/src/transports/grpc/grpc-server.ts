@@ -65,13 +65,19 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
   };
   const server = new Server(serverOptions);
   const sessions = new SessionTracker();
-  server.addService(guardDeserializers(BrokerServiceService), createBrokerServiceHandlers(broker, sessions, logger));
+  server.addService(
+    guardDeserializers(BrokerServiceService),
+    createBrokerServiceHandlers(broker, sessions, logger),
+  );
   server.addService(guardDeserializers(AdminServiceService), createAdminServiceHandlers(broker));
 
-  const host = options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host;
+  const host =
+    options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
+    server.bindAsync(
+      `${host}:${options.port}`,
+      options.credentials ?? ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
     );
   });
   logger.info("gRPC server listening", { host: options.host, port });
@@ -83,7 +89,9 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
       closing ??= (async () => {
         const shutdown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), drainTimeoutMs)));
+        const timeout = new Promise<"timeout">(
+          (resolve) => (timer = setTimeout(() => resolve("timeout"), drainTimeoutMs)),
+        );
         const drained = Promise.all([sessions.shutdownAll(), shutdown]);
         const outcome = await Promise.race([drained, timeout]);
         clearTimeout(timer);

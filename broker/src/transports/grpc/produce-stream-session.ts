@@ -27,7 +27,10 @@ export class ProduceStreamSession implements StreamSession {
 
   constructor(
     private readonly broker: Broker,
-    private readonly call: ServerDuplexStream<pb.ProduceStreamRequest | MalformedFrame, pb.ProduceStreamResponse>,
+    private readonly call: ServerDuplexStream<
+      pb.ProduceStreamRequest | MalformedFrame,
+      pb.ProduceStreamResponse
+    >,
     private readonly logger: Logger,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -80,7 +83,11 @@ export class ProduceStreamSession implements StreamSession {
     frame: pb.ProduceStreamRequest,
   ): Promise<Pick<pb.ProduceStreamResponse, "positions" | "error">> {
     try {
-      const positions = await this.broker.produce(frame.topic, frame.records.map(produceInputFromProto), this.ctx);
+      const positions = await this.broker.produce(
+        frame.topic,
+        frame.records.map(produceInputFromProto),
+        this.ctx,
+      );
       return { positions: positions.map(positionToProto) };
     } catch (error) {
       return { positions: [], error: toErrorStatus(this.broker.observeError(error, this.ctx)) };
@@ -93,7 +100,9 @@ export class ProduceStreamSession implements StreamSession {
       this.finished = true;
       this.call.emit(
         "error",
-        toServerError(new WeirError("UNAVAILABLE", "the broker is shutting down; reconnect and publish again")),
+        toServerError(
+          new WeirError("UNAVAILABLE", "the broker is shutting down; reconnect and publish again"),
+        ),
       );
       this.resolveDone();
     } else if (this.inputEnded) {

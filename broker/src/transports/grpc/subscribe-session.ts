@@ -70,11 +70,13 @@ export class SubscribeSession implements StreamSession {
 
   shutdown(): void {
     // Acks already received are applied first, so a graceful restart does not redeliver acked records.
-    this.chain = this.chain.then(() => this.close({
-      kind: "error",
-      error: new WeirError("UNAVAILABLE", "the broker is shutting down; the subscription reconnects"),
-      observe: false,
-    }));
+    this.chain = this.chain.then(() =>
+      this.close({
+        kind: "error",
+        error: new WeirError("UNAVAILABLE", "the broker is shutting down; the subscription reconnects"),
+        observe: false,
+      }),
+    );
   }
 
   private onMessage(message: pb.SubscribeRequest | MalformedFrame): void {
@@ -115,7 +117,10 @@ export class SubscribeSession implements StreamSession {
           await this.settle(() => this.member!.nack(recordRefsFromProto(m.value.positions), m.value.delayMs));
           return;
         case "open":
-          throw new WeirError("INVALID_ARGUMENT", "Subscribe: \"open\" was sent twice; open a new stream for another subscription");
+          throw new WeirError(
+            "INVALID_ARGUMENT",
+            'Subscribe: "open" was sent twice; open a new stream for another subscription',
+          );
         case undefined:
           return;
       }
@@ -144,7 +149,12 @@ export class SubscribeSession implements StreamSession {
     const start = startFromProto(open.start, where);
     // Fails with the broker's own TOPIC_NOT_FOUND message, the same one every transport gives.
     if (!this.broker.topicConfig(open.topic)) await this.broker.describeTopic(open.topic, this.ctx);
-    const options: JoinOptions = { topic: open.topic, group: open.group, mode, client: `grpc ${this.call.getPeer()}` };
+    const options: JoinOptions = {
+      topic: open.topic,
+      group: open.group,
+      mode,
+      client: `grpc ${this.call.getPeer()}`,
+    };
     if (start) options.start = start;
     if (open.memberId !== "") options.memberId = open.memberId;
     const member = await this.broker.groups.join(options);
@@ -204,7 +214,8 @@ export class SubscribeSession implements StreamSession {
       frame.push(deliveryToProto(d));
       bytes += size;
     }
-    if (frame.length > 0) await this.write({ message: { $case: "deliveries", value: { deliveries: frame } } });
+    if (frame.length > 0)
+      await this.write({ message: { $case: "deliveries", value: { deliveries: frame } } });
   }
 
   private waitForCredit(): Promise<void> {
@@ -262,7 +273,9 @@ export class SubscribeSession implements StreamSession {
     this.unlistenAssignment?.();
     if (how.kind === "error") {
       const e =
-        how.observe === false && how.error instanceof WeirError ? how.error : this.broker.observeError(how.error, this.ctx);
+        how.observe === false && how.error instanceof WeirError
+          ? how.error
+          : this.broker.observeError(how.error, this.ctx);
       this.call.emit("error", toServerError(e));
     } else if (how.kind === "ok") {
       this.call.end();
