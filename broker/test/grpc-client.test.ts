@@ -351,6 +351,28 @@ void suite("@weir/client over gRPC against a real broker", () => {
     assert.ok(!(await client.admin.listTopics()).some((t) => t.name === "admin.crud"));
   });
 
+  void test("deleting a topic ends its subscriptions with a non-retriable TOPIC_NOT_FOUND", async () => {
+    await client.admin.createTopic("doomed", { partitions: 1 });
+    const errors: string[] = [];
+    const sub = client.subscribe("doomed", {
+      group: "g",
+      mode: "queue",
+      onError: (e) => errors.push(e.code),
+    });
+    await sub.ready;
+    const ended = sub.next().then(
+      () => undefined,
+      (e: unknown) => e as WeirError,
+    );
+    await client.admin.deleteTopic("doomed");
+    const e = await ended;
+    assert.ok(e, "the iterator throws");
+    assert.equal(e.code, "TOPIC_NOT_FOUND");
+    assert.equal(e.retriable, false);
+    await assert.rejects(sub.next(), { code: "TOPIC_NOT_FOUND" });
+    assert.equal(client.stats().subscriptionReconnects, 0);
+  });
+
   void test("an AbortSignal cancels publish, request and subscribe with CANCELLED (or a clean end)", async () => {
     await client.admin.createTopic("aborts", { partitions: 1 });
     await assert.rejects(client.publish("aborts", "x", { signal: AbortSignal.abort() }), {
