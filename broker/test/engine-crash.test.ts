@@ -29,7 +29,9 @@ async function runAndKill(dir: string, fsync: FsyncMode, acks: number): Promise<
   const seen: Ack[] = [];
   let buffered = "";
   // "close" comes after the process exited and its stdout was drained.
-  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, signal) => resolve(signal)));
+  const closed = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("close", (_code, signal) => resolve(signal)),
+  );
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (chunk: string) => {
     buffered += chunk;
@@ -68,7 +70,7 @@ void suite("embedded engine: SIGKILL during appends", () => {
         const { startOffset, endOffset } = await engine.partitionState("crash", partition);
         assert.equal(startOffset, 0);
         const all: StoredRecord[] = [];
-        for (let o = 0; o < endOffset; ) {
+        for (let o = 0; o < endOffset;) {
           const page = await engine.read("crash", partition, o, { maxRecords: 1000 });
           assert.ok(page.length > 0, `records ${o}..${endOffset} are readable`);
           all.push(...page);
@@ -94,13 +96,18 @@ void suite("embedded engine: SIGKILL during appends", () => {
         const mine = acks.filter((a) => a.partition === partition);
         assert.ok(mine.length > 0);
         for (const a of mine) {
-          assert.ok(a.baseOffset + a.count <= endOffset, `acked batch ${a.batch} at ${a.baseOffset} is still there`);
+          assert.ok(
+            a.baseOffset + a.count <= endOffset,
+            `acked batch ${a.batch} at ${a.baseOffset} is still there`,
+          );
           assert.equal(Number(dec.decode(all[a.baseOffset]!.headers[0]!.value)), a.batch);
         }
       }
       // Appends continue where the recovered log ends.
       const end = (await engine.partitionState("crash", 0)).endOffset;
-      const { baseOffset } = await engine.append("crash", 0, [{ value: Buffer.from("after"), headers: [], timestampMs: 1 }]);
+      const { baseOffset } = await engine.append("crash", 0, [
+        { value: Buffer.from("after"), headers: [], timestampMs: 1 },
+      ]);
       assert.equal(baseOffset, end);
     });
   }

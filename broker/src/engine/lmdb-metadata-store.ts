@@ -100,18 +100,31 @@ class LmdbMetadataStore implements MetadataStore {
   }
 
   private check(key: string, allowEmpty = false): void {
-    if (this.closed) throw new WeirError("UNAVAILABLE", `metadata store ${this.path} is closed; the broker is shutting down`);
+    if (this.closed)
+      throw new WeirError(
+        "UNAVAILABLE",
+        `metadata store ${this.path} is closed; the broker is shutting down`,
+      );
     if (typeof key !== "string" || (!allowEmpty && key === "")) {
-      throw new WeirError("INVALID_ARGUMENT", `metadata key ${JSON.stringify(key)} must be a non-empty string`);
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `metadata key ${JSON.stringify(key)} must be a non-empty string`,
+      );
     }
     if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-      throw new WeirError("INVALID_ARGUMENT", `metadata key "${key.slice(0, 60)}..." is longer than ${MAX_KEY_BYTES} bytes`);
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `metadata key "${key.slice(0, 60)}..." is longer than ${MAX_KEY_BYTES} bytes`,
+      );
     }
   }
 }
 
 function checkValue(key: string, value: unknown): void {
   if (value === undefined) {
-    throw new WeirError("INVALID_ARGUMENT", `metadata value for "${key}" is undefined; use delete() to remove a key`);
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `metadata value for "${key}" is undefined; use delete() to remove a key`,
+    );
   }
 }

@@ -39,7 +39,12 @@ function topicName(): string {
 }
 
 /** Reads a whole partition from `from` to its end, in pages. */
-async function readAll(engine: LogEngine, topic: string, partition: number, from = 0): Promise<StoredRecord[]> {
+async function readAll(
+  engine: LogEngine,
+  topic: string,
+  partition: number,
+  from = 0,
+): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
   let offset = from;
   for (;;) {
@@ -66,7 +71,9 @@ async function readAll(engine: LogEngine, topic: string, partition: number, from
  */
 export function logEngineContract(name: string, create: () => Promise<LogEngineFixture>): void {
   /** Opens a fixture and closes everything it opens when the test ends. */
-  async function setup(t: TestContext): Promise<{ engine: LogEngine; reopen: (() => Promise<LogEngine>) | undefined }> {
+  async function setup(
+    t: TestContext,
+  ): Promise<{ engine: LogEngine; reopen: (() => Promise<LogEngine>) | undefined }> {
     const fixture = await create();
     const engines = [fixture.engine];
     t.after(async () => {
@@ -262,7 +269,9 @@ export function logEngineContract(name: string, create: () => Promise<LogEngineF
       const topic = topicName();
       await engine.configureTopic(topic, spec(2));
       await engine.append(topic, 0, [rec("a", { key: enc.encode("k") }), rec("b")]);
-      await engine.append(topic, 1, [rec("c", { headers: [{ key: "h", value: enc.encode("v") }], timestampMs: 42 })]);
+      await engine.append(topic, 1, [
+        rec("c", { headers: [{ key: "h", value: enc.encode("v") }], timestampMs: 42 }),
+      ]);
       const again = await reopen();
       // The broker configures its topics again at start; that must not disturb the data.
       await again.configureTopic(topic, spec(2));
@@ -356,7 +365,11 @@ export function logEngineContract(name: string, create: () => Promise<LogEngineF
       assert.equal(all.length, total);
       for (const [b, r] of results.entries()) {
         for (let i = 0; i < batches[b]!.length; i++) {
-          assert.equal(dec.decode(all[r.baseOffset + i]!.value), `${b}:${i}`, "a batch's records are contiguous");
+          assert.equal(
+            dec.decode(all[r.baseOffset + i]!.value),
+            `${b}:${i}`,
+            "a batch's records are contiguous",
+          );
         }
       }
     });

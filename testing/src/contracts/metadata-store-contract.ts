@@ -117,7 +117,16 @@ export function metadataStoreContract(name: string, create: () => Promise<Metada
 
     void test("list returns exactly the keys under a prefix, in ascending order", async (t) => {
       const { store, ns } = await setup(t);
-      const keys = [`${ns}g/b`, `${ns}g/a`, `${ns}g/c/1`, `${ns}g/B`, `${ns}g0`, `${ns}g`, `${ns}h/a`, `${ns}g/a0`];
+      const keys = [
+        `${ns}g/b`,
+        `${ns}g/a`,
+        `${ns}g/c/1`,
+        `${ns}g/B`,
+        `${ns}g0`,
+        `${ns}g`,
+        `${ns}h/a`,
+        `${ns}g/a0`,
+      ];
       for (const [i, k] of keys.entries()) await store.put(k, i);
       const listed = await store.list<number>(`${ns}g/`);
       assert.deepEqual(
@@ -134,7 +143,9 @@ export function metadataStoreContract(name: string, create: () => Promise<Metada
 
     void test("concurrent writes all land", async (t) => {
       const { store, ns } = await setup(t);
-      await Promise.all(Array.from({ length: 100 }, (_, i) => store.put(`${ns}k${String(i).padStart(3, "0")}`, i)));
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => store.put(`${ns}k${String(i).padStart(3, "0")}`, i)),
+      );
       const listed = await store.list<number>(ns);
       assert.deepEqual(
         listed.map(([, v]) => v),

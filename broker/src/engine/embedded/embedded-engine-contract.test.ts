@@ -10,7 +10,14 @@ for (const fsync of ["always", "interval", "none"] as const satisfies readonly F
   logEngineContract(`embedded (fsync ${fsync})`, async () => {
     const dir = await mkdtemp(join(tmpdir(), "weir-engine-contract-"));
     // Small segments and index interval so the contract also crosses segment and index boundaries.
-    const open = () => createEmbeddedEngine({ dir, fsync, segmentBytes: 64 * 1024, indexIntervalBytes: 512, fsyncIntervalMs: 20 });
+    const open = () =>
+      createEmbeddedEngine({
+        dir,
+        fsync,
+        segmentBytes: 64 * 1024,
+        indexIntervalBytes: 512,
+        fsyncIntervalMs: 20,
+      });
     return {
       engine: await open(),
       reopen: open,

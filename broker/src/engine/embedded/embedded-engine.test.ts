@@ -62,7 +62,13 @@ async function readAll(engine: EmbeddedEngine, topic: string, from = 0): Promise
 }
 
 /** Appends `batches` batches with 1..5 records each, valued "<offset>"; returns the end offset. */
-async function fill(engine: EmbeddedEngine, topic: string, batches: number, pad = 0, ts?: (b: number) => number): Promise<number> {
+async function fill(
+  engine: EmbeddedEngine,
+  topic: string,
+  batches: number,
+  pad = 0,
+  ts?: (b: number) => number,
+): Promise<number> {
   let next = (await engine.partitionState(topic, 0)).endOffset;
   for (let b = 0; b < batches; b++) {
     const n = 1 + (b % 5);
@@ -76,7 +82,10 @@ async function fill(engine: EmbeddedEngine, topic: string, batches: number, pad 
 
 function collectingLogger(): { logger: ReturnType<typeof createLogger>; lines: LogFields[] } {
   const lines: LogFields[] = [];
-  return { lines, logger: createLogger({ level: "debug", write: (l) => void lines.push(JSON.parse(l) as LogFields) }) };
+  return {
+    lines,
+    logger: createLogger({ level: "debug", write: (l) => void lines.push(JSON.parse(l) as LogFields) }),
+  };
 }
 
 void suite("embedded engine: recovery", () => {
@@ -288,8 +297,15 @@ void suite("embedded engine: retention", () => {
     assert.equal(segmentFiles(dir, "aged").length, segmentsBefore - deleted);
     assert.equal(engine.stats().segmentsDeleted, deleted);
     const state = await engine.partitionState("aged", 0);
-    assert.ok(state.startOffset > 0 && state.startOffset <= firstFresh, `start ${state.startOffset} <= ${firstFresh}`);
-    assert.equal(state.startOffset, Number(segmentFiles(dir, "aged")[0]!.slice(0, 20)), "start is the first kept segment");
+    assert.ok(
+      state.startOffset > 0 && state.startOffset <= firstFresh,
+      `start ${state.startOffset} <= ${firstFresh}`,
+    );
+    assert.equal(
+      state.startOffset,
+      Number(segmentFiles(dir, "aged")[0]!.slice(0, 20)),
+      "start is the first kept segment",
+    );
     assert.equal(state.endOffset, end);
     // A read below the start returns from the start.
     const fromZero = await engine.read("aged", 0, 0, { maxRecords: 1 });
@@ -320,7 +336,10 @@ void suite("embedded engine: retention", () => {
     assert.ok(deleted > 0);
     const after = await engine.partitionState("big", 0);
     assert.ok(after.sizeBytes >= 3000, `kept ${after.sizeBytes} bytes, at least the limit`);
-    assert.ok(after.sizeBytes < 3000 + 1024, `kept ${after.sizeBytes} bytes, within one segment of the limit`);
+    assert.ok(
+      after.sizeBytes < 3000 + 1024,
+      `kept ${after.sizeBytes} bytes, within one segment of the limit`,
+    );
     assert.ok(after.startOffset > 0);
     assert.equal(after.endOffset, end);
     assert.equal((await engine.read("big", 0, 0, { maxRecords: 1 }))[0]!.offset, after.startOffset);

@@ -88,11 +88,16 @@ export function resolveEmbeddedEngineOptions(o: EmbeddedEngineOptions): Resolved
     throw new WeirError("INVALID_ARGUMENT", `embedded engine option ${what}: ${rule}`);
   };
   if (typeof r.dir !== "string" || r.dir === "") bad("dir", "give the data directory path");
-  if (!["always", "interval", "none"].includes(r.fsync)) bad("fsync", `"${r.fsync}" is not one of always, interval, none`);
-  const int = (name: keyof ResolvedEmbeddedEngineOptions, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+  if (!["always", "interval", "none"].includes(r.fsync))
+    bad("fsync", `"${r.fsync}" is not one of always, interval, none`);
+  const int = (
+    name: keyof ResolvedEmbeddedEngineOptions,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): void => {
     const v = r[name];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      bad(name, `${String(v)} must be an integer from ${min} to ${max}`);
+      bad(name, `${JSON.stringify(v)} must be an integer from ${min} to ${max}`);
     }
   };
   int("groupCommitMaxDelayMs", 0, 1000);
@@ -201,7 +206,8 @@ class Engine implements EmbeddedEngine {
         continue;
       }
       const t: TopicState = { spec: manifest.spec, dir: path.join(topicsDir, name), partitions: [] };
-      for (let p = 0; p < manifest.spec.partitions; p++) t.partitions.push(await this.openPartition(name, t.dir, p));
+      for (let p = 0; p < manifest.spec.partitions; p++)
+        t.partitions.push(await this.openPartition(name, t.dir, p));
       this.topics.set(name, t);
     }
     // From here on a crash is unclean again; the marker must be gone from disk before any write.
@@ -210,7 +216,11 @@ class Engine implements EmbeddedEngine {
       await fs.promises.rm(marker, { force: true });
       await fsyncDir(this.dir);
     }
-    this.logger.info("embedded engine open", { dir: this.dir, topics: this.topics.size, durability: this.durability });
+    this.logger.info("embedded engine open", {
+      dir: this.dir,
+      topics: this.topics.size,
+      durability: this.durability,
+    });
   }
 
   stats(): EngineStats {
@@ -262,7 +272,10 @@ class Engine implements EmbeddedEngine {
       const t = this.topics.get(topic);
       this.topics.delete(topic);
       if (t) {
-        const gone = new WeirError("TOPIC_NOT_FOUND", `topic "${topic}" was deleted while the request was waiting`);
+        const gone = new WeirError(
+          "TOPIC_NOT_FOUND",
+          `topic "${topic}" was deleted while the request was waiting`,
+        );
         await Promise.all(
           t.partitions.map(async (p) => {
             this.syncer?.forget(p);
@@ -294,7 +307,7 @@ class Engine implements EmbeddedEngine {
     try {
       return this.partition(topic, partition).append(records);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(toError(err));
     }
   }
 
@@ -309,7 +322,10 @@ class Engine implements EmbeddedEngine {
 
   async offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number> {
     if (!Number.isFinite(timestampMs)) {
-      throw new WeirError("INVALID_ARGUMENT", `timestamp ${timestampMs} is not a number of milliseconds since the epoch`);
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `timestamp ${timestampMs} is not a number of milliseconds since the epoch`,
+      );
     }
     return this.partition(topic, partition).offsetForTimestamp(timestampMs);
   }
@@ -422,7 +438,8 @@ class Engine implements EmbeddedEngine {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new WeirError("UNAVAILABLE", "the embedded engine is closed; the broker is shutting down");
+    if (this.closed)
+      throw new WeirError("UNAVAILABLE", "the embedded engine is closed; the broker is shutting down");
   }
 }
 
@@ -449,7 +466,10 @@ function checkSpec(topic: string, spec: TopicLogSpec): void {
   }
   for (const k of ["retentionMs", "retentionBytes"] as const) {
     if (!Number.isFinite(spec[k]) || spec[k] < 0) {
-      throw new WeirError("INVALID_ARGUMENT", `topic "${topic}": ${k} ${spec[k]} must be 0 (no limit) or positive`);
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `topic "${topic}": ${k} ${spec[k]} must be 0 (no limit) or positive`,
+      );
     }
   }
 }
@@ -490,7 +510,10 @@ async function readManifest(file: string): Promise<TopicManifest | undefined> {
   try {
     text = await fs.promises.readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
+    if (
+      (err as NodeJS.ErrnoException).code === "ENOENT" ||
+      (err as NodeJS.ErrnoException).code === "ENOTDIR"
+    ) {
       return undefined;
     }
     throw storageError("read", file, err);
@@ -508,6 +531,11 @@ async function readManifest(file: string): Promise<TopicManifest | undefined> {
   }
 }
 
+/** Narrows a caught value for `Promise.reject` (everything thrown here already is an Error). */
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
@@ -521,7 +549,10 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  */
 async function acquireDirLock(dir: string): Promise<void> {
   if (openDirs.has(dir)) {
-    throw new WeirError("STORAGE_ERROR", `storage: data directory ${dir} is already open in this process; close the other engine first`);
+    throw new WeirError(
+      "STORAGE_ERROR",
+      `storage: data directory ${dir} is already open in this process; close the other engine first`,
+    );
   }
   const lockFile = path.join(dir, "engine.lock");
   try {

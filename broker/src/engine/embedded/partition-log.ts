@@ -14,7 +14,13 @@ import path from "node:path";
 import fs from "node:fs";
 import { WeirError, type Logger } from "@weir/common";
 import type { AppendRecord, AppendResult, PartitionState, ReadLimits, StoredRecord } from "../log-engine.js";
-import { decodeFrame, encodeBatch, readFrameHeader, recordBytes, setFrameBaseOffset } from "./record-batch.js";
+import {
+  decodeFrame,
+  encodeBatch,
+  readFrameHeader,
+  recordBytes,
+  setFrameBaseOffset,
+} from "./record-batch.js";
 import { Segment, parseSegmentFileName } from "./segment.js";
 import { recoverSegment } from "./recovery.js";
 import { scanFrames } from "./frame-scanner.js";
@@ -184,7 +190,7 @@ export class PartitionLog {
     try {
       frame = encodeBatch(records);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ frame, count: records.length, baseOffset: 0, resolve, reject });
@@ -229,7 +235,10 @@ export class PartitionLog {
       return out;
     }
 
-    const chunkBytes = Math.min(Math.max(64 * 1024, maxBytes + this.config.indexIntervalBytes + 4096), 8 * 1024 * 1024);
+    const chunkBytes = Math.min(
+      Math.max(64 * 1024, maxBytes + this.config.indexIntervalBytes + 4096),
+      8 * 1024 * 1024,
+    );
     let done = false;
     for (let i = this.segmentIndex(segments, from); i < segments.length && !done; i++) {
       const seg = segments[i]!;
@@ -314,7 +323,8 @@ export class PartitionLog {
     const doomed = this.segments.slice(0, n);
     this.segments = this.segments.slice(n);
     const start = this.startOffsetOf(this.segments);
-    while (this.cache.length > 0 && this.cache[0]!.baseOffset + this.cache[0]!.count <= start) this.dropCacheHead();
+    while (this.cache.length > 0 && this.cache[0]!.baseOffset + this.cache[0]!.count <= start)
+      this.dropCacheHead();
     for (const seg of doomed) {
       seg.removed = true;
       await seg.delete();
@@ -345,7 +355,8 @@ export class PartitionLog {
   async close(reason?: WeirError): Promise<void> {
     if (this.closing) return;
     this.closing =
-      reason ?? new WeirError("UNAVAILABLE", `storage: ${this.where} is closing; retry against the restarted broker`);
+      reason ??
+      new WeirError("UNAVAILABLE", `storage: ${this.where} is closing; retry against the restarted broker`);
     if (reason) {
       const dropped = this.pending;
       this.pending = [];
@@ -416,7 +427,14 @@ export class PartitionLog {
       }
       setFrameBaseOffset(item.frame, next);
       item.baseOffset = next;
-      active.noteFrame(active.size + bytes, len, next, item.count, item.frame.readDoubleLE(32), c.indexIntervalBytes);
+      active.noteFrame(
+        active.size + bytes,
+        len,
+        next,
+        item.count,
+        item.frame.readDoubleLE(32),
+        c.indexIntervalBytes,
+      );
       next += item.count;
       frames.push(item.frame);
       bytes += len;
@@ -511,7 +529,12 @@ export class PartitionLog {
   private cacheBatch(item: PendingAppend): void {
     const cap = this.config.tailCacheBytes;
     if (cap <= 0) return;
-    this.cache.push({ baseOffset: item.baseOffset, count: item.count, frame: item.frame, records: undefined });
+    this.cache.push({
+      baseOffset: item.baseOffset,
+      count: item.count,
+      frame: item.frame,
+      records: undefined,
+    });
     this.cacheBytes += item.frame.length;
     while (this.cacheBytes > cap && this.cache.length > 0) this.dropCacheHead();
   }

@@ -195,7 +195,11 @@ export function decodeFrame(buf: Buffer, pos: number, fromOffset = 0): StoredRec
       headers.push({ key: hkey, value: new Uint8Array(ab, base + p + 4, vl) });
       p += 4 + vl;
     }
-    out.push(key === undefined ? { offset, value, headers, timestampMs } : { offset, key, value, headers, timestampMs });
+    out.push(
+      key === undefined
+        ? { offset, value, headers, timestampMs }
+        : { offset, key, value, headers, timestampMs },
+    );
   }
   return out;
 }

@@ -47,7 +47,9 @@ export interface RecoverSegmentOptions {
 }
 
 /** Opens and verifies one segment; returns it and what was truncated, if anything. */
-export async function recoverSegment(o: RecoverSegmentOptions): Promise<{ segment: Segment; truncation?: Truncation }> {
+export async function recoverSegment(
+  o: RecoverSegmentOptions,
+): Promise<{ segment: Segment; truncation?: Truncation }> {
   const probe = new Segment({
     dir: o.dir,
     baseOffset: o.baseOffset,
@@ -79,16 +81,24 @@ export async function recoverSegment(o: RecoverSegmentOptions): Promise<{ segmen
     keepFd = true;
     seg.bytesSinceIndex = 0;
     let offsetProblem = false;
-    const result = await scanFrames(fd, logPath, scanFrom, size, o.chunkBytes, true, (buf, pos, filePos, length) => {
-      const h = readFrameHeader(buf, pos);
-      if (h.baseOffset !== seg.nextOffset) {
-        offsetProblem = true;
-        return false;
-      }
-      seg.noteFrame(filePos, length, h.baseOffset, h.count, h.maxTimestamp, o.indexIntervalBytes);
-      seg.size = filePos + length;
-      return true;
-    });
+    const result = await scanFrames(
+      fd,
+      logPath,
+      scanFrom,
+      size,
+      o.chunkBytes,
+      true,
+      (buf, pos, filePos, length) => {
+        const h = readFrameHeader(buf, pos);
+        if (h.baseOffset !== seg.nextOffset) {
+          offsetProblem = true;
+          return false;
+        }
+        seg.noteFrame(filePos, length, h.baseOffset, h.count, h.maxTimestamp, o.indexIntervalBytes);
+        seg.size = filePos + length;
+        return true;
+      },
+    );
     seg.visibleSize = seg.size;
     let truncation: Truncation | undefined;
     if (result.position < size) {

@@ -125,7 +125,14 @@ export class Segment {
   }
 
   /** Records a frame that was appended at `position`, adding an index entry when one is due. */
-  noteFrame(position: number, length: number, baseOffset: number, count: number, maxTs: number, every: number): void {
+  noteFrame(
+    position: number,
+    length: number,
+    baseOffset: number,
+    count: number,
+    maxTs: number,
+    every: number,
+  ): void {
     if (this.index.count === 0 || this.bytesSinceIndex >= every) {
       this.index.add(baseOffset - this.baseOffset, position, this.maxTimestamp);
       this.bytesSinceIndex = 0;
