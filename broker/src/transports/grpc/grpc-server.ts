@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerInterceptor, type ServerOptions } from "@grpc/grpc-js";
 import type { Logger } from "@weir/common";
 import { AdminServiceService, BrokerServiceService } from "@weir/proto";
 import type { Broker } from "../../broker-types.js";
@@ -25,6 +25,8 @@ export interface GrpcServerOptions {
    * @default max(64 MiB, 4 × the broker's maxRecordBytes)
    */
   maxReceiveMessageBytes?: number;
+  /** grpc-js server interceptors (e.g. to read call metadata), run before the handlers. */
+  interceptors?: ServerInterceptor[];
 }
 
 /** A running gRPC server. */
@@ -53,7 +55,7 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
   const logger = (options.logger ?? broker.logger).child({ component: "grpc" });
   const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
   const maxReceive = options.maxReceiveMessageBytes ?? Math.max(64 * 1024 * 1024, 4 * broker.maxRecordBytes);
-  const serverOptions: ChannelOptions = {
+  const serverOptions: ServerOptions = {
     "grpc.max_receive_message_length": maxReceive,
     "grpc.max_send_message_length": -1,
     // Finds clients that vanished without closing (a subscription would otherwise hold its records).
@@ -62,6 +64,7 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
     "grpc.keepalive_permit_without_calls": 1,
     // HTTP/2 session memory in MB; the 10 MB default refuses new streams while many batches are in flight.
     "grpc-node.max_session_memory": 256,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   };
   const server = new Server(serverOptions);
   const sessions = new SessionTracker();
