@@ -42,7 +42,10 @@ void test("a subscription reconnects to a restarted broker (same port and data) 
 
   const closing = Date.now();
   await server.close();
-  assert.ok(Date.now() - closing < 2000, "close() ends open streams instead of waiting out the drain timeout");
+  assert.ok(
+    Date.now() - closing < 2000,
+    "close() ends open streams instead of waiting out the drain timeout",
+  );
   // While the broker is down, calls fail with a retriable error instead of hanging forever.
   await until("the subscription to notice the broken stream", () => errors.length > 0);
   assert.ok(
