@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite, test } from "node:test";
-import { createEmbeddedEngine, type FsyncMode, type StoredRecord } from "@weir/broker";
+import { createEmbeddedEngine, type EmbeddedEngine, type FsyncMode, type StoredRecord } from "@weir/broker";
 import { valueFor } from "./fixtures/engine-crash-values.js";
 
 const writer = new URL("./fixtures/engine-crash-writer.ts", import.meta.url).pathname;
@@ -61,11 +61,14 @@ void suite("embedded engine: SIGKILL during appends", () => {
   for (const fsync of ["always", "none"] as const) {
     void test(`fsync ${fsync}: every acknowledged batch survives, nothing torn is returned`, async (t) => {
       const dir = await mkdtemp(join(tmpdir(), "weir-crash-"));
-      t.after(() => rm(dir, { recursive: true, force: true }));
+      let engine: EmbeddedEngine | undefined;
+      t.after(async () => {
+        await engine?.close();
+        await rm(dir, { recursive: true, force: true });
+      });
       const acks = await runAndKill(dir, fsync, 400);
 
-      const engine = await createEmbeddedEngine({ dir, fsync });
-      t.after(() => engine.close());
+      engine = await createEmbeddedEngine({ dir, fsync });
       for (const partition of [0, 1]) {
         const { startOffset, endOffset } = await engine.partitionState("crash", partition);
         assert.equal(startOffset, 0);

@@ -185,6 +185,7 @@ void suite("embedded engine: recovery", () => {
     for (let o = 0; o < end; o++) {
       assert.equal(dec.decode((await engine.read("idx", 0, o, { maxRecords: 1 }))[0]!.value), `${o}`);
     }
+    await engine.close();
     const indexBytes = fs.statSync(join(partitionPath(dir, "idx"), `${segmentName(0)}.index`)).size;
     assert.equal(indexBytes, 5 * 16, "one index entry per surviving batch (interval 1 byte)");
   });

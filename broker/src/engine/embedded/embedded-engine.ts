@@ -288,7 +288,8 @@ class Engine implements EmbeddedEngine {
       // Rename first: a crash mid-delete leaves the topic either whole or in trash (cleared on open).
       const trash = path.join(this.dir, "trash");
       await makeDir(trash);
-      const target = path.join(trash, `${topic}.${Date.now()}`);
+      // Not named after the topic: a 249-character name plus a suffix would exceed NAME_MAX.
+      const target = path.join(trash, `${Date.now()}-${Math.random().toString(36).slice(2)}`);
       try {
         await fs.promises.rename(dir, target);
       } catch (err) {
@@ -560,7 +561,8 @@ async function acquireDirLock(dir: string): Promise<void> {
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new WeirError(
         "STORAGE_ERROR",
-        `storage: data directory ${dir} is in use by process ${pid}; stop it or choose another directory`,
+        `storage: data directory ${dir} is in use by process ${pid}; stop it, choose another directory, ` +
+          `or delete ${lockFile} if that process is not a Weir broker`,
         { details: { pid } },
       );
     }

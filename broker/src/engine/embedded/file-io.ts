@@ -75,7 +75,7 @@ export function preadExact(fd: number, length: number, position: number, file: s
 }
 
 /** Opens a file; `flags` as for `fs.open`. */
-export function openFile(file: string, flags: string): Promise<number> {
+export function openFile(file: string, flags: string | number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     fs.open(file, flags, 0o644, (err, fd) => (err ? reject(storageError("open", file, err)) : resolve(fd)));
   });

@@ -54,6 +54,12 @@ export function encodeBatch(records: readonly AppendRecord[]): Buffer {
     if (ts < minTs) minTs = ts;
     if (ts > maxTs) maxTs = ts;
   }
+  if (size > MAX_FRAME_BYTES) {
+    throw new WeirError(
+      "RECORD_TOO_LARGE",
+      `append: a batch of ${size} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit; send it in smaller batches`,
+    );
+  }
   const buf = Buffer.allocUnsafe(size);
   buf[0] = FRAME_MAGIC;
   buf[1] = FRAME_VERSION;

@@ -113,9 +113,8 @@ export async function recoverSegment(
     // Rewrite the index file from the first entry that was not verified.
     if (fileBytes !== keptEntries * INDEX_ENTRY_BYTES) await truncateIndexFile(probe.indexPath, keptEntries);
     index.persisted = keptEntries;
-    if (o.active) {
-      await seg.flushIndex(true);
-    } else {
+    // The active segment's rebuilt entries are written when it is sealed or the engine closes.
+    if (!o.active) {
       // A sealed segment's rebuilt index entries are fsynced, since nothing will write them again.
       await seg.flushIndex(index.persisted < index.count);
       // Sealed segments reopen their log lazily on first read; keeps descriptors few.

@@ -77,7 +77,10 @@ export class Segment {
       index: new OffsetIndex(),
     });
     seg.fd = await openFile(seg.logPath, "w+");
-    seg.indexFd = await openFile(seg.indexPath, "w+");
+    // An empty index file (replacing any stale one); entries are written when the segment is sealed
+    // or the engine closes, never on the append path: after a crash the active segment is scanned
+    // in full anyway.
+    await closeFile(await openFile(seg.indexPath, "w"));
     seg.keepOpen = true;
     return seg;
   }
@@ -145,7 +148,8 @@ export class Segment {
   /** Writes index entries not yet in the index file; `sync` also fsyncs it. */
   async flushIndex(sync: boolean): Promise<void> {
     if (this.index.persisted === this.index.count && !sync) return;
-    this.indexFd ??= await openFile(this.indexPath, "r+");
+    // Not "a": positional writes to an O_APPEND file would ignore the position.
+    this.indexFd ??= await openFile(this.indexPath, fs.constants.O_RDWR | fs.constants.O_CREAT);
     if (this.index.persisted < this.index.count) {
       const buf = this.index.encode(this.index.persisted);
       await pwritevAll(this.indexFd, [buf], this.index.persisted * INDEX_ENTRY_BYTES, this.indexPath);
