@@ -264,6 +264,27 @@ void suite("@weir/client over gRPC against a real broker", () => {
     );
     await responder.close();
 
+    // A handler that throws gets the request again (nack); the responder keeps going.
+    await client.admin.createTopic("rpc.flaky", { partitions: 1 });
+    const failures: unknown[] = [];
+    const flaky = client.respond("rpc.flaky", { group: "flaky", onError: (e) => failures.push(e) }, (req) => {
+      if (req.attempt === 1) throw new Error("first attempt fails");
+      if (req.text() === "nothing") return undefined as never;
+      return `attempt ${req.attempt}`;
+    });
+    await flaky.ready;
+    assert.equal((await client.request("rpc.flaky", "x", { timeoutMs: 3000 })).text(), "attempt 2");
+    await assert.rejects(client.request("rpc.flaky", "nothing", { timeoutMs: 500 }), {
+      code: "REQUEST_TIMEOUT",
+    });
+    assert.equal(
+      (await client.request("rpc.flaky", "y", { timeoutMs: 3000 })).text(),
+      "attempt 2",
+      "still answering",
+    );
+    assert.ok(failures.length >= 3);
+    await flaky.close();
+
     await client.admin.createTopic("rpc.slow", { partitions: 1 });
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));

@@ -64,8 +64,11 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   assignment: Assignment | undefined;
   /** Resolves once the member has joined the group (the first time); rejects if it never does. */
   readonly ready: Promise<void>;
+  /** Resolves when the subscription has ended (closed, aborted or failed); never rejects. */
+  readonly done: Promise<void>;
 
   private resolveReady!: () => void;
+  private resolveDone!: () => void;
   private rejectReady!: (error: WeirError) => void;
   private readonly buffer: Message[] = [];
   private readonly waiters: Waiter[] = [];
@@ -104,6 +107,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     });
     // Nobody may be listening to `ready`; a failure is also thrown from the iterator.
     this.ready.catch(() => undefined);
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     options.signal?.addEventListener("abort", this.onAbort, { once: true });
     if (options.signal?.aborted) {
       void this.close();
@@ -319,9 +323,18 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     for (const w of this.waiters.splice(0)) w.reject(error);
     this.call?.cancel();
     this.call = undefined;
+    this.resolveDone();
   }
 
   private async shutdown(): Promise<void> {
+    try {
+      await this.endStream();
+    } finally {
+      this.resolveDone();
+    }
+  }
+
+  private async endStream(): Promise<void> {
     if (this.closed) return;
     this.flushAcks();
     this.closed = true;

@@ -67,6 +67,8 @@ export interface RespondOptions {
 export interface Responder {
   /** Resolves once the responder has joined its group (requests can reach it). */
   readonly ready: Promise<void>;
+  /** Resolves when the responder has stopped (closed, aborted, or its subscription failed). */
+  readonly done: Promise<void>;
   /** Stops taking requests and waits for the running handlers. */
   close(): Promise<void>;
 }
@@ -129,8 +131,7 @@ export function createClient(options: ClientOptions): WeirClient {
     subscribe(topic, opts) {
       const sub = new Subscription(core, topic, opts);
       subscriptions.add(sub);
-      // Forget it once it ends (the iterator settles on close or failure).
-      void sub.ready.then(undefined, () => undefined);
+      void sub.done.then(() => subscriptions.delete(sub));
       return sub;
     },
 
@@ -162,8 +163,9 @@ export function createClient(options: ClientOptions): WeirClient {
     },
 
     respond(topic, opts, handler) {
-      const responder = startResponder(core, client, topic, opts, handler);
+      const responder = startResponder(client, core, topic, opts, handler);
       responders.add(responder);
+      void responder.done.then(() => responders.delete(responder));
       return responder;
     },
 
@@ -200,8 +202,8 @@ function toRecord(r: RecordInput): pb.ProduceRecord {
 }
 
 function startResponder(
-  core: ClientCore,
   client: WeirClient,
+  core: ClientCore,
   topic: string,
   opts: RespondOptions,
   handler: (request: Message) => ReplyValue | Promise<ReplyValue>,
@@ -236,18 +238,19 @@ function startResponder(
       await request.ack();
       return;
     }
-    let result: ReplyValue;
+    let record: pb.ProduceRecord;
     try {
-      result = await handler(request);
+      const result = await handler(request);
+      record =
+        typeof result === "string" || result instanceof Uint8Array
+          ? toRecord({ value: result })
+          : toRecord(result);
     } catch (error) {
+      // A failing handler (or one that returned no value): the request is redelivered, up to maxAttempts.
       onError(error, request);
       await request.nack();
       return;
     }
-    const record =
-      typeof result === "string" || result instanceof Uint8Array
-        ? toRecord({ value: result })
-        : toRecord(result);
     try {
       await core.unary<pb.ReplyResponse>(`reply on "${topic}"`, (md, o, cb) =>
         core.broker.reply({ replyTo, correlationId, record }, md, o, cb),
@@ -262,7 +265,10 @@ function startResponder(
   const loop = (async () => {
     try {
       for await (const request of sub) {
-        const task = answer(request).finally(() => running.delete(task));
+        // answer() handles its own failures; the catch only keeps one bad request from stopping the loop.
+        const task = answer(request)
+          .catch((error: unknown) => onError(error, request))
+          .finally(() => running.delete(task));
         running.add(task);
         if (running.size >= concurrency) await Promise.race(running);
       }
@@ -274,6 +280,7 @@ function startResponder(
 
   return {
     ready: sub.ready,
+    done: loop,
     async close() {
       await sub.close();
       await loop;
