@@ -86,7 +86,7 @@ export interface SubscribeOpen {
   start?:
     | StartPosition
     | undefined;
-  /** Records the broker may send before the client grants more. */
+  /** Records the broker may send before the client grants more; 0 means the broker's default (500). */
   credit: number;
   /** Optional stable member id (a stream-group member that reconnects keeps its partitions). */
   memberId: string;
@@ -107,12 +107,15 @@ export interface SubscribeNack {
 }
 
 export interface SubscribeResponse {
-  message?:
-    | { $case: "subscribed"; value: Subscribed }
-    | { $case: "deliveries"; value: DeliveryBatch }
-    | { $case: "assignment"; value: Assignment }
-    | { $case: "error"; value: ErrorStatus }
-    | undefined;
+  message?: { $case: "subscribed"; value: Subscribed } | { $case: "deliveries"; value: DeliveryBatch } | {
+    $case: "assignment";
+    value: Assignment;
+  } | //
+  /**
+   * A problem that does not end the subscription (e.g. a refused ack). Errors that end it arrive as
+   * the call's gRPC status with the `weir-code` trailer.
+   */
+  { $case: "error"; value: ErrorStatus } | undefined;
 }
 
 export interface Subscribed {
