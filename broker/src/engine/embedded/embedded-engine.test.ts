@@ -316,6 +316,21 @@ void suite("embedded engine: retention", () => {
     assert.equal(await engine.offsetForTimestamp("aged", 0, 0), state.startOffset);
   });
 
+  void test("reads running while retention deletes segments still return whole records", async (t) => {
+    const dir = await tempDir(t);
+    const engine = await open(t, { dir, segmentBytes: 1024, tailCacheBytes: 0 });
+    await engine.configureTopic("race", { ...spec, retentionBytes: 2048 });
+    const end = await fill(engine, "race", 60, 40);
+    const reads = Array.from({ length: 20 }, (_, i) => engine.read("race", 0, i * 5, { maxRecords: 50 }));
+    await engine.runRetention();
+    for (const page of await Promise.all(reads)) {
+      for (const r of page) assert.equal(dec.decode(r.value).replace(/\.+$/, ""), `${r.offset}`);
+    }
+    const start = (await engine.partitionState("race", 0)).startOffset;
+    assert.ok(start > 0);
+    assert.equal((await readAll(engine, "race")).length, end - start);
+  });
+
   void test("by time: never deletes the active segment", async (t) => {
     const dir = await tempDir(t);
     const engine = await open(t, { dir });
@@ -395,6 +410,36 @@ void suite("embedded engine: fsync modes", () => {
     assert.ok(synced >= 1, "the interval fsynced the written partition");
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(engine.stats().fsyncs, synced, "an idle partition is not fsynced again");
+  });
+
+  void test("interval: keeps fsyncing while appends never stop", async (t) => {
+    const dir = await tempDir(t);
+    const engine = await open(t, { dir, fsync: "interval", fsyncIntervalMs: 20 });
+    await engine.configureTopic("busy", spec);
+    const until = Date.now() + 250;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) await engine.append("busy", 0, [rec("x")]);
+      }),
+    );
+    assert.ok(engine.stats().fsyncs >= 3, `only ${engine.stats().fsyncs} fsyncs in 250 ms of load`);
+  });
+
+  void test("deleting a topic during appends settles every append (done or TOPIC_NOT_FOUND)", async (t) => {
+    const dir = await tempDir(t);
+    const engine = await open(t, { dir });
+    await engine.configureTopic("doomed", spec);
+    const appends = Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => engine.append("doomed", 0, [rec(`${i}`)])),
+    );
+    await engine.deleteTopic("doomed");
+    const settled = await appends;
+    for (const s of settled) {
+      if (s.status === "rejected") assert.equal((s.reason as { code: string }).code, "TOPIC_NOT_FOUND");
+    }
+    assert.equal(fs.existsSync(join(dir, "topics", "doomed")), false);
+    await engine.configureTopic("doomed", spec);
+    assert.equal((await engine.partitionState("doomed", 0)).endOffset, 0);
   });
 
   void test("close flushes appends that are still queued", async (t) => {

@@ -8,7 +8,8 @@
 
 /** Serializes a partition's flushes and starts them when appends are waiting. */
 export class FlushScheduler {
-  private timer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
 
   /**
@@ -25,16 +26,17 @@ export class FlushScheduler {
 
   /** Called after an append was queued. */
   request(): void {
-    if (this.running !== undefined || this.timer !== undefined) return;
-    this.timer = this.delayMs > 0 ? setTimeout(this.start, this.delayMs) : setImmediate(this.start);
+    if (this.running !== undefined || this.timer !== undefined || this.immediate !== undefined) return;
+    if (this.delayMs > 0) this.timer = setTimeout(this.start, this.delayMs);
+    else this.immediate = setImmediate(this.start);
   }
 
   /** Resolves once no flush is running or scheduled (queued appends are flushed first). */
   async idle(): Promise<void> {
     for (;;) {
-      if (this.timer !== undefined) {
-        clearTimeout(this.timer as NodeJS.Timeout);
-        clearImmediate(this.timer as NodeJS.Immediate);
+      if (this.timer !== undefined || this.immediate !== undefined) {
+        clearTimeout(this.timer);
+        clearImmediate(this.immediate);
         this.start();
       }
       if (this.running === undefined) return;
@@ -44,6 +46,7 @@ export class FlushScheduler {
 
   private readonly start = (): void => {
     this.timer = undefined;
+    this.immediate = undefined;
     this.running = this.flush().finally(() => {
       this.running = undefined;
       if (this.hasWork()) this.request();

@@ -370,14 +370,12 @@ export class PartitionLog {
         this.config.stats.fsyncs++;
         // An index that misses its newest entries is still correct (recovery scans on from its last
         // entry), so failing to write them is worth a warning, not a failed close.
-        await active
-          .flushIndex(true)
-          .catch((err: unknown) =>
-            this.config.logger.warn("could not write the segment index at close", {
-              file: active.indexPath,
-              error: err,
-            }),
-          );
+        await active.flushIndex(true).catch((err: unknown) =>
+          this.config.logger.warn("could not write the segment index at close", {
+            file: active.indexPath,
+            error: err,
+          }),
+        );
       }
       for (const seg of this.segments) await seg.close();
     });
@@ -392,31 +390,34 @@ export class PartitionLog {
     return run;
   }
 
-  /** One group commit: everything queued goes out in one writev (per segment) and one fsync. */
+  /**
+   * One group commit: everything queued goes out in one writev (per segment) and one fsync. Appends
+   * that arrive meanwhile wait for the next one, which the scheduler starts right after; between
+   * the two, an `interval` sync waiting for the lock gets its turn, so it is not starved under load.
+   */
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      if (this.failed) {
-        for (const p of batch) p.reject(this.failed);
-        continue;
-      }
-      try {
-        await this.writeBatch(batch);
-      } catch (err) {
-        this.failed = new WeirError(
-          "STORAGE_ERROR",
-          `storage: ${this.where} stopped accepting writes after a storage failure (${(err as Error).message}); ` +
-            `fix the disk and restart the broker, recovery will verify the log`,
-          { cause: err },
-        );
-        this.config.logger.error("partition write failed; partition is now read-only", {
-          topic: this.config.topic,
-          partition: this.config.partition,
-          error: err,
-        });
-        for (const p of batch) p.reject(this.failed);
-      }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (this.failed) {
+      for (const p of batch) p.reject(this.failed);
+      return;
+    }
+    try {
+      await this.writeBatch(batch);
+    } catch (err) {
+      this.failed = new WeirError(
+        "STORAGE_ERROR",
+        `storage: ${this.where} stopped accepting writes after a storage failure (${(err as Error).message}); ` +
+          `fix the disk and restart the broker, recovery will verify the log`,
+        { cause: err },
+      );
+      this.config.logger.error("partition write failed; partition is now read-only", {
+        topic: this.config.topic,
+        partition: this.config.partition,
+        error: err,
+      });
+      for (const p of batch) p.reject(this.failed);
     }
   }
 
