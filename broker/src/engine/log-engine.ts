@@ -83,7 +83,11 @@ export interface LogEngine {
   deleteTopic(topic: string): Promise<void>;
   /** Appends a batch to one partition; resolves when it is durable. */
   append(topic: string, partition: number, records: AppendRecord[]): Promise<AppendResult>;
-  /** Reads records at or after `offset`. Empty when `offset` is at the end of the log. */
+  /**
+   * Reads records at or after `offset`. Empty when `offset` is at the end of the log.
+   * The records and their byte arrays may be shared with the engine's cache and other readers, and
+   * the arrays may be views into a larger buffer (mind `byteOffset`): treat them as read-only.
+   */
   read(topic: string, partition: number, offset: number, limits?: ReadLimits): Promise<StoredRecord[]>;
   /** The partition's bounds. */
   partitionState(topic: string, partition: number): Promise<PartitionState>;
