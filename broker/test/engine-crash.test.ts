@@ -61,14 +61,15 @@ void suite("embedded engine: SIGKILL during appends", () => {
   for (const fsync of ["always", "none"] as const) {
     void test(`fsync ${fsync}: every acknowledged batch survives, nothing torn is returned`, async (t) => {
       const dir = await mkdtemp(join(tmpdir(), "weir-crash-"));
-      let engine: EmbeddedEngine | undefined;
+      const opened: EmbeddedEngine[] = [];
       t.after(async () => {
-        await engine?.close();
+        for (const e of opened) await e.close();
         await rm(dir, { recursive: true, force: true });
       });
       const acks = await runAndKill(dir, fsync, 400);
 
-      engine = await createEmbeddedEngine({ dir, fsync });
+      const engine = await createEmbeddedEngine({ dir, fsync });
+      opened.push(engine);
       for (const partition of [0, 1]) {
         const { startOffset, endOffset } = await engine.partitionState("crash", partition);
         assert.equal(startOffset, 0);

@@ -12,9 +12,9 @@ const writer = new URL("./fixtures/metadata-crash-writer.ts", import.meta.url).p
 
 void test("LMDB metadata store: acknowledged batches survive SIGKILL, and batches stay atomic", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "weir-meta-crash-"));
-  let store: MetadataStore | undefined;
+  const opened: MetadataStore[] = [];
   t.after(async () => {
-    await store?.close();
+    for (const s of opened) await s.close();
     await rm(dir, { recursive: true, force: true });
   });
   const path = join(dir, "meta");
@@ -42,7 +42,8 @@ void test("LMDB metadata store: acknowledged batches survive SIGKILL, and batche
   clearTimeout(timer);
   assert.ok(acked.length >= 300);
 
-  store = await openLmdbMetadataStore({ path });
+  const store = await openLmdbMetadataStore({ path });
+  opened.push(store);
   const a = await store.list<{ i: number }>("a/");
   const b = await store.list<{ i: number; pad: string }>("b/");
   const c = await store.list<number>("c/");
