@@ -235,10 +235,6 @@ export class PartitionLog {
       return out;
     }
 
-    const chunkBytes = Math.min(
-      Math.max(64 * 1024, maxBytes + this.config.indexIntervalBytes + 4096),
-      8 * 1024 * 1024,
-    );
     let done = false;
     for (let i = this.segmentIndex(segments, from); i < segments.length && !done; i++) {
       const seg = segments[i]!;
@@ -248,12 +244,21 @@ export class PartitionLog {
       if (from >= seg.nextOffset) continue;
       const segEnd = seg.visibleSize;
       const startPos = seg.index.lookupOffset(from - seg.baseOffset);
+      // Read about what the limits will take (judged by the segment's average bytes per record),
+      // plus the stretch from the index entry to the first wanted record; frames that do not fit
+      // are read on their own. A small read thus costs a small pread, a big one few large ones.
+      const perRecord = seg.size / Math.max(1, seg.nextOffset - seg.baseOffset);
+      const want = Math.min(maxBytes + 4096, (maxRecords - out.length) * perRecord * 1.25);
+      const chunkBytes = Math.min(
+        Math.max(16 * 1024, want + this.config.indexIntervalBytes),
+        8 * 1024 * 1024,
+      );
       const fd = seg.acquire();
       try {
         const result = await scanFrames(fd, seg.logPath, startPos, segEnd, chunkBytes, true, (buf, pos) => {
           const h = readFrameHeader(buf, pos);
           if (h.baseOffset + h.count <= from) return true;
-          for (const r of decodeFrame(buf, pos, from)) {
+          for (const r of decodeFrame(buf, pos, from, maxRecords - out.length)) {
             if (!take(r)) {
               done = true;
               return false;

@@ -71,6 +71,10 @@ void suite("record batch frame", () => {
       decodeFrame(frame, 0, 12).map((r) => r.offset),
       [12],
     );
+    assert.deepEqual(
+      decodeFrame(frame, 0, 10, 2).map((r) => r.offset),
+      [10, 11],
+    );
   });
 
   void test("detects a flipped bit, a bad magic, a torn frame and a garbage length", () => {

@@ -161,16 +161,17 @@ export function recordBytes(r: AppendRecord): number {
 }
 
 /**
- * Decodes the records of the frame at `pos` whose offset is `>= fromOffset`. Keys, values and header
- * values are views into `buf` (no copies); callers must treat them as read-only.
+ * Decodes up to `limit` records of the frame at `pos`, starting at the first whose offset is
+ * `>= fromOffset`. Keys, values and header values are views into `buf` (no copies); callers must
+ * treat them as read-only.
  */
-export function decodeFrame(buf: Buffer, pos: number, fromOffset = 0): StoredRecord[] {
+export function decodeFrame(buf: Buffer, pos: number, fromOffset = 0, limit = Infinity): StoredRecord[] {
   const h = readFrameHeader(buf, pos);
   const out: StoredRecord[] = [];
   const ab = buf.buffer;
   const base = buf.byteOffset;
   let p = pos + FRAME_HEADER_BYTES;
-  for (let i = 0; i < h.count; i++) {
+  for (let i = 0; i < h.count && out.length < limit; i++) {
     const recLen = buf.readUInt32LE(p);
     const offset = h.baseOffset + i;
     if (offset < fromOffset) {
