@@ -42,6 +42,20 @@ export interface RunRecord {
   target: string;
   result?: ScenarioResult;
   error?: string;
+  /** CPU used during the whole job (set-up and warm-up included), where /proc is available. */
+  cpu?: RunCpu;
+}
+
+/** CPU seconds the server and the load generator used during one job. */
+export interface RunCpu {
+  wallSeconds: number;
+  serverSeconds: number;
+  loadGeneratorSeconds: number;
+}
+
+/** CPU seconds over a job's wall time: how many cores a process kept busy ("0.95"). */
+export function coreShare(seconds: number, cpu: RunCpu): string {
+  return cpu.wallSeconds > 0 ? (seconds / cpu.wallSeconds).toFixed(2) : "–";
 }
 
 /** Everything one benchmark run produced: written as `<timestamp>.json`. */
@@ -133,6 +147,12 @@ export function renderMarkdown(report: BenchReport): string {
   }
 
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+  const cpuRows = report.runs
+    .filter((r) => r.scenario === "produce" && r.cpu !== undefined)
+    .map((r) => {
+      const label = report.targets.find((t) => t.id === r.target)?.label ?? r.target;
+      return `| ${label} | ${sizeLabel(r.size)} | ${r.partitions} | ${coreShare(r.cpu!.serverSeconds, r.cpu!)} | ${coreShare(r.cpu!.loadGeneratorSeconds, r.cpu!)} |`;
+    });
   const m = report.machine;
   const lines: string[] = [
     `# Weir vs NATS JetStream — ${report.startedAt}`,
@@ -147,6 +167,19 @@ export function renderMarkdown(report: BenchReport): string {
     "Weir is faster. Publish latency runs open-loop at the same fixed rate for every column (half the slower",
     "side's peak in this run) and is measured from each record's intended send time.",
     "",
+    ...(cpuRows.length > 0
+      ? [
+          "## Who is busy during produce throughput",
+          "",
+          `Cores kept busy over each produce job (warm-up included), out of ${m.cores}. A server well below`,
+          "one core while the load generator is near one means the client library, not the server, set the pace.",
+          "",
+          "| System | Size | Part. | server cores | load-generator cores |",
+          "| --- | --- | --- | ---: | ---: |",
+          ...cpuRows,
+          "",
+        ]
+      : []),
     "## Durability",
     "",
     ...report.targets.map((t) => `- **${t.label}**: ${t.durability}`),

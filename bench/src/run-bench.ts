@@ -7,8 +7,9 @@ import { promisify } from "node:util";
 import { sourceEnv } from "@weir/testing";
 import { resolveBenchOptions, type BenchOptions, type ResolvedBenchOptions, type SystemName } from "./bench-options.js";
 import type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
-import { renderMarkdown } from "./bench-report.js";
+import { coreShare, renderMarkdown } from "./bench-report.js";
 import { summarizeCpuProfile } from "./cpu-profile.js";
+import { processCpuSeconds } from "./process-cpu.js";
 import type { ConnectSpec } from "./drivers/driver.js";
 import type { LoadRequest, LoadResponse } from "./load-process.js";
 import type { ScenarioJob } from "./scenarios.js";
@@ -25,6 +26,8 @@ export interface BenchOutput {
 interface Target {
   info: TargetInfo;
   spec: ConnectSpec;
+  /** The server process, for CPU accounting. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -67,7 +70,17 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
       `bench-${scenario}-${size}-${partitions}-${++topicSeq}`;
     const runOne = async (target: Target, job: ScenarioJob, scenario: ScenarioName): Promise<RunRecord> => {
       const record: RunRecord = { scenario, size: job.size, partitions: job.partitions, target: target.info.id };
+      const before = await cpuSnapshot(target.pid, load.pid);
       const response = await load.run(target.spec, job);
+      const after = await cpuSnapshot(target.pid, load.pid);
+      if (before && after && after.clientPid === before.clientPid) {
+        // Over the whole job (set-up and warm-up included): a coarse "who was busy" signal.
+        record.cpu = {
+          wallSeconds: round3(after.at - before.at),
+          serverSeconds: round3(after.server - before.server),
+          loadGeneratorSeconds: round3(after.client - before.client),
+        };
+      }
       if (response.ok) {
         record.result = response.result;
         target.info.produce ??= response.driver.produce;
@@ -172,6 +185,17 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
   return { report, jsonPath, markdownPath };
 }
 
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+async function cpuSnapshot(
+  serverPid: number | undefined,
+  clientPid: number | undefined,
+): Promise<{ at: number; server: number; client: number; clientPid: number | undefined } | undefined> {
+  const [server, client] = await Promise.all([processCpuSeconds(serverPid), processCpuSeconds(clientPid)]);
+  if (server === undefined || client === undefined) return undefined;
+  return { at: performance.now() / 1000, server, client, clientPid };
+}
+
 function stamp(d: Date): string {
   return d.toISOString().replace(/[:.]/g, "-");
 }
@@ -181,7 +205,8 @@ function describeRecord(r: RunRecord): string {
   if (r.error !== undefined) return `${head}  ERROR ${r.error.split("\n")[0]}`;
   const res = r.result!;
   if (res.kind === "produce") {
-    return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s`;
+    const cpu = r.cpu ? `  (cores busy: server ${coreShare(r.cpu.serverSeconds, r.cpu)}, client ${coreShare(r.cpu.loadGeneratorSeconds, r.cpu)})` : "";
+    return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s${cpu}`;
   }
   return `${head}  @${Math.round(res.rate)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  p99.9 ${res.p999Ms} ms  (n=${res.count})`;
 }
@@ -209,6 +234,7 @@ async function startTargets(
         targets.push({
           info: { id, system: "weir", label: `Weir (fsync ${fsync})`, durability: `${broker.durability} [--fsync ${fsync}]` },
           spec: { system: "weir", address: broker.grpc, produceMode: options.weirProduce, batchSize: options.batchSize },
+          pid: broker.child.pid,
           stop: () => broker.stop(),
         });
         log(`started weir broker (fsync ${fsync}) at ${broker.grpc}: ${broker.durability}`);
@@ -225,6 +251,7 @@ async function startTargets(
             "JetStream file storage, R1; nats-server default: acknowledged after write to the OS page cache, fsync every 2 min (sync_interval default) — not fsynced per write",
         },
         spec: { system: "nats", servers: server.url },
+        pid: server.child.pid,
         stop: () => server.stop(),
       });
       log(`started nats-server ${natsVersion} at ${server.url}`);
@@ -242,6 +269,7 @@ async function startTargets(
             durability: "JetStream file storage, R1, jetstream { sync_interval: always }: fsync after every write before the ack",
           },
           spec: { system: "nats", servers: synced.url },
+          pid: synced.child.pid,
           stop: () => synced.stop(),
         });
         log(`started nats-server ${natsVersion} with sync_interval: always at ${synced.url}`);
@@ -291,6 +319,11 @@ class LoadProcess {
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** The running load process (forked on first use). */
+  get pid(): number | undefined {
+    return (this.#child ?? this.#spawn()).pid;
   }
 
   #spawn(): ChildProcess {
