@@ -98,7 +98,8 @@ function validate(o: ResolvedBenchOptions): void {
   const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
   if (!positiveInt(o.records)) throw new Error(`--records must be a positive integer, got ${o.records}`);
   if (!positiveInt(o.window)) throw new Error(`--window must be a positive integer, got ${o.window}`);
-  if (!positiveInt(o.batchSize)) throw new Error(`--batch-size must be a positive integer, got ${o.batchSize}`);
+  if (!positiveInt(o.batchSize))
+    throw new Error(`--batch-size must be a positive integer, got ${o.batchSize}`);
   // Fixed-rate payloads carry an 8-byte send time and a 1-byte phase marker.
   if (o.sizes.length === 0 || o.sizes.some((s) => !Number.isInteger(s) || s < 16)) {
     throw new Error(`--sizes must be integers of at least 16 bytes, got ${o.sizes.join(",")}`);
@@ -181,12 +182,21 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
   };
   const list = (flag: string, v: string | undefined): number[] | undefined =>
     v === undefined ? undefined : v.split(",").map((x) => num(flag, x.trim()) as number);
-  const oneOf = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined => {
+  const oneOf = <T extends string>(
+    flag: string,
+    v: string | undefined,
+    allowed: readonly T[],
+  ): T | undefined => {
     if (v === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
+    if (!(allowed as readonly string[]).includes(v))
+      throw new Error(`--${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
     return v as T;
   };
-  const listOf = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T[] | undefined =>
+  const listOf = <T extends string>(
+    flag: string,
+    v: string | undefined,
+    allowed: readonly T[],
+  ): T[] | undefined =>
     v === undefined ? undefined : v.split(",").map((x) => oneOf(flag, x.trim(), allowed) as T);
 
   const out: BenchOptions & { help?: boolean } = {};

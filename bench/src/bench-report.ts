@@ -83,17 +83,61 @@ interface Metric {
 
 const num = (digits: number) => (n: number) =>
   n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const produce = (f: (r: ProduceResult) => number) => (r: ScenarioResult) => (r.kind === "produce" ? f(r) : undefined);
-const latency = (f: (r: LatencyResult) => number) => (r: ScenarioResult) => (r.kind !== "produce" ? f(r) : undefined);
+const produce = (f: (r: ProduceResult) => number) => (r: ScenarioResult) =>
+  r.kind === "produce" ? f(r) : undefined;
+const latency = (f: (r: LatencyResult) => number) => (r: ScenarioResult) =>
+  r.kind !== "produce" ? f(r) : undefined;
 
 const metrics: Metric[] = [
-  { scenario: "produce", label: "produce msg/s", better: "higher", value: produce((r) => r.msgPerSec), format: num(0) },
-  { scenario: "produce", label: "produce MB/s", better: "higher", value: produce((r) => r.mbPerSec), format: num(1) },
-  { scenario: "publish-latency", label: "publish p50 ms", better: "lower", value: latency((r) => r.p50Ms), format: num(2) },
-  { scenario: "publish-latency", label: "publish p99 ms", better: "lower", value: latency((r) => r.p99Ms), format: num(2) },
-  { scenario: "publish-latency", label: "publish p99.9 ms", better: "lower", value: latency((r) => r.p999Ms), format: num(2) },
-  { scenario: "e2e-latency", label: "end-to-end p50 ms", better: "lower", value: latency((r) => r.p50Ms), format: num(2) },
-  { scenario: "e2e-latency", label: "end-to-end p99 ms", better: "lower", value: latency((r) => r.p99Ms), format: num(2) },
+  {
+    scenario: "produce",
+    label: "produce msg/s",
+    better: "higher",
+    value: produce((r) => r.msgPerSec),
+    format: num(0),
+  },
+  {
+    scenario: "produce",
+    label: "produce MB/s",
+    better: "higher",
+    value: produce((r) => r.mbPerSec),
+    format: num(1),
+  },
+  {
+    scenario: "publish-latency",
+    label: "publish p50 ms",
+    better: "lower",
+    value: latency((r) => r.p50Ms),
+    format: num(2),
+  },
+  {
+    scenario: "publish-latency",
+    label: "publish p99 ms",
+    better: "lower",
+    value: latency((r) => r.p99Ms),
+    format: num(2),
+  },
+  {
+    scenario: "publish-latency",
+    label: "publish p99.9 ms",
+    better: "lower",
+    value: latency((r) => r.p999Ms),
+    format: num(2),
+  },
+  {
+    scenario: "e2e-latency",
+    label: "end-to-end p50 ms",
+    better: "lower",
+    value: latency((r) => r.p50Ms),
+    format: num(2),
+  },
+  {
+    scenario: "e2e-latency",
+    label: "end-to-end p99 ms",
+    better: "lower",
+    value: latency((r) => r.p99Ms),
+    format: num(2),
+  },
 ];
 
 function sizeLabel(bytes: number): string {
@@ -105,8 +149,15 @@ export function renderMarkdown(report: BenchReport): string {
   const weir = report.targets.filter((t) => t.system === "weir");
   const nats = report.targets.filter((t) => t.system === "nats");
   const pairs = weir.flatMap((w) => nats.map((n) => ({ w, n })));
-  const find = (scenario: ScenarioName, size: number, partitions: number, target: string): RunRecord | undefined =>
-    report.runs.find((r) => r.scenario === scenario && r.size === size && r.partitions === partitions && r.target === target);
+  const find = (
+    scenario: ScenarioName,
+    size: number,
+    partitions: number,
+    target: string,
+  ): RunRecord | undefined =>
+    report.runs.find(
+      (r) => r.scenario === scenario && r.size === size && r.partitions === partitions && r.target === target,
+    );
 
   const header = [
     "Scenario",
@@ -137,7 +188,8 @@ export function renderMarkdown(report: BenchReport): string {
         let label = metric.label;
         if (metric.scenario !== "produce") {
           const rate = report.runs.find(
-            (r) => r.scenario === metric.scenario && r.size === size && r.partitions === partitions && r.result,
+            (r) =>
+              r.scenario === metric.scenario && r.size === size && r.partitions === partitions && r.result,
           )?.result as LatencyResult | undefined;
           if (rate) label += ` @ ${num(0)(rate.rate)}/s`;
         }

@@ -1,7 +1,13 @@
 export { runBench } from "./run-bench.js";
 export type { BenchOutput } from "./run-bench.js";
 export { parseBenchArgs, resolveBenchOptions, usage } from "./bench-options.js";
-export type { BenchOptions, ResolvedBenchOptions, SystemName, WeirFsyncPolicy, WeirProduceMode } from "./bench-options.js";
+export type {
+  BenchOptions,
+  ResolvedBenchOptions,
+  SystemName,
+  WeirFsyncPolicy,
+  WeirProduceMode,
+} from "./bench-options.js";
 export { renderMarkdown, scenarioNames } from "./bench-report.js";
 export type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
 export { summarizeCpuProfile } from "./cpu-profile.js";

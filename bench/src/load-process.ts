@@ -45,7 +45,9 @@ async function handle(request: LoadRequest): Promise<LoadResponse> {
 }
 
 if (process.send === undefined) {
-  console.error("load-process.ts is started by the benchmark orchestrator (child_process.fork), not directly");
+  console.error(
+    "load-process.ts is started by the benchmark orchestrator (child_process.fork), not directly",
+  );
   process.exit(2);
 }
 process.on("message", (message: LoadRequest) => {

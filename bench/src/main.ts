@@ -16,7 +16,9 @@ async function main(): Promise<number> {
   }
   const { help: _help, ...options } = flags;
   const { report, jsonPath, markdownPath } = await runBench(options);
-  process.stderr.write(`\nwrote ${jsonPath}\nwrote ${markdownPath}\nwall time ${Math.round(report.wallSeconds)} s\n`);
+  process.stderr.write(
+    `\nwrote ${jsonPath}\nwrote ${markdownPath}\nwall time ${Math.round(report.wallSeconds)} s\n`,
+  );
   const failed = report.runs.filter((r) => r.error !== undefined).length;
   if (failed > 0) {
     process.stderr.write(`${failed} scenario run(s) failed; see the Errors section of ${markdownPath}\n`);
@@ -30,7 +32,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

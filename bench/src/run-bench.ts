@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sourceEnv } from "@weir/testing";
-import { resolveBenchOptions, type BenchOptions, type ResolvedBenchOptions, type SystemName } from "./bench-options.js";
+import {
+  resolveBenchOptions,
+  type BenchOptions,
+  type ResolvedBenchOptions,
+  type SystemName,
+} from "./bench-options.js";
 import type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
 import { coreShare, renderMarkdown } from "./bench-report.js";
 import { summarizeCpuProfile } from "./cpu-profile.js";
@@ -40,7 +45,10 @@ const loadProcessEntry = fileURLToPath(new URL("./load-process.ts", import.meta.
  * interleaved per scenario so drift on a shared machine hits all alike), stops them and writes
  * `<timestamp>.json` and `latest.md` into the output dir.
  */
-export async function runBench(input: BenchOptions, log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<BenchOutput> {
+export async function runBench(
+  input: BenchOptions,
+  log: Log = (l) => process.stderr.write(`${l}\n`),
+): Promise<BenchOutput> {
   const options = resolveBenchOptions(input);
   const startedAt = new Date();
   const t0 = performance.now();
@@ -55,7 +63,9 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
     );
   }
   const machine = await machineFacts(dataParent, natsVersion ?? "not installed");
-  log(`machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, nats-server ${machine.natsServer}, data on ${machine.dataFilesystem}`);
+  log(
+    `machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, nats-server ${machine.natsServer}, data on ${machine.dataFilesystem}`,
+  );
   log("note: the load generator and the servers share these cores");
 
   const profileDir = options.profile ? await mkdtemp(join(dataParent, "weir-bench-prof-")) : undefined;
@@ -69,7 +79,12 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
     const topic = (scenario: ScenarioName, size: number, partitions: number): string =>
       `bench-${scenario}-${size}-${partitions}-${++topicSeq}`;
     const runOne = async (target: Target, job: ScenarioJob, scenario: ScenarioName): Promise<RunRecord> => {
-      const record: RunRecord = { scenario, size: job.size, partitions: job.partitions, target: target.info.id };
+      const record: RunRecord = {
+        scenario,
+        size: job.size,
+        partitions: job.partitions,
+        target: target.info.id,
+      };
       const before = await cpuSnapshot(target.pid, load.pid);
       const response = await load.run(target.spec, job);
       const after = await cpuSnapshot(target.pid, load.pid);
@@ -107,8 +122,12 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
               size,
               partitions,
               window: options.window,
-              batchSize: target.info.system === "weir" && options.weirProduce === "batch" ? options.batchSize : 1,
-              warmupRecords: Math.min(options.records, Math.max(options.window * 2, Math.round(options.records / 10))),
+              batchSize:
+                target.info.system === "weir" && options.weirProduce === "batch" ? options.batchSize : 1,
+              warmupRecords: Math.min(
+                options.records,
+                Math.max(options.window * 2, Math.round(options.records / 10)),
+              ),
             },
             "produce",
           );
@@ -150,7 +169,8 @@ export async function runBench(input: BenchOptions, log: Log = (l) => process.st
     }
   } finally {
     await load.close();
-    for (const target of targets) await target.stop().catch((e: unknown) => log(`stopping ${target.info.id}: ${String(e)}`));
+    for (const target of targets)
+      await target.stop().catch((e: unknown) => log(`stopping ${target.info.id}: ${String(e)}`));
     if (profileDir !== undefined) {
       const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith(".cpuprofile"));
       if (files[0] !== undefined) {
@@ -205,7 +225,9 @@ function describeRecord(r: RunRecord): string {
   if (r.error !== undefined) return `${head}  ERROR ${r.error.split("\n")[0]}`;
   const res = r.result!;
   if (res.kind === "produce") {
-    const cpu = r.cpu ? `  (cores busy: server ${coreShare(r.cpu.serverSeconds, r.cpu)}, client ${coreShare(r.cpu.loadGeneratorSeconds, r.cpu)})` : "";
+    const cpu = r.cpu
+      ? `  (cores busy: server ${coreShare(r.cpu.serverSeconds, r.cpu)}, client ${coreShare(r.cpu.loadGeneratorSeconds, r.cpu)})`
+      : "";
     return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s${cpu}`;
   }
   return `${head}  @${Math.round(res.rate)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  p99.9 ${res.p999Ms} ms  (n=${res.count})`;
@@ -232,8 +254,18 @@ async function startTargets(
         });
         const id = fsync === "always" ? "weir" : `weir-fsync-${fsync}`;
         targets.push({
-          info: { id, system: "weir", label: `Weir (fsync ${fsync})`, durability: `${broker.durability} [--fsync ${fsync}]` },
-          spec: { system: "weir", address: broker.grpc, produceMode: options.weirProduce, batchSize: options.batchSize },
+          info: {
+            id,
+            system: "weir",
+            label: `Weir (fsync ${fsync})`,
+            durability: `${broker.durability} [--fsync ${fsync}]`,
+          },
+          spec: {
+            system: "weir",
+            address: broker.grpc,
+            produceMode: options.weirProduce,
+            batchSize: options.batchSize,
+          },
           pid: broker.child.pid,
           stop: () => broker.stop(),
         });
@@ -255,18 +287,26 @@ async function startTargets(
         stop: () => server.stop(),
       });
       log(`started nats-server ${natsVersion} at ${server.url}`);
-      const supported = options.natsSync === "no" ? false : await natsSupportsSyncAlways(options.natsServer, dataParent);
+      const supported =
+        options.natsSync === "no" ? false : await natsSupportsSyncAlways(options.natsServer, dataParent);
       if (options.natsSync === "yes" && !supported) {
-        throw new Error(`nats-server ${natsVersion} does not accept jetstream { sync_interval: always } (needs 2.10+)`);
+        throw new Error(
+          `nats-server ${natsVersion} does not accept jetstream { sync_interval: always } (needs 2.10+)`,
+        );
       }
       if (supported) {
-        const synced = await startNatsServer({ binary: options.natsServer, dataDir: dataParent, syncAlways: true });
+        const synced = await startNatsServer({
+          binary: options.natsServer,
+          dataDir: dataParent,
+          syncAlways: true,
+        });
         targets.push({
           info: {
             id: "nats-sync-always",
             system: "nats",
             label: "NATS (sync always)",
-            durability: "JetStream file storage, R1, jetstream { sync_interval: always }: fsync after every write before the ack",
+            durability:
+              "JetStream file storage, R1, jetstream { sync_interval: always }: fsync after every write before the ack",
           },
           spec: { system: "nats", servers: synced.url },
           pid: synced.child.pid,
@@ -327,7 +367,10 @@ class LoadProcess {
   }
 
   #spawn(): ChildProcess {
-    const child = fork(loadProcessEntry, [], { env: sourceEnv(), stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(loadProcessEntry, [], {
+      env: sourceEnv(),
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.#child = child;
     child.once("exit", () => {
       if (this.#child === child) this.#child = undefined;

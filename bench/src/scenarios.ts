@@ -93,7 +93,11 @@ function payload(size: number): Uint8Array {
  * Runs `calls` calls with at most `concurrency` unresolved at once, starting the next as soon as one
  * resolves (a closed loop, like `nats bench`'s async publisher with a max-pending window).
  */
-async function windowed(calls: number, concurrency: number, call: (i: number) => Promise<void>): Promise<void> {
+async function windowed(
+  calls: number,
+  concurrency: number,
+  call: (i: number) => Promise<void>,
+): Promise<void> {
   if (calls === 0) return;
   await new Promise<void>((resolve, reject) => {
     let next = 0;
@@ -241,7 +245,12 @@ async function endToEndLatency(driver: BenchDriver, job: EndToEndJob): Promise<L
     // The warm-up also proves the subscription is live before measuring; at least one record is sent.
     const warmupCount = Math.max(1, Math.round(job.rate * job.warmupSeconds));
     await openLoop(job.rate, warmupCount, send(true), () => {});
-    await waitFor(() => warmupSeen >= warmupCount, (f) => (onWarmupSeen = f), 30_000, () => `${warmupCount} warm-up records to arrive (got ${warmupSeen})`);
+    await waitFor(
+      () => warmupSeen >= warmupCount,
+      (f) => (onWarmupSeen = f),
+      30_000,
+      () => `${warmupCount} warm-up records to arrive (got ${warmupSeen})`,
+    );
     const { sentRate } = await openLoop(job.rate, measured, send(false), () => {});
     await waitFor(
       () => histogram.count >= measured,

@@ -71,7 +71,11 @@ void test(
         for (const partitions of [1, 8]) {
           for (const target of report.targets) {
             const run = report.runs.find(
-              (r) => r.scenario === scenario && r.size === size && r.partitions === partitions && r.target === target.id,
+              (r) =>
+                r.scenario === scenario &&
+                r.size === size &&
+                r.partitions === partitions &&
+                r.target === target.id,
             );
             const where = `${target.id} ${scenario} ${size} B x${partitions}`;
             assert.ok(run, `no run for ${where}`);
@@ -80,7 +84,10 @@ void test(
             if (r.kind === "produce") {
               assert.ok(r.msgPerSec > 0 && r.mbPerSec > 0, `${where}: ${JSON.stringify(r)}`);
             } else {
-              assert.ok(r.count > 0 && r.p50Ms > 0 && r.p99Ms > 0 && r.p999Ms > 0, `${where}: ${JSON.stringify(r)}`);
+              assert.ok(
+                r.count > 0 && r.p50Ms > 0 && r.p99Ms > 0 && r.p999Ms > 0,
+                `${where}: ${JSON.stringify(r)}`,
+              );
             }
           }
         }
@@ -88,7 +95,13 @@ void test(
     }
     // The table carries a ratio column and a row per metric.
     assert.match(markdown, /\/ NATS/);
-    for (const label of ["produce msg/s", "produce MB/s", "publish p99 ms", "publish p99.9 ms", "end-to-end p99 ms"]) {
+    for (const label of [
+      "produce msg/s",
+      "produce MB/s",
+      "publish p99 ms",
+      "publish p99.9 ms",
+      "end-to-end p99 ms",
+    ]) {
       assert.ok(markdown.includes(label), `latest.md lacks "${label}"`);
     }
   },

@@ -30,7 +30,11 @@ export interface BenchDriver {
   /** Whether `publishBatch` is a real batch call (then the throughput run uses it). */
   readonly batchesProduce: boolean;
   /** Subscribes to every partition from the beginning, acknowledging each record after `onRecord`. */
-  subscribe(topic: string, partitions: number, onRecord: (value: Uint8Array) => void): Promise<DriverSubscription>;
+  subscribe(
+    topic: string,
+    partitions: number,
+    onRecord: (value: Uint8Array) => void,
+  ): Promise<DriverSubscription>;
   /** Removes the topic (frees disk between scenarios); best effort. */
   deleteTopic(topic: string, partitions: number): Promise<void>;
   close(): Promise<void>;

@@ -39,7 +39,8 @@ export async function createNatsDriver(servers: string): Promise<BenchDriver> {
   return {
     describe: {
       produce: "nats.js js.publish() per record, async, each PubAck awaited (noAsyncTraces)",
-      consume: "durable pull consumer per stream (consume(), max_messages 1000), AckPolicy.Explicit, m.ack() per record",
+      consume:
+        "durable pull consumer per stream (consume(), max_messages 1000), AckPolicy.Explicit, m.ack() per record",
     },
     batchesProduce: false,
 

@@ -13,7 +13,8 @@ export async function createWeirDriver(spec: Extract<ConnectSpec, { system: "wei
         spec.produceMode === "batch"
           ? `@weir/client publishBatch() of ${spec.batchSize} records (one ProduceStream frame each), each batch's answer awaited`
           : "@weir/client publish() per record (client batching: linger 1 ms, up to 500 records/frame, 8 frames in flight), each position awaited",
-      consume: "@weir/client subscribe(), one queue-group member over all partitions (credit 1000), msg.ack() per record (acks sent in batches every 5 ms)",
+      consume:
+        "@weir/client subscribe(), one queue-group member over all partitions (credit 1000), msg.ack() per record (acks sent in batches every 5 ms)",
     },
     batchesProduce: spec.produceMode === "batch",
 
@@ -33,7 +34,12 @@ export async function createWeirDriver(spec: Extract<ConnectSpec, { system: "wei
     },
 
     async subscribe(topic, _partitions, onRecord) {
-      const sub: Subscription = client.subscribe(topic, { group: "bench", mode: "queue", from: "earliest", credit: 1000 });
+      const sub: Subscription = client.subscribe(topic, {
+        group: "bench",
+        mode: "queue",
+        from: "earliest",
+        credit: 1000,
+      });
       await sub.ready;
       const loop = (async () => {
         for await (const message of sub) {

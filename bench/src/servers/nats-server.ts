@@ -78,7 +78,9 @@ async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -100,10 +102,13 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const storeDir = await mkdtemp(join(options.dataDir, "weir-bench-nats-"));
   const port = await freePort();
   const conf = join(storeDir, "nats.conf");
-  await writeFile(conf, natsConfig({ port, storeDir: join(storeDir, "js"), syncAlways: options.syncAlways ?? false }));
+  await writeFile(
+    conf,
+    natsConfig({ port, storeDir: join(storeDir, "js"), syncAlways: options.syncAlways ?? false }),
+  );
   const child = spawn(binary, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     // Keep only the tail: the server logs little, but a long run should not grow this without bound.
     log = (log + chunk).slice(-16_384);
   });

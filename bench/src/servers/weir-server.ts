@@ -39,7 +39,8 @@ export interface WeirBrokerProcess {
  */
 export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirBrokerProcess> {
   const dataDir = await mkdtemp(join(options.dataDir, "weir-bench-weir-"));
-  const nodeArgs = options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
+  const nodeArgs =
+    options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
   const args = [
     ...nodeArgs,
     cliEntry,
@@ -59,7 +60,7 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
   ];
   const child = spawn(process.execPath, args, { env: sourceEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-16_384);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -68,8 +69,11 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
   let ready: { grpc: string; durability: string; engine: string };
   try {
     ready = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`weir broker did not start within ${timeoutMs} ms; stderr:\n${stderr}`)), timeoutMs);
-      createInterface({ input: child.stdout! }).on("line", (line) => {
+      const timer = setTimeout(
+        () => reject(new Error(`weir broker did not start within ${timeoutMs} ms; stderr:\n${stderr}`)),
+        timeoutMs,
+      );
+      createInterface({ input: child.stdout }).on("line", (line) => {
         let msg: { event?: string; grpc?: string; durability?: string; engine?: string };
         try {
           msg = JSON.parse(line) as typeof msg;
@@ -78,12 +82,20 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
         }
         if (msg.event === "listening" && typeof msg.grpc === "string") {
           clearTimeout(timer);
-          resolve({ grpc: msg.grpc, durability: msg.durability ?? "unknown", engine: msg.engine ?? "unknown" });
+          resolve({
+            grpc: msg.grpc,
+            durability: msg.durability ?? "unknown",
+            engine: msg.engine ?? "unknown",
+          });
         }
       });
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`weir broker exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+        reject(
+          new Error(
+            `weir broker exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr}`,
+          ),
+        );
       });
     });
   } catch (error) {
