@@ -51,6 +51,17 @@ export interface RunCpu {
   wallSeconds: number;
   serverSeconds: number;
   loadGeneratorSeconds: number;
+  /** Busy CPU seconds of the whole machine (every process, every core) over the job. */
+  machineBusySeconds: number;
+}
+
+/**
+ * Cores kept busy on average by processes other than this job's server and load generator (the
+ * orchestrator and idle servers add a little): a sign that something else disturbed the run.
+ */
+export function otherCores(cpu: RunCpu): number {
+  if (cpu.wallSeconds <= 0) return 0;
+  return Math.max(0, cpu.machineBusySeconds - cpu.serverSeconds - cpu.loadGeneratorSeconds) / cpu.wallSeconds;
 }
 
 /** CPU seconds over a job's wall time: how many cores a process kept busy ("0.95"). */
@@ -69,7 +80,10 @@ export interface BenchReport {
   targets: TargetInfo[];
   runs: RunRecord[];
   notes: string[];
+  /** The Weir broker's hottest functions, with `--profile`. */
   profile?: ProfileSummary;
+  /** The load generator's (both clients, all scenarios) hottest functions, with `--profile`. */
+  loadGeneratorProfile?: ProfileSummary;
 }
 
 interface Metric {
@@ -203,7 +217,7 @@ export function renderMarkdown(report: BenchReport): string {
     .filter((r) => r.scenario === "produce" && r.cpu !== undefined)
     .map((r) => {
       const label = report.targets.find((t) => t.id === r.target)?.label ?? r.target;
-      return `| ${label} | ${sizeLabel(r.size)} | ${r.partitions} | ${coreShare(r.cpu!.serverSeconds, r.cpu!)} | ${coreShare(r.cpu!.loadGeneratorSeconds, r.cpu!)} |`;
+      return `| ${label} | ${sizeLabel(r.size)} | ${r.partitions} | ${coreShare(r.cpu!.serverSeconds, r.cpu!)} | ${coreShare(r.cpu!.loadGeneratorSeconds, r.cpu!)} | ${otherCores(r.cpu!).toFixed(2)} |`;
     });
   const m = report.machine;
   const lines: string[] = [
@@ -226,8 +240,8 @@ export function renderMarkdown(report: BenchReport): string {
           `Cores kept busy over each produce job (warm-up included), out of ${m.cores}. A server well below`,
           "one core while the load generator is near one means the client library, not the server, set the pace.",
           "",
-          "| System | Size | Part. | server cores | load-generator cores |",
-          "| --- | --- | --- | ---: | ---: |",
+          "| System | Size | Part. | server cores | load-generator cores | other processes |",
+          "| --- | --- | --- | ---: | ---: | ---: |",
           ...cpuRows,
           "",
         ]
@@ -266,16 +280,21 @@ export function renderMarkdown(report: BenchReport): string {
     }
     lines.push("");
   }
-  if (report.profile) {
-    const p = report.profile;
+  for (const [title, p] of [
+    ["Weir broker CPU profile", report.profile],
+    ["Load generator CPU profile (both clients, every scenario)", report.loadGeneratorProfile],
+  ] as const) {
+    if (p === undefined) continue;
     lines.push(
-      "## Weir broker CPU profile",
+      `## ${title}`,
       "",
       `Sampled ${p.totalMs} ms (idle ${p.idleMs} ms, GC ${p.gcMs} ms) over the whole run; from \`${p.file}\`.`,
       "",
       "| self % of busy | self ms | function |",
       "| ---: | ---: | --- |",
-      ...p.top.map((f) => `| ${f.busyPercent.toFixed(1)} | ${f.selfMs} | ${f.frame}:${f.line} |`),
+      ...p.top.map(
+        (f) => `| ${f.busyPercent.toFixed(1)} | ${f.selfMs} | ${f.frame}${f.line > 0 ? `:${f.line}` : ""} |`,
+      ),
       "",
       "| self % of busy | file |",
       "| ---: | --- |",

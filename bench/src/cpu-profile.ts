@@ -6,6 +6,7 @@ import { relative } from "node:path";
 export interface HotFrame {
   /** `file:function` (file relative to the repo; node internals as `node:...`). */
   frame: string;
+  /** 1-based line; 0 when unknown (tsx emits each TypeScript module on one line, so only the name is telling). */
   line: number;
   /** Self time as a percentage of all sampled time (idle included). */
   selfPercent: number;
@@ -27,7 +28,7 @@ export interface ProfileSummary {
 
 interface CpuProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 
 interface CpuProfile {
@@ -68,15 +69,16 @@ export async function summarizeCpuProfile(path: string, topN = 25): Promise<Prof
     const node = byId.get(id);
     if (node === undefined) continue;
     totalUs += us;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
     if (functionName === "(idle)") idleUs += us;
     if (functionName === "(program)") programUs += us;
     if (functionName === "(garbage collector)") gcUs += us;
     const file = fileLabel(url);
     const name = functionName === "" ? "(anonymous)" : functionName;
     const frame = file === "" ? name : `${file}:${name}`;
-    const key = `${frame}:${lineNumber}`;
-    const entry = perFrame.get(key) ?? { frame, line: lineNumber + 1, us: 0 };
+    const key = `${frame}:${lineNumber}:${columnNumber}`;
+    const oneLine = lineNumber === 0 && url.endsWith(".ts");
+    const entry = perFrame.get(key) ?? { frame, line: oneLine || url === "" ? 0 : lineNumber + 1, us: 0 };
     entry.us += us;
     perFrame.set(key, entry);
     if (file !== "") perFile.set(file, (perFile.get(file) ?? 0) + us);

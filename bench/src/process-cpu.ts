@@ -18,3 +18,17 @@ export async function processCpuSeconds(pid: number | undefined): Promise<number
     return undefined;
   }
 }
+
+/** CPU seconds all cores of the machine have spent busy (not idle or waiting on I/O) since boot, from /proc/stat. */
+export async function machineBusySeconds(): Promise<number | undefined> {
+  try {
+    const stat = await readFile("/proc/stat", "utf8");
+    const first = stat.slice(0, stat.indexOf("\n")).trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = first.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (first[3] ?? 0) + (first[4] ?? 0);
+    return Number.isFinite(total) ? (total - idle) / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -12,9 +12,9 @@ import {
   type SystemName,
 } from "./bench-options.js";
 import type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
-import { coreShare, renderMarkdown } from "./bench-report.js";
+import { coreShare, otherCores, renderMarkdown } from "./bench-report.js";
 import { summarizeCpuProfile } from "./cpu-profile.js";
-import { processCpuSeconds } from "./process-cpu.js";
+import { machineBusySeconds, processCpuSeconds } from "./process-cpu.js";
 import type { ConnectSpec } from "./drivers/driver.js";
 import type { LoadRequest, LoadResponse } from "./load-process.js";
 import type { ScenarioJob } from "./scenarios.js";
@@ -70,9 +70,13 @@ export async function runBench(
 
   const profileDir = options.profile ? await mkdtemp(join(dataParent, "weir-bench-prof-")) : undefined;
   const targets: Target[] = [];
-  const load = new LoadProcess(options.jobTimeoutSeconds * 1000);
+  const load = new LoadProcess(
+    options.jobTimeoutSeconds * 1000,
+    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, "load")}`],
+  );
   const runs: RunRecord[] = [];
   let profile: BenchReport["profile"];
+  let loadProfile: BenchReport["loadGeneratorProfile"];
   try {
     targets.push(...(await startTargets(options, dataParent, natsVersion, profileDir, notes, log)));
     let topicSeq = 0;
@@ -94,6 +98,7 @@ export async function runBench(
           wallSeconds: round3(after.at - before.at),
           serverSeconds: round3(after.server - before.server),
           loadGeneratorSeconds: round3(after.client - before.client),
+          machineBusySeconds: round3(after.machine - before.machine),
         };
       }
       if (response.ok) {
@@ -172,17 +177,32 @@ export async function runBench(
     for (const target of targets)
       await target.stop().catch((e: unknown) => log(`stopping ${target.info.id}: ${String(e)}`));
     if (profileDir !== undefined) {
-      const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith(".cpuprofile"));
-      if (files[0] !== undefined) {
-        await mkdir(options.outDir, { recursive: true });
-        const kept = join(options.outDir, `${stamp(startedAt)}-weir-broker.cpuprofile`);
-        await copyFile(join(profileDir, files[0]), kept);
-        profile = await summarizeCpuProfile(kept);
-      } else {
-        notes.push("--profile was given but the broker wrote no .cpuprofile (did it exit gracefully?)");
-      }
+      await mkdir(options.outDir, { recursive: true });
+      const keep = async (dir: string, name: string): Promise<string | undefined> => {
+        const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith(".cpuprofile"));
+        if (files[0] === undefined) return undefined;
+        const kept = join(options.outDir, `${stamp(startedAt)}-${name}.cpuprofile`);
+        await copyFile(join(dir, files[0]), kept);
+        return kept;
+      };
+      const broker = await keep(profileDir, "weir-broker");
+      if (broker !== undefined) profile = await summarizeCpuProfile(broker);
+      else notes.push("--profile was given but the broker wrote no .cpuprofile (did it exit gracefully?)");
+      const client = await keep(join(profileDir, "load"), "load-generator");
+      if (client !== undefined) loadProfile = await summarizeCpuProfile(client);
       await rm(profileDir, { recursive: true, force: true });
     }
+  }
+
+  const disturbed = runs.filter((r) => r.cpu !== undefined && otherCores(r.cpu) > 0.25);
+  if (disturbed.length > 0) {
+    notes.push(
+      `Other processes on this machine kept more than 0.25 of a core busy during ${disturbed.length} of ${runs.length} scenario runs ` +
+        `(worst: ${Math.max(...disturbed.map((r) => otherCores(r.cpu!))).toFixed(2)} cores, in ${disturbed
+          .slice(0, 5)
+          .map((r) => `${r.target} ${r.scenario} ${r.size} B x${r.partitions}`)
+          .join("; ")}); those numbers are disturbed — rerun on a quiet machine.`,
+    );
   }
 
   const report: BenchReport = {
@@ -197,6 +217,7 @@ export async function runBench(
     notes,
   };
   if (profile !== undefined) report.profile = profile;
+  if (loadProfile !== undefined) report.loadGeneratorProfile = loadProfile;
   await mkdir(options.outDir, { recursive: true });
   const jsonPath = join(options.outDir, `${stamp(startedAt)}.json`);
   const markdownPath = join(options.outDir, "latest.md");
@@ -210,10 +231,16 @@ const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 async function cpuSnapshot(
   serverPid: number | undefined,
   clientPid: number | undefined,
-): Promise<{ at: number; server: number; client: number; clientPid: number | undefined } | undefined> {
-  const [server, client] = await Promise.all([processCpuSeconds(serverPid), processCpuSeconds(clientPid)]);
-  if (server === undefined || client === undefined) return undefined;
-  return { at: performance.now() / 1000, server, client, clientPid };
+): Promise<
+  { at: number; server: number; client: number; machine: number; clientPid: number | undefined } | undefined
+> {
+  const [server, client, machine] = await Promise.all([
+    processCpuSeconds(serverPid),
+    processCpuSeconds(clientPid),
+    machineBusySeconds(),
+  ]);
+  if (server === undefined || client === undefined || machine === undefined) return undefined;
+  return { at: performance.now() / 1000, server, client, machine, clientPid };
 }
 
 function stamp(d: Date): string {
@@ -224,13 +251,15 @@ function describeRecord(r: RunRecord): string {
   const head = `${r.scenario.padEnd(16)} ${String(r.size).padStart(5)} B x${r.partitions}`;
   if (r.error !== undefined) return `${head}  ERROR ${r.error.split("\n")[0]}`;
   const res = r.result!;
+  const others = r.cpu ? otherCores(r.cpu) : 0;
+  const disturbed = others > 0.25 ? `  DISTURBED: other processes used ${others.toFixed(2)} cores` : "";
   if (res.kind === "produce") {
     const cpu = r.cpu
       ? `  (cores busy: server ${coreShare(r.cpu.serverSeconds, r.cpu)}, client ${coreShare(r.cpu.loadGeneratorSeconds, r.cpu)})`
       : "";
-    return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s${cpu}`;
+    return `${head}  ${Math.round(res.msgPerSec).toLocaleString("en-US")} msg/s  ${res.mbPerSec.toFixed(1)} MB/s${cpu}${disturbed}`;
   }
-  return `${head}  @${Math.round(res.rate)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  p99.9 ${res.p999Ms} ms  (n=${res.count})`;
+  return `${head}  @${Math.round(res.rate)}/s  p50 ${res.p50Ms} ms  p99 ${res.p99Ms} ms  p99.9 ${res.p999Ms} ms  (n=${res.count})${disturbed}`;
 }
 
 async function startTargets(
@@ -356,9 +385,11 @@ class LoadProcess {
   #child: ChildProcess | undefined;
   #seq = 0;
   readonly #timeoutMs: number;
+  readonly #nodeArgs: string[];
 
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, nodeArgs: string[]) {
     this.#timeoutMs = timeoutMs;
+    this.#nodeArgs = nodeArgs;
   }
 
   /** The running load process (forked on first use). */
@@ -369,6 +400,7 @@ class LoadProcess {
   #spawn(): ChildProcess {
     const child = fork(loadProcessEntry, [], {
       env: sourceEnv(),
+      execArgv: [...process.execArgv, ...this.#nodeArgs],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;
