@@ -20,7 +20,11 @@ export interface BrokerFlags {
  */
 export function addBrokerOption(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--broker <host:port>", "broker gRPC address").env("WEIR_BROKER").default(defaultBrokerAddress))
+    .addOption(
+      new Option("--broker <host:port>", "broker gRPC address")
+        .env("WEIR_BROKER")
+        .default(defaultBrokerAddress),
+    )
     .addOption(
       new Option("--connect-timeout <duration>", "give up when the broker cannot be reached within this time")
         .argParser(durationArg("--connect-timeout"))
@@ -30,7 +34,7 @@ export function addBrokerOption(cmd: Command): Command {
 
 /** The `--output` format of a command (a global option). */
 export function outputFormat(cmd: Command): OutputFormat {
-  return (cmd.optsWithGlobals() as { output?: OutputFormat }).output ?? "text";
+  return cmd.optsWithGlobals<{ output?: OutputFormat }>().output ?? "text";
 }
 
 /** An option-value parser for durations ("30s", "7d", or milliseconds). */
@@ -48,14 +52,18 @@ export function intArg(flag: string, min = 0): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be a whole number${min > 0 ? ` >= ${min}` : ""}, got "${value}"`);
+      throw new InvalidArgumentError(
+        `${flag} must be a whole number${min > 0 ? ` >= ${min}` : ""}, got "${value}"`,
+      );
     }
     return n;
   };
 }
 
 /** A parser for a repeatable `key=value` option (`--header`, `--label`) collecting [key, value] pairs. */
-export function keyValueArg(flag: string): (value: string, previous?: Array<[string, string]>) => Array<[string, string]> {
+export function keyValueArg(
+  flag: string,
+): (value: string, previous?: Array<[string, string]>) => Array<[string, string]> {
   return (value, previous = []) => {
     const eq = value.indexOf("=");
     if (eq <= 0) throw new InvalidArgumentError(`${flag} must look like key=value, got "${value}"`);

@@ -55,7 +55,9 @@ export function errorReport(error: unknown): CliErrorReport {
 /** Prints an error to stderr: `error [CODE]: message`, or `{ "error": { code, message } }` in JSON mode. */
 export function printError(report: CliErrorReport, format: OutputFormat): void {
   process.stderr.write(
-    format === "json" ? `${JSON.stringify({ error: report })}\n` : `error [${report.code}]: ${report.message}\n`,
+    format === "json"
+      ? `${JSON.stringify({ error: report })}\n`
+      : `error [${report.code}]: ${report.message}\n`,
   );
 }
 

@@ -42,7 +42,8 @@ export async function runCli(argv: string[]): Promise<number> {
   if (format === "json") {
     // Usage errors in JSON mode are JSON too; commander prints them through this hook.
     program.configureOutput({
-      outputError: (text) => printError({ code: "USAGE", message: text.replace(/^error: /, "").trim() }, "json"),
+      outputError: (text) =>
+        printError({ code: "USAGE", message: text.replace(/^error: /, "").trim() }, "json"),
     });
     for (const cmd of allCommands(program)) cmd.configureOutput(program.configureOutput());
   }

@@ -22,7 +22,9 @@ let server: WeirServer;
 
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = process.env.NODE_OPTIONS ?? "";
-  const nodeOptions = inherited.includes("@weir/source") ? inherited : `${inherited} --conditions=@weir/source --import=tsx`.trim();
+  const nodeOptions = inherited.includes("@weir/source")
+    ? inherited
+    : `${inherited} --conditions=@weir/source --import=tsx`.trim();
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: nodeOptions };
   // The developer's own broker address must not leak into the test.
   delete env.WEIR_BROKER;
@@ -30,7 +32,10 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `weir <args>` (with --broker pointing at the test broker unless `noBroker`). */
-function weir(args: string[], options: { input?: string; env?: Record<string, string>; noBroker?: boolean } = {}): Promise<Run> {
+function weir(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; noBroker?: boolean } = {},
+): Promise<Run> {
   const full = options.noBroker ? args : [...args, "--broker", server.grpcAddress];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliMain, ...full], {
@@ -66,14 +71,33 @@ void suite("weir CLI", () => {
 
   void test("topic create / describe / list / delete, in text and JSON", async () => {
     const created = await weir([
-      "topic", "create", "cli.orders", "--partitions", "3", "--retention", "7d", "--retention-bytes", "10MiB",
-      "--ack-timeout", "45s", "--max-attempts", "4", "--dead-letter", "cli.orders.dlq", "--label", "team=checkout",
+      "topic",
+      "create",
+      "cli.orders",
+      "--partitions",
+      "3",
+      "--retention",
+      "7d",
+      "--retention-bytes",
+      "10MiB",
+      "--ack-timeout",
+      "45s",
+      "--max-attempts",
+      "4",
+      "--dead-letter",
+      "cli.orders.dlq",
+      "--label",
+      "team=checkout",
     ]);
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stdout.trim(), "created topic cli.orders (3 partitions)");
     const info = await server.broker.describeTopic("cli.orders");
     assert.deepEqual(info.config.retention, { timeMs: 7 * 86_400_000, bytes: 10 * 1024 * 1024 });
-    assert.deepEqual(info.config.delivery, { ackTimeoutMs: 45_000, maxAttempts: 4, deadLetterTopic: "cli.orders.dlq" });
+    assert.deepEqual(info.config.delivery, {
+      ackTimeoutMs: 45_000,
+      maxAttempts: 4,
+      deadLetterTopic: "cli.orders.dlq",
+    });
     assert.deepEqual(info.config.labels, { team: "checkout" });
 
     const [describedText, describedJson, listedText, listedJson] = await Promise.all([
@@ -120,10 +144,15 @@ void suite("weir CLI", () => {
   });
 
   void test("an unreachable broker is UNAVAILABLE, exit 1; WEIR_BROKER sets the address", async () => {
-    const down = await weir(["topic", "list", "--broker", "127.0.0.1:1", "--connect-timeout", "300ms"], { noBroker: true });
+    const down = await weir(["topic", "list", "--broker", "127.0.0.1:1", "--connect-timeout", "300ms"], {
+      noBroker: true,
+    });
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^error \[UNAVAILABLE\]: .*127\.0\.0\.1:1/m);
-    const viaEnv = await weir(["topic", "list", "--output", "json"], { noBroker: true, env: { WEIR_BROKER: server.grpcAddress } });
+    const viaEnv = await weir(["topic", "list", "--output", "json"], {
+      noBroker: true,
+      env: { WEIR_BROKER: server.grpcAddress },
+    });
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
     assert.ok(Array.isArray((JSON.parse(viaEnv.stdout) as { topics: unknown[] }).topics));
   });
@@ -140,13 +169,15 @@ void suite("weir CLI", () => {
       weir(["topic", "create", "x", "--output", "json"]),
     ]);
     for (const r of runs) assert.equal(r.code, 2, `${r.stdout}${r.stderr}`);
-    assert.match(runs[0]!.stderr, /--partitions/);
-    assert.match(runs[1]!.stderr, /--partitions must be a whole number/);
-    assert.match(runs[2]!.stderr, /--retention: "soon" is not a duration/);
-    assert.match(runs[3]!.stderr, /--group/);
-    assert.match(runs[4]!.stderr, /stream, queue/);
-    assert.match(runs[5]!.stderr, /key=value/);
-    const json = JSON.parse(runs[7]!.stderr.trim().split("\n")[0]!) as { error: { code: string; message: string } };
+    assert.match(runs[0].stderr, /--partitions/);
+    assert.match(runs[1].stderr, /--partitions must be a whole number/);
+    assert.match(runs[2].stderr, /--retention: "soon" is not a duration/);
+    assert.match(runs[3].stderr, /--group/);
+    assert.match(runs[4].stderr, /stream, queue/);
+    assert.match(runs[5].stderr, /key=value/);
+    const json = JSON.parse(runs[7].stderr.trim().split("\n")[0]!) as {
+      error: { code: string; message: string };
+    };
     assert.equal(json.error.code, "USAGE");
     assert.match(json.error.message, /--partitions/);
     const help = await weir(["--help"], { noBroker: true });
@@ -156,11 +187,22 @@ void suite("weir CLI", () => {
 
   void test("produce from an argument and from stdin, then consume and ack (stream)", async () => {
     await server.broker.createTopic("cli.events", { partitions: 2 });
-    const one = await weir(["produce", "cli.events", '{"n":0}', "--key", "k0", "--header", "source=cli", "--json"]);
+    const one = await weir([
+      "produce",
+      "cli.events",
+      '{"n":0}',
+      "--key",
+      "k0",
+      "--header",
+      "source=cli",
+      "--json",
+    ]);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout.trim(), /^produced to cli\.events partition [01] offset 0$/);
 
-    const many = await weir(["produce", "cli.events", "--key", "k1", "--output", "json"], { input: "line-1\nline-2\n\nline-3\n" });
+    const many = await weir(["produce", "cli.events", "--key", "k1", "--output", "json"], {
+      input: "line-1\nline-2\n\nline-3\n",
+    });
     assert.equal(many.code, 0, many.stderr);
     const positions = jsonLines(many.stdout) as Array<{ partition: number; offset: number }>;
     assert.equal(positions.length, 3, "the blank line is skipped");
@@ -173,9 +215,25 @@ void suite("weir CLI", () => {
     const text = await weir(["produce", "cli.events"], { input: "a\nb\n" });
     assert.equal(text.stdout.trim(), "produced 2 records to cli.events");
 
-    const consumed = await weir(["consume", "cli.events", "--group", "readers", "--from", "earliest", "--max", "6", "--output", "json"]);
+    const consumed = await weir([
+      "consume",
+      "cli.events",
+      "--group",
+      "readers",
+      "--from",
+      "earliest",
+      "--max",
+      "6",
+      "--output",
+      "json",
+    ]);
     assert.equal(consumed.code, 0, consumed.stderr);
-    const records = jsonLines(consumed.stdout) as Array<{ key: string | null; value: unknown; headers: Record<string, string>; attempt: number }>;
+    const records = jsonLines(consumed.stdout) as Array<{
+      key: string | null;
+      value: unknown;
+      headers: Record<string, string>;
+      attempt: number;
+    }>;
     assert.equal(records.length, 6);
     const first = records.find((r) => r.key === "k0")!;
     assert.deepEqual(first.value, { n: 0 }, "a --json value is printed parsed");
@@ -216,7 +274,8 @@ void suite("weir CLI", () => {
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^TOPIC\s+GROUP\s+MODE\s+MEMBERS\s+LAG$/m);
     assert.match(listed.stdout, /^cli\.jobs\s+workers\s+queue\s+0\s+0$/m);
-    const groups = (JSON.parse(listedJson.stdout) as { groups: Array<{ topic: string; group: string }> }).groups;
+    const groups = (JSON.parse(listedJson.stdout) as { groups: Array<{ topic: string; group: string }> })
+      .groups;
     assert.ok(groups.some((g) => g.topic === "cli.jobs" && g.group === "workers"));
     assert.match(described.stdout, /^group workers on topic cli\.jobs$/m);
     assert.match(described.stdout, /^PARTITION\s+COMMITTED\s+END\s+LAG\s+IN FLIGHT$/m);

@@ -36,10 +36,22 @@ export function registerConsumeCommand(program: Command): void {
       .command("consume <topic>")
       .description("join a group, print its records and ack them")
       .requiredOption("--group <group>", "the group to consume as (every group gets every record)")
-      .addOption(new Option("--mode <mode>", "how the group shares records").choices(["stream", "queue"]).default("stream"))
-      .option("--from <position>", "where a new group starts: earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>", startArg)
+      .addOption(
+        new Option("--mode <mode>", "how the group shares records")
+          .choices(["stream", "queue"])
+          .default("stream"),
+      )
+      .option(
+        "--from <position>",
+        "where a new group starts: earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>",
+        startArg,
+      )
       .option("--max <n>", "stop after this many records", intArg("--max", 1))
-      .option("--timeout <duration>", "stop when no record arrives for this long, e.g. 5s", durationArg("--timeout"))
+      .option(
+        "--timeout <duration>",
+        "stop when no record arrives for this long, e.g. 5s",
+        durationArg("--timeout"),
+      )
       .addHelpText(
         "after",
         [
@@ -113,7 +125,9 @@ function startArg(value: string): StartFrom {
     const ms = /^\d+$/.test(ts[1]!) ? Number(ts[1]) : Date.parse(ts[1]!);
     if (Number.isFinite(ms)) return { timestamp: ms };
   }
-  throw new InvalidArgumentError(`--from must be earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>, got "${value}"`);
+  throw new InvalidArgumentError(
+    `--from must be earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>, got "${value}"`,
+  );
 }
 
 function isJson(msg: Message): boolean {
@@ -161,7 +175,10 @@ function recordJson(msg: Message): ConsumedRecordJson {
 }
 
 function recordText(msg: Message): string {
-  const key = msg.key === undefined ? "" : ` key=${utf8(msg.key) ?? `base64:${Buffer.from(msg.key).toString("base64")}`}`;
+  const key =
+    msg.key === undefined
+      ? ""
+      : ` key=${utf8(msg.key) ?? `base64:${Buffer.from(msg.key).toString("base64")}`}`;
   const value = utf8(msg.value) ?? `base64:${Buffer.from(msg.value).toString("base64")}`;
   const attempt = msg.attempt > 1 ? ` (attempt ${msg.attempt})` : "";
   return `${msg.partition}:${msg.offset}${key}${attempt} ${value}`;

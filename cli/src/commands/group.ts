@@ -13,7 +13,10 @@ export function registerGroupCommands(program: Command): void {
   const group = program.command("group").description("list and describe subscription groups");
 
   addBrokerOption(
-    group.command("list").description("list groups with their mode, members and lag").option("--topic <topic>", "only this topic's groups"),
+    group
+      .command("list")
+      .description("list groups with their mode, members and lag")
+      .option("--topic <topic>", "only this topic's groups"),
   ).action(async (flags: ListFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
     const groups = await withClient(flags, (client) =>
@@ -30,7 +33,9 @@ export function registerGroupCommands(program: Command): void {
   });
 
   addBrokerOption(
-    group.command("describe <topic> <group>").description("show a group's members, partitions, positions and lag"),
+    group
+      .command("describe <topic> <group>")
+      .description("show a group's members, partitions, positions and lag"),
   ).action(async (topic: string, name: string, flags: BrokerFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
     const info = await withClient(flags, (client) => client.admin.describeGroup(topic, name));

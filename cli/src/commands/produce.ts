@@ -20,7 +20,9 @@ export function registerProduceCommand(program: Command): void {
   addBrokerOption(
     program
       .command("produce <topic> [value]")
-      .description("publish a record with the given value, or one record per non-empty line of stdin when no value is given")
+      .description(
+        "publish a record with the given value, or one record per non-empty line of stdin when no value is given",
+      )
       .option("--key <key>", "record key (records with a key go to a stable partition)")
       .option("--header <key=value>", "a record header (repeatable)", keyValueArg("--header"))
       .option("--json", "values are JSON: check each and mark it with header content-type: application/json")
@@ -29,7 +31,7 @@ export function registerProduceCommand(program: Command): void {
         [
           "",
           "Output: text prints where the record landed (for stdin, a count);",
-          "--output json prints one {\"partition\",\"offset\"} line per record, in input order.",
+          '--output json prints one {"partition","offset"} line per record, in input order.',
           "",
           "Examples:",
           "  weir produce orders '{\"id\":1}' --key customer-7 --header source=cli",
@@ -39,7 +41,8 @@ export function registerProduceCommand(program: Command): void {
   ).action(async (topic: string, value: string | undefined, flags: ProduceFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
     const headers = [...(flags.header ?? [])];
-    if (flags.json && !headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
+    if (flags.json && !headers.some(([k]) => k.toLowerCase() === "content-type"))
+      headers.push(["content-type", "application/json"]);
     const options = {
       ...(flags.key === undefined ? {} : { key: flags.key }),
       ...(headers.length > 0 ? { headers } : {}),
@@ -49,11 +52,15 @@ export function registerProduceCommand(program: Command): void {
       if (value !== undefined) {
         check?.(value, "the value");
         const position = await client.publish(topic, value, options);
-        out.result(position, () => `produced to ${topic} partition ${position.partition} offset ${position.offset}`);
+        out.result(
+          position,
+          () => `produced to ${topic} partition ${position.partition} offset ${position.offset}`,
+        );
         return;
       }
       const count = await produceLines(client, topic, options, out, check);
-      if (out.format === "text") out.result({ count }, () => `produced ${count} record${count === 1 ? "" : "s"} to ${topic}`);
+      if (out.format === "text")
+        out.result({ count }, () => `produced ${count} record${count === 1 ? "" : "s"} to ${topic}`);
     });
   });
 }
@@ -100,6 +107,9 @@ function checkJson(text: string, what: string): void {
   try {
     JSON.parse(text);
   } catch (error) {
-    throw new WeirError("INVALID_ARGUMENT", `${what} is not valid JSON (${(error as Error).message}); fix it or drop --json`);
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `${what} is not valid JSON (${(error as Error).message}); fix it or drop --json`,
+    );
   }
 }

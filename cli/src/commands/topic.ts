@@ -2,7 +2,15 @@ import type { Command } from "commander";
 import type { TopicConfigInput, TopicInfo } from "@weir/client";
 import { withClient } from "../connect.js";
 import { formatBytes, formatDuration } from "../format.js";
-import { addBrokerOption, durationArg, intArg, keyValueArg, outputFormat, sizeArg, type BrokerFlags } from "../options.js";
+import {
+  addBrokerOption,
+  durationArg,
+  intArg,
+  keyValueArg,
+  outputFormat,
+  sizeArg,
+  type BrokerFlags,
+} from "../options.js";
 import { createOutput, table } from "../output.js";
 
 interface CreateFlags extends BrokerFlags {
@@ -26,13 +34,37 @@ export function registerTopicCommands(program: Command): void {
       .command("create <name>")
       .description("create a topic")
       .requiredOption("--partitions <n>", "number of partitions", intArg("--partitions", 1))
-      .option("--replicas <n>", "copies kept by replicated engines (the embedded engine keeps 1)", intArg("--replicas", 1))
-      .option("--retention <duration>", "delete records older than this, e.g. 7d; 0 keeps them forever", durationArg("--retention"))
-      .option("--retention-bytes <size>", "trim each partition to about this size, e.g. 10GiB; 0 = no limit", sizeArg("--retention-bytes"))
-      .option("--ack-timeout <duration>", "queue groups redeliver a record not acked within this time, e.g. 30s", durationArg("--ack-timeout"))
-      .option("--max-attempts <n>", "deliveries before a queue record is dead-lettered; 0 = unlimited", intArg("--max-attempts"))
+      .option(
+        "--replicas <n>",
+        "copies kept by replicated engines (the embedded engine keeps 1)",
+        intArg("--replicas", 1),
+      )
+      .option(
+        "--retention <duration>",
+        "delete records older than this, e.g. 7d; 0 keeps them forever",
+        durationArg("--retention"),
+      )
+      .option(
+        "--retention-bytes <size>",
+        "trim each partition to about this size, e.g. 10GiB; 0 = no limit",
+        sizeArg("--retention-bytes"),
+      )
+      .option(
+        "--ack-timeout <duration>",
+        "queue groups redeliver a record not acked within this time, e.g. 30s",
+        durationArg("--ack-timeout"),
+      )
+      .option(
+        "--max-attempts <n>",
+        "deliveries before a queue record is dead-lettered; 0 = unlimited",
+        intArg("--max-attempts"),
+      )
       .option("--dead-letter <topic>", "topic receiving records that used up their attempts")
-      .option("--max-record-bytes <size>", "largest record accepted, e.g. 1MiB; 0 = the broker's default", sizeArg("--max-record-bytes"))
+      .option(
+        "--max-record-bytes <size>",
+        "largest record accepted, e.g. 1MiB; 0 = the broker's default",
+        sizeArg("--max-record-bytes"),
+      )
       .option("--label <key=value>", "a label (repeatable)", keyValueArg("--label")),
   ).action(async (name: string, flags: CreateFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
@@ -40,34 +72,42 @@ export function registerTopicCommands(program: Command): void {
     out.result(info, () => `created topic ${info.name} (${plural(info.config.partitions, "partition")})`);
   });
 
-  addBrokerOption(topic.command("list").description("list topics")).action(async (flags: BrokerFlags, cmd: Command) => {
+  addBrokerOption(topic.command("list").description("list topics")).action(
+    async (flags: BrokerFlags, cmd: Command) => {
+      const out = createOutput(outputFormat(cmd));
+      const topics = await withClient(flags, (client) => client.admin.listTopics());
+      out.result({ topics }, () =>
+        topics.length === 0
+          ? "no topics (create one with: weir topic create <name> --partitions 3)"
+          : table(
+              ["NAME", "PARTITIONS", "RECORDS", "SIZE", "RETENTION"],
+              topics.map((t) => [
+                t.name,
+                t.config.partitions,
+                records(t),
+                formatBytes(size(t)),
+                formatDuration(t.config.retention.timeMs, "forever"),
+              ]),
+            ),
+      );
+    },
+  );
+
+  addBrokerOption(
+    topic.command("describe <name>").description("show a topic's configuration and partitions"),
+  ).action(async (name: string, flags: BrokerFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    const topics = await withClient(flags, (client) => client.admin.listTopics());
-    out.result({ topics }, () =>
-      topics.length === 0
-        ? "no topics (create one with: weir topic create <name> --partitions 3)"
-        : table(
-            ["NAME", "PARTITIONS", "RECORDS", "SIZE", "RETENTION"],
-            topics.map((t) => [t.name, t.config.partitions, records(t), formatBytes(size(t)), formatDuration(t.config.retention.timeMs, "forever")]),
-          ),
-    );
+    const info = await withClient(flags, (client) => client.admin.describeTopic(name));
+    out.result(info, () => describeText(info));
   });
 
-  addBrokerOption(topic.command("describe <name>").description("show a topic's configuration and partitions")).action(
-    async (name: string, flags: BrokerFlags, cmd: Command) => {
-      const out = createOutput(outputFormat(cmd));
-      const info = await withClient(flags, (client) => client.admin.describeTopic(name));
-      out.result(info, () => describeText(info));
-    },
-  );
-
-  addBrokerOption(topic.command("delete <name>").description("delete a topic with all its records and groups")).action(
-    async (name: string, flags: BrokerFlags, cmd: Command) => {
-      const out = createOutput(outputFormat(cmd));
-      await withClient(flags, (client) => client.admin.deleteTopic(name));
-      out.result({ deleted: name }, () => `deleted topic ${name}`);
-    },
-  );
+  addBrokerOption(
+    topic.command("delete <name>").description("delete a topic with all its records and groups"),
+  ).action(async (name: string, flags: BrokerFlags, cmd: Command) => {
+    const out = createOutput(outputFormat(cmd));
+    await withClient(flags, (client) => client.admin.deleteTopic(name));
+    out.result({ deleted: name }, () => `deleted topic ${name}`);
+  });
 }
 
 function configFromFlags(flags: CreateFlags): TopicConfigInput & { partitions: number } {
@@ -119,7 +159,13 @@ function describeText(t: TopicInfo): string {
     "",
     table(
       ["PARTITION", "START", "END", "RECORDS", "SIZE"],
-      t.partitions.map((p) => [p.partition, p.startOffset, p.endOffset, p.endOffset - p.startOffset, formatBytes(p.sizeBytes)]),
+      t.partitions.map((p) => [
+        p.partition,
+        p.startOffset,
+        p.endOffset,
+        p.endOffset - p.startOffset,
+        formatBytes(p.sizeBytes),
+      ]),
     ),
   ].join("\n");
 }

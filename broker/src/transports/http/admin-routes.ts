@@ -1,5 +1,12 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { WeirError, assertGroupName, assertTopicName, isWeirError, parseDuration, parseSize } from "@weir/common";
+import {
+  WeirError,
+  assertGroupName,
+  assertTopicName,
+  isWeirError,
+  parseDuration,
+  parseSize,
+} from "@weir/common";
 import type { TopicConfigInput, TopicInfo } from "../../broker-types.js";
 import type { StartFrom } from "../../groups/group-types.js";
 import type { HttpRouteContext } from "./http-server.js";
@@ -23,9 +30,18 @@ type ResetTo = "earliest" | "latest" | { offset: number } | { timestamp: number 
  * removes the field, so it takes its default).
  */
 function configSchema(nullable: boolean): object {
-  const t = (type: string | string[]): string[] => [...(Array.isArray(type) ? type : [type]), ...(nullable ? ["null"] : [])];
-  const duration = { type: t(["integer", "string"]), description: 'must be milliseconds (an integer) or a duration such as "7d"' };
-  const size = { type: t(["integer", "string"]), description: 'must be bytes (an integer) or a size such as "10GiB"' };
+  const t = (type: string | string[]): string[] => [
+    ...(Array.isArray(type) ? type : [type]),
+    ...(nullable ? ["null"] : []),
+  ];
+  const duration = {
+    type: t(["integer", "string"]),
+    description: 'must be milliseconds (an integer) or a duration such as "7d"',
+  };
+  const size = {
+    type: t(["integer", "string"]),
+    description: 'must be bytes (an integer) or a size such as "10GiB"',
+  };
   return {
     type: t("object"),
     additionalProperties: false,
@@ -61,7 +77,12 @@ const resetSchema = {
       description: 'must be "earliest", "latest", { "offset": n } or { "timestamp": ms | "ISO-8601" }',
       anyOf: [
         { enum: ["earliest", "latest"] },
-        { type: "object", additionalProperties: false, required: ["offset"], properties: { offset: { type: "integer", minimum: 0 } } },
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["offset"],
+          properties: { offset: { type: "integer", minimum: 0 } },
+        },
         {
           type: "object",
           additionalProperties: false,
@@ -77,7 +98,9 @@ const resetSchema = {
 export function registerAdminRoutes(app: FastifyInstance, ctx: HttpRouteContext): void {
   const { broker } = ctx;
 
-  app.get("/v1/topics", async (_request, reply) => ({ topics: await broker.listTopics(ctx.callContext(reply)) }));
+  app.get("/v1/topics", async (_request, reply) => ({
+    topics: await broker.listTopics(ctx.callContext(reply)),
+  }));
 
   app.post<{ Body: { name: string; config: JsonObject } }>(
     "/v1/topics",
@@ -119,10 +142,21 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: HttpRouteContext)
         const current = await broker.describeTopic(topic, call);
         const merged = mergePatch(current.config as unknown as Json, request.body.config ?? {}) as JsonObject;
         try {
-          const info = await broker.alterTopic(topic, configFromJson(merged), expected ?? current.version, call);
+          const info = await broker.alterTopic(
+            topic,
+            configFromJson(merged),
+            expected ?? current.version,
+            call,
+          );
           return sendTopic(reply, info);
         } catch (error) {
-          if (expected !== undefined || attempt >= 3 || !isWeirError(error) || error.code !== "VERSION_CONFLICT") throw error;
+          if (
+            expected !== undefined ||
+            attempt >= 3 ||
+            !isWeirError(error) ||
+            error.code !== "VERSION_CONFLICT"
+          )
+            throw error;
         }
       }
     },
@@ -133,7 +167,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: HttpRouteContext)
     return reply.code(204).send();
   });
 
-  app.get("/v1/groups", async (_request, reply) => ({ groups: await broker.listGroups(undefined, ctx.callContext(reply)) }));
+  app.get("/v1/groups", async (_request, reply) => ({
+    groups: await broker.listGroups(undefined, ctx.callContext(reply)),
+  }));
 
   app.get<{ Params: TopicParams }>("/v1/topics/:topic/groups", async (request, reply) => ({
     groups: await broker.listGroups(request.params.topic, ctx.callContext(reply)),
@@ -179,7 +215,8 @@ function parseIfMatch(header: string | undefined): number | undefined {
 /** RFC 7396 JSON merge patch: objects merge recursively, null removes a field, anything else replaces. */
 function mergePatch(target: Json, patch: Json): Json {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const out: JsonObject = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  const out: JsonObject =
+    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = mergePatch(out[key] ?? null, value);
@@ -226,7 +263,9 @@ function configFromJson(json: JsonObject): TopicConfigInput {
   }
   const labels = obj(json.labels);
   if (labels) {
-    input.labels = Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"));
+    input.labels = Object.fromEntries(
+      Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
   }
   return input;
 }

@@ -48,7 +48,8 @@ export function parseConsumeQuery(query: Query, limits: ConsumeQueryLimits): Con
     );
   }
   const waitText = one(query, "wait");
-  const waitMs = waitText === undefined ? limits.defaultWaitMs : parseDuration(waitText, "query parameter wait");
+  const waitMs =
+    waitText === undefined ? limits.defaultWaitMs : parseDuration(waitText, "query parameter wait");
   if (waitMs > limits.maxWaitMs) {
     throw new WeirError(
       "INVALID_ARGUMENT",
@@ -58,9 +59,13 @@ export function parseConsumeQuery(query: Query, limits: ConsumeQueryLimits): Con
   }
   const autoAckText = one(query, "autoAck");
   if (autoAckText !== undefined && autoAckText !== "true" && autoAckText !== "false") {
-    throw new WeirError("INVALID_ARGUMENT", `query parameter autoAck=${JSON.stringify(autoAckText)} must be true or false`, {
-      details: { parameter: "autoAck" },
-    });
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `query parameter autoAck=${JSON.stringify(autoAckText)} must be true or false`,
+      {
+        details: { parameter: "autoAck" },
+      },
+    );
   }
   const memberId = one(query, "member");
   return {
@@ -82,7 +87,9 @@ export function parseConsumeQuery(query: Query, limits: ConsumeQueryLimits): Con
 export function parseStartFrom(text: string | undefined): StartFrom | undefined {
   if (text === undefined || text === "") return undefined;
   if (text === "earliest" || text === "latest") return { kind: text };
-  const [kind, rest] = text.includes(":") ? [text.slice(0, text.indexOf(":")), text.slice(text.indexOf(":") + 1)] : ["offset", text];
+  const [kind, rest] = text.includes(":")
+    ? [text.slice(0, text.indexOf(":")), text.slice(text.indexOf(":") + 1)]
+    : ["offset", text];
   if (kind === "offset" && /^\d+$/.test(rest)) return { kind: "offset", offset: Number(rest) };
   if (kind === "timestamp") {
     const ms = /^\d+$/.test(rest) ? Number(rest) : Date.parse(rest);
@@ -98,9 +105,13 @@ export function parseStartFrom(text: string | undefined): StartFrom | undefined 
 function one(query: Query, name: string): string | undefined {
   const v = query[name];
   if (Array.isArray(v)) {
-    throw new WeirError("INVALID_ARGUMENT", `query parameter ${name} is given ${v.length} times; give it once`, {
-      details: { parameter: name },
-    });
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `query parameter ${name} is given ${v.length} times; give it once`,
+      {
+        details: { parameter: name },
+      },
+    );
   }
   return v;
 }

@@ -54,7 +54,14 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
       const q = parseConsumeQuery(request.query, ctx.limits);
       await checkTarget(topic, group);
       const call = ctx.callContext(reply);
-      const pullRequest = { topic, group, mode: q.mode, start: q.start, memberId: q.memberId, client: client(request) };
+      const pullRequest = {
+        topic,
+        group,
+        mode: q.mode,
+        start: q.start,
+        memberId: q.memberId,
+        client: client(request),
+      };
       const { memberId, deliveries } = await pull.with(pullRequest, async (member) => {
         const got = await member.fetch(q.max, q.waitMs, call.signal);
         if (call.signal.aborted && got.length > 0) {
@@ -77,7 +84,13 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
       const { topic, group } = request.params;
       const q = parseConsumeQuery(request.query, ctx.limits);
       await checkTarget(topic, group);
-      const mode = q.mode ?? (await broker.describeGroup(topic, group).then((g) => g.mode, () => undefined)) ?? "stream";
+      const mode =
+        q.mode ??
+        (await broker.describeGroup(topic, group).then(
+          (g) => g.mode,
+          () => undefined,
+        )) ??
+        "stream";
       // Joining before hijacking: a refused join is still an ordinary JSON error answer.
       const member = await broker.groups.join({
         topic,
@@ -99,7 +112,12 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
     "/v1/topics/:topic/groups/:group/acks",
     {
       schema: {
-        body: { type: "object", additionalProperties: false, required: ["records"], properties: { records: refsSchema } },
+        body: {
+          type: "object",
+          additionalProperties: false,
+          required: ["records"],
+          properties: { records: refsSchema },
+        },
       },
     },
     async (request) => {
@@ -154,7 +172,11 @@ async function streamEvents(
     [memberIdHeader]: member.memberId,
   });
   try {
-    await write(res, `retry: 1000\nevent: subscribed\ndata: ${JSON.stringify({ memberId: member.memberId, mode: member.mode })}\n\n`, signal);
+    await write(
+      res,
+      `retry: 1000\nevent: subscribed\ndata: ${JSON.stringify({ memberId: member.memberId, mode: member.mode })}\n\n`,
+      signal,
+    );
     while (!signal.aborted) {
       const batch = await member.fetch(q.max, ctx.heartbeatMs, signal);
       if (signal.aborted) {
@@ -181,7 +203,11 @@ async function streamEvents(
     if (!res.destroyed) await write(res, `event: error\ndata: ${JSON.stringify(e.toJSON())}\n\n`, signal);
   } finally {
     await member.leave().catch((error: unknown) => {
-      logger.warn("SSE member failed to leave its group", { topic: member.topic, group: member.group, error });
+      logger.warn("SSE member failed to leave its group", {
+        topic: member.topic,
+        group: member.group,
+        error,
+      });
     });
     if (!res.destroyed) res.end();
   }

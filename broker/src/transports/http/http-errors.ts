@@ -29,8 +29,9 @@ interface FastifyLikeError {
 export function fromFastifyError(error: unknown, bodyLimit: number): unknown {
   if (isWeirError(error) || !(error instanceof Error)) return error;
   const e = error as Error & FastifyLikeError;
-  if (e.validation && e.validation.length > 0) return fromValidation(e.validation, e.validationContext ?? "body");
-  switch (e.code) {
+  if (e.validation && e.validation.length > 0)
+    return fromValidation(e.validation, e.validationContext ?? "body");
+  switch (e.code ?? "") {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new WeirError(
         "RECORD_TOO_LARGE",
@@ -43,7 +44,10 @@ export function fromFastifyError(error: unknown, bodyLimit: number): unknown {
         `${e.message}: send application/json (records as JSON), or application/octet-stream / text/plain (the body is one record's value)`,
       );
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return new WeirError("MALFORMED_REQUEST", "request body is empty but Content-Type says JSON; send a JSON object");
+      return new WeirError(
+        "MALFORMED_REQUEST",
+        "request body is empty but Content-Type says JSON; send a JSON object",
+      );
   }
   if (e instanceof SyntaxError) {
     return new WeirError("MALFORMED_REQUEST", `request body is not valid JSON: ${e.message}`, { cause: e });
@@ -70,8 +74,12 @@ function fromValidation(issues: ValidationIssue[], context: string): WeirError {
   const issue = candidates.find((i) => i.keyword === "additionalProperties") ?? candidates[0] ?? issues[0]!;
   let pointer = issue.instancePath;
   const description = issue.parentSchema?.description;
-  let problem = typeof description === "string" ? description : (issue.message ?? `breaks the "${issue.keyword}" rule`);
-  const prop = (name: string): string => String(issue.params[name] ?? "");
+  let problem =
+    typeof description === "string" ? description : (issue.message ?? `breaks the "${issue.keyword}" rule`);
+  const prop = (name: string): string => {
+    const v = issue.params[name];
+    return typeof v === "string" ? v : JSON.stringify(v ?? "");
+  };
   switch (issue.keyword) {
     case "required":
       pointer = `${pointer}/${escapePointer(prop("missingProperty"))}`;

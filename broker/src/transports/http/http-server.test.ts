@@ -38,16 +38,26 @@ let server: HttpServer;
 let base: string;
 
 async function openBroker(dataDir: string): Promise<Broker> {
-  const engine = await createEmbeddedEngine({ dir: join(dataDir, "log"), fsync: "none", logger: silentLogger });
+  const engine = await createEmbeddedEngine({
+    dir: join(dataDir, "log"),
+    fsync: "none",
+    logger: silentLogger,
+  });
   const metadata = await openLmdbMetadataStore({ path: join(dataDir, "meta") });
   return createBroker({ engine, metadata, logger: silentLogger });
 }
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-    if (!("content-type" in headers)) (init.headers as Record<string, string>)["content-type"] = "application/json";
+    if (!("content-type" in headers))
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
   }
   return fetch(base + path, init);
 }
@@ -72,7 +82,8 @@ async function createTopic(name: string, config: Record<string, unknown> = { par
 }
 
 async function produce(topic: string, body: unknown): Promise<Position[]> {
-  return (await json<{ positions: Position[] }>(await call("POST", `/v1/topics/${topic}/records`, body), 201)).positions;
+  return (await json<{ positions: Position[] }>(await call("POST", `/v1/topics/${topic}/records`, body), 201))
+    .positions;
 }
 
 async function poll(
@@ -89,7 +100,9 @@ async function poll(
 }
 
 /** Reads Server-Sent Events from a fetch response. */
-async function* sseEvents(res: Response): AsyncGenerator<{ id?: string; event?: string; data?: string; comment?: string }> {
+async function* sseEvents(
+  res: Response,
+): AsyncGenerator<{ id?: string; event?: string; data?: string; comment?: string }> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -145,7 +158,11 @@ void suite("HTTP transport", () => {
   void suite("produce", () => {
     void test("a JSON record is stored as JSON text with a content-type header and read back parsed", async () => {
       await createTopic("p.single");
-      const positions = await produce("p.single", { key: "k1", value: { id: 1, ok: true }, headers: { source: "test" } });
+      const positions = await produce("p.single", {
+        key: "k1",
+        value: { id: 1, ok: true },
+        headers: { source: "test" },
+      });
       assert.deepEqual(positions, [{ partition: 0, offset: 0 }]);
       const stored = await broker.engine.read("p.single", 0, 0);
       assert.equal(Buffer.from(stored[0]!.value).toString(), '{"id":1,"ok":true}');
@@ -167,7 +184,11 @@ void suite("HTTP transport", () => {
         records: [
           { value: "a", partition: 2 },
           { value: "b", partition: 2 },
-          { valueBase64: Buffer.from([0, 1, 2, 255]).toString("base64"), partition: 1, headers: { tag: ["x", "y"] } },
+          {
+            valueBase64: Buffer.from([0, 1, 2, 255]).toString("base64"),
+            partition: 1,
+            headers: { tag: ["x", "y"] },
+          },
         ],
       });
       assert.deepEqual(positions, [
@@ -177,7 +198,12 @@ void suite("HTTP transport", () => {
       ]);
       // A batch with one bad partition appends nothing.
       await expectError(
-        await call("POST", "/v1/topics/p.batch/records", { records: [{ value: 1, partition: 0 }, { value: 2, partition: 7 }] }),
+        await call("POST", "/v1/topics/p.batch/records", {
+          records: [
+            { value: 1, partition: 0 },
+            { value: 2, partition: 7 },
+          ],
+        }),
         404,
         "PARTITION_NOT_FOUND",
       );
@@ -193,11 +219,17 @@ void suite("HTTP transport", () => {
       await createTopic("p.raw", { partitions: 4 });
       const bytes = Buffer.from([9, 8, 7]);
       const [first] = await json<{ positions: Position[] }>(
-        await call("POST", "/v1/topics/p.raw/records", bytes, { "content-type": "application/octet-stream", "weir-key": "user-1" }),
+        await call("POST", "/v1/topics/p.raw/records", bytes, {
+          "content-type": "application/octet-stream",
+          "weir-key": "user-1",
+        }),
         201,
       ).then((b) => b.positions);
       const [second] = await json<{ positions: Position[] }>(
-        await call("POST", "/v1/topics/p.raw/records", "hello", { "content-type": "text/plain", "weir-key": "user-1" }),
+        await call("POST", "/v1/topics/p.raw/records", "hello", {
+          "content-type": "text/plain",
+          "weir-key": "user-1",
+        }),
         201,
       ).then((b) => b.positions);
       // Same key, same partition.
@@ -208,7 +240,11 @@ void suite("HTTP transport", () => {
       assert.equal(Buffer.from(r2!.value).toString(), "hello");
       const { records } = await poll("p.raw", "g", "from=earliest&wait=1s&max=10");
       assert.deepEqual(
-        records.map((r) => [r.key, Buffer.from(r.valueBase64!, "base64").toString("hex"), r.headers["content-type"]]),
+        records.map((r) => [
+          r.key,
+          Buffer.from(r.valueBase64!, "base64").toString("hex"),
+          r.headers["content-type"],
+        ]),
         [
           ["user-1", "090807", "application/octet-stream"],
           ["user-1", Buffer.from("hello").toString("hex"), "text/plain"],
@@ -235,7 +271,10 @@ void suite("HTTP transport", () => {
       await produce("c.wake", { value: "now" });
       const res = await pending;
       assert.equal(res.status, 200);
-      assert.deepEqual(res.records.map((r) => r.value), ["now"]);
+      assert.deepEqual(
+        res.records.map((r) => r.value),
+        ["now"],
+      );
       assert.ok(Date.now() - started < 5000);
     });
 
@@ -252,11 +291,17 @@ void suite("HTTP transport", () => {
         seen.push(...next.records);
       }
       assert.deepEqual(seen.map((r) => r.value).sort(), [0, 1, 2, 3]);
-      const group = await json<{ members: number; generation: number }>(await call("GET", "/v1/topics/c.member/groups/g"), 200);
+      const group = await json<{ members: number; generation: number }>(
+        await call("GET", "/v1/topics/c.member/groups/g"),
+        200,
+      );
       assert.equal(group.members, 1);
       const generation = group.generation;
       await poll("c.member", "g", `member=${memberId}&wait=100ms`);
-      const again = await json<{ members: number; generation: number }>(await call("GET", "/v1/topics/c.member/groups/g"), 200);
+      const again = await json<{ members: number; generation: number }>(
+        await call("GET", "/v1/topics/c.member/groups/g"),
+        200,
+      );
       assert.equal(again.generation, generation, "polling again did not rebalance");
     });
 
@@ -283,9 +328,19 @@ void suite("HTTP transport", () => {
         return { committedOffset, lag };
       };
       // The commit moves past a record once it and every record before it are acked.
-      await json(await call("POST", "/v1/topics/c.stream-ack/groups/g/acks", { records: [{ partition: 0, offset: 1 }] }), 200);
+      await json(
+        await call("POST", "/v1/topics/c.stream-ack/groups/g/acks", {
+          records: [{ partition: 0, offset: 1 }],
+        }),
+        200,
+      );
       assert.deepEqual(await committed(), { committedOffset: 0, lag: 3 });
-      await json(await call("POST", "/v1/topics/c.stream-ack/groups/g/acks", { records: [{ partition: 0, offset: 0 }] }), 200);
+      await json(
+        await call("POST", "/v1/topics/c.stream-ack/groups/g/acks", {
+          records: [{ partition: 0, offset: 0 }],
+        }),
+        200,
+      );
       assert.deepEqual(await committed(), { committedOffset: 2, lag: 1 });
     });
 
@@ -293,22 +348,37 @@ void suite("HTTP transport", () => {
       await createTopic("c.queue");
       await produce("c.queue", { records: [{ value: "a" }, { value: "b" }] });
       const first = await poll("c.queue", "q", "mode=queue&wait=1s&member=q1");
-      assert.deepEqual(first.records.map((r) => r.value), ["a", "b"]);
+      assert.deepEqual(
+        first.records.map((r) => r.value),
+        ["a", "b"],
+      );
       const inFlight = async (): Promise<number> =>
         (
-          await json<{ partitions: Array<{ inFlight: number }> }>(await call("GET", "/v1/topics/c.queue/groups/q"), 200)
+          await json<{ partitions: Array<{ inFlight: number }> }>(
+            await call("GET", "/v1/topics/c.queue/groups/q"),
+            200,
+          )
         ).partitions[0]!.inFlight;
       assert.equal(await inFlight(), 2);
       // Nothing else to hand out while both are in flight.
       assert.equal((await poll("c.queue", "q", "wait=200ms&member=q1")).status, 204);
-      await json(await call("POST", "/v1/topics/c.queue/groups/q/acks", { records: [{ partition: 0, offset: 0 }] }), 200);
-      await json(await call("POST", "/v1/topics/c.queue/groups/q/nacks", { records: [{ partition: 0, offset: 1 }] }), 200);
+      await json(
+        await call("POST", "/v1/topics/c.queue/groups/q/acks", { records: [{ partition: 0, offset: 0 }] }),
+        200,
+      );
+      await json(
+        await call("POST", "/v1/topics/c.queue/groups/q/nacks", { records: [{ partition: 0, offset: 1 }] }),
+        200,
+      );
       const again = await poll("c.queue", "q", "wait=2s&member=q1");
       assert.deepEqual(
         again.records.map((r) => [r.value, r.attempt]),
         [["b", 2]],
       );
-      await json(await call("POST", "/v1/topics/c.queue/groups/q/acks", { records: [{ partition: 0, offset: 1 }] }), 200);
+      await json(
+        await call("POST", "/v1/topics/c.queue/groups/q/acks", { records: [{ partition: 0, offset: 1 }] }),
+        200,
+      );
       assert.equal(await inFlight(), 0);
     });
 
@@ -328,7 +398,12 @@ void suite("HTTP transport", () => {
   void suite("server-sent events", () => {
     void test("streams records as events, commits stream offsets once written, leaves on disconnect", async () => {
       await createTopic("s.stream", { partitions: 2 });
-      await produce("s.stream", { records: [{ value: 1, partition: 0 }, { value: 2, partition: 1 }] });
+      await produce("s.stream", {
+        records: [
+          { value: 1, partition: 0 },
+          { value: 2, partition: 1 },
+        ],
+      });
       const abort = new AbortController();
       const res = await fetch(`${base}/v1/topics/s.stream/groups/sse/events?mode=stream&from=earliest`, {
         signal: abort.signal,
@@ -362,7 +437,10 @@ void suite("HTTP transport", () => {
       }, "the SSE records to be committed");
       abort.abort();
       await eventually(async () => {
-        const group = await json<{ members: number }>(await call("GET", "/v1/topics/s.stream/groups/sse"), 200);
+        const group = await json<{ members: number }>(
+          await call("GET", "/v1/topics/s.stream/groups/sse"),
+          200,
+        );
         return group.members === 0;
       }, "the SSE member to leave");
     });
@@ -371,28 +449,67 @@ void suite("HTTP transport", () => {
       await createTopic("s.queue");
       await produce("s.queue", { records: [{ value: "a" }, { value: "b" }] });
       const abort = new AbortController();
-      const res = await fetch(`${base}/v1/topics/s.queue/groups/workers/events?mode=queue`, { signal: abort.signal });
+      const res = await fetch(`${base}/v1/topics/s.queue/groups/workers/events?mode=queue`, {
+        signal: abort.signal,
+      });
       const records: RecordJson[] = [];
       for await (const ev of sseEvents(res)) {
         if (ev.event === "record") records.push(JSON.parse(ev.data!) as RecordJson);
         if (records.length === 2) break;
       }
       const inFlight = async (): Promise<number> =>
-        (await json<{ partitions: Array<{ inFlight: number }> }>(await call("GET", "/v1/topics/s.queue/groups/workers"), 200))
-          .partitions[0]!.inFlight;
+        (
+          await json<{ partitions: Array<{ inFlight: number }> }>(
+            await call("GET", "/v1/topics/s.queue/groups/workers"),
+            200,
+          )
+        ).partitions[0]!.inFlight;
       assert.equal(await inFlight(), 2);
       await json(
-        await call("POST", "/v1/topics/s.queue/groups/workers/acks", { records: records.map((r) => ({ partition: r.partition, offset: r.offset })) }),
+        await call("POST", "/v1/topics/s.queue/groups/workers/acks", {
+          records: records.map((r) => ({ partition: r.partition, offset: r.offset })),
+        }),
         200,
       );
       assert.equal(await inFlight(), 0);
       abort.abort();
     });
 
+    void test("a client that does not read is not buffered without bound (backpressure)", async () => {
+      await createTopic("s.slow");
+      const value = Buffer.alloc(1000, 120);
+      const total = 20_000;
+      for (let i = 0; i < total; i += 2000) {
+        await broker.produce("s.slow", Array.from({ length: 2000 }, () => ({ value })));
+      }
+      const abort = new AbortController();
+      const res = await fetch(`${base}/v1/topics/s.slow/groups/slow/events?mode=stream&from=earliest&max=100`, {
+        signal: abort.signal,
+      });
+      assert.equal(res.status, 200);
+      // Read nothing for a while: the server may only get as far as the socket buffers take it.
+      await new Promise((r) => setTimeout(r, 500));
+      const committed = async (): Promise<number> =>
+        (await broker.describeGroup("s.slow", "slow")).partitions[0]!.committedOffset;
+      const stalled = await committed();
+      assert.ok(stalled < 8000, `the server wrote ${stalled} of ${total} records to a client that reads nothing`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok((await committed()) - stalled < 500, "the stream stays stalled while the client does not read");
+      // Reading resumes the stream.
+      const reader = res.body!.getReader();
+      for (let i = 0; i < 50; i++) await reader.read();
+      await eventually(async () => (await committed()) > stalled, "the stream to resume once the client reads");
+      abort.abort();
+    });
+
     void test("a refused subscription is an ordinary JSON error", async () => {
       await expectError(await call("GET", "/v1/topics/s.none/groups/g/events"), 404, "TOPIC_NOT_FOUND");
       await createTopic("s.mode");
-      await expectError(await call("GET", "/v1/topics/s.mode/groups/g/events?mode=fanout"), 400, "INVALID_GROUP_MODE");
+      await expectError(
+        await call("GET", "/v1/topics/s.mode/groups/g/events?mode=fanout"),
+        400,
+        "INVALID_GROUP_MODE",
+      );
     });
   });
 
@@ -408,7 +525,8 @@ void suite("HTTP transport", () => {
       void (async () => {
         while (!stop.signal.aborted) {
           for (const d of await member.fetch(10, 1000, stop.signal)) {
-            const header = (k: string): string => Buffer.from(d.headers.find((h) => h.key === k)!.value).toString();
+            const header = (k: string): string =>
+              Buffer.from(d.headers.find((h) => h.key === k)!.value).toString();
             const question = JSON.parse(Buffer.from(d.value).toString()) as { n: number };
             await broker.reply(header(requestHeaders.replyTo), header(requestHeaders.correlationId), {
               value: Buffer.from(JSON.stringify({ doubled: question.n * 2 })),
@@ -418,7 +536,10 @@ void suite("HTTP transport", () => {
           }
         }
       })();
-      const reply = await json<RecordJson>(await call("POST", "/v1/topics/r.echo/requests", { value: { n: 21 }, timeoutMs: "5s" }), 200);
+      const reply = await json<RecordJson>(
+        await call("POST", "/v1/topics/r.echo/requests", { value: { n: 21 }, timeoutMs: "5s" }),
+        200,
+      );
       assert.deepEqual(reply.value, { doubled: 42 });
     });
 
@@ -445,7 +566,11 @@ void suite("HTTP transport", () => {
       assert.equal((await json<RecordJson>(await pending, 200)).value, "pong");
       // A reply nobody waits for is not delivered.
       const late = await json<{ delivered: boolean }>(
-        await call("POST", "/v1/replies", { replyTo: req.headers[requestHeaders.replyTo], correlationId: "nobody", value: 1 }),
+        await call("POST", "/v1/replies", {
+          replyTo: req.headers[requestHeaders.replyTo],
+          correlationId: "nobody",
+          value: 1,
+        }),
         200,
       );
       assert.equal(late.delivered, false);
@@ -453,8 +578,16 @@ void suite("HTTP transport", () => {
 
     void test("no responder is 503 NO_RESPONDERS", async () => {
       await createTopic("r.nobody");
-      const e = await expectError(await call("POST", "/v1/topics/r.nobody/requests", { value: 1 }), 503, "NO_RESPONDERS");
-      assert.equal((await json<ErrorJson>(await call("POST", "/v1/topics/r.nobody/requests", { value: 1 }), 503)).error.retriable, true);
+      const e = await expectError(
+        await call("POST", "/v1/topics/r.nobody/requests", { value: 1 }),
+        503,
+        "NO_RESPONDERS",
+      );
+      assert.equal(
+        (await json<ErrorJson>(await call("POST", "/v1/topics/r.nobody/requests", { value: 1 }), 503)).error
+          .retriable,
+        true,
+      );
       assert.match(e.message, /r\.nobody/);
     });
   });
@@ -463,9 +596,18 @@ void suite("HTTP transport", () => {
     void test("creates, lists, describes, alters with If-Match and deletes topics", async () => {
       const created = await call("POST", "/v1/topics", {
         name: "a.orders",
-        config: { partitions: 2, retention: { timeMs: "7d", bytes: "10MiB" }, delivery: { ackTimeoutMs: "30s" }, labels: { team: "x" } },
+        config: {
+          partitions: 2,
+          retention: { timeMs: "7d", bytes: "10MiB" },
+          delivery: { ackTimeoutMs: "30s" },
+          labels: { team: "x" },
+        },
       });
-      const info = await json<{ name: string; version: number; config: { retention: { timeMs: number; bytes: number } } }>(created, 201);
+      const info = await json<{
+        name: string;
+        version: number;
+        config: { retention: { timeMs: number; bytes: number } };
+      }>(created, 201);
       assert.equal(created.headers.get("etag"), `"${info.version}"`);
       assert.deepEqual(info.config.retention, { timeMs: 7 * 86_400_000, bytes: 10 * 1024 * 1024 });
 
@@ -475,8 +617,20 @@ void suite("HTTP transport", () => {
       const etag = described.headers.get("etag")!;
       await json(described, 200);
 
-      const patched = await json<{ version: number; config: { partitions: number; labels: Record<string, string>; retention: { timeMs: number; bytes: number } } }>(
-        await call("PATCH", "/v1/topics/a.orders", { config: { partitions: 3, retention: { timeMs: "1d" } } }, { "if-match": etag }),
+      const patched = await json<{
+        version: number;
+        config: {
+          partitions: number;
+          labels: Record<string, string>;
+          retention: { timeMs: number; bytes: number };
+        };
+      }>(
+        await call(
+          "PATCH",
+          "/v1/topics/a.orders",
+          { config: { partitions: 3, retention: { timeMs: "1d" } } },
+          { "if-match": etag },
+        ),
         200,
       );
       assert.equal(patched.version, info.version + 1);
@@ -492,8 +646,16 @@ void suite("HTTP transport", () => {
         "VERSION_CONFLICT",
       );
       assert.match(conflict.message, /read it again/);
-      await expectError(await call("PATCH", "/v1/topics/a.orders", { config: { partitions: 1 } }), 409, "UNSUPPORTED_CHANGE");
-      await expectError(await call("PATCH", "/v1/topics/a.orders", { config: {} }, { "if-match": "abc" }), 400, "INVALID_ARGUMENT");
+      await expectError(
+        await call("PATCH", "/v1/topics/a.orders", { config: { partitions: 1 } }),
+        409,
+        "UNSUPPORTED_CHANGE",
+      );
+      await expectError(
+        await call("PATCH", "/v1/topics/a.orders", { config: {} }, { "if-match": "abc" }),
+        400,
+        "INVALID_ARGUMENT",
+      );
       await expectError(
         await call("POST", "/v1/topics", { name: "a.orders", config: { partitions: 1 } }),
         409,
@@ -508,7 +670,11 @@ void suite("HTTP transport", () => {
     void test("lists and describes groups and resets their offsets", async () => {
       await createTopic("a.groups");
       await produce("a.groups", { records: [{ value: 1 }, { value: 2 }, { value: 3 }] });
-      const { records } = await poll("a.groups", "readers", "mode=stream&from=earliest&wait=1s&member=r1&autoAck=true");
+      const { records } = await poll(
+        "a.groups",
+        "readers",
+        "mode=stream&from=earliest&wait=1s&member=r1&autoAck=true",
+      );
       assert.equal(records.length, 3);
       const listed = await json<{ groups: Array<{ group: string; mode: string; lag: number }> }>(
         await call("GET", "/v1/topics/a.groups/groups"),
@@ -520,17 +686,25 @@ void suite("HTTP transport", () => {
       );
       const all = await json<{ groups: Array<{ topic: string }> }>(await call("GET", "/v1/groups"), 200);
       assert.ok(all.groups.some((g) => g.topic === "a.groups"));
-      const described = await json<{ memberList: Array<{ memberId: string }>; partitions: Array<{ committedOffset: number; endOffset: number }> }>(
-        await call("GET", "/v1/topics/a.groups/groups/readers"),
-        200,
+      const described = await json<{
+        memberList: Array<{ memberId: string }>;
+        partitions: Array<{ committedOffset: number; endOffset: number }>;
+      }>(await call("GET", "/v1/topics/a.groups/groups/readers"), 200);
+      assert.deepEqual(
+        described.memberList.map((m) => m.memberId),
+        ["r1"],
       );
-      assert.deepEqual(described.memberList.map((m) => m.memberId), ["r1"]);
-      assert.deepEqual(described.partitions.map((p) => [p.committedOffset, p.endOffset]), [[3, 3]]);
+      assert.deepEqual(
+        described.partitions.map((p) => [p.committedOffset, p.endOffset]),
+        [[3, 3]],
+      );
       await expectError(await call("GET", "/v1/topics/a.groups/groups/nobody"), 404, "GROUP_NOT_FOUND");
 
       // Reset needs the stream group to be empty: wait for the member's session to end.
       await eventually(
-        async () => (await json<{ members: number }>(await call("GET", "/v1/topics/a.groups/groups/readers"), 200)).members === 0,
+        async () =>
+          (await json<{ members: number }>(await call("GET", "/v1/topics/a.groups/groups/readers"), 200))
+            .members === 0,
         "the member to expire",
       );
       const reset = await json<{ partitions: Array<{ committedOffset: number }> }>(
@@ -539,7 +713,10 @@ void suite("HTTP transport", () => {
       );
       assert.equal(reset.partitions[0]!.committedOffset, 1);
       const replay = await poll("a.groups", "readers", "wait=1s");
-      assert.deepEqual(replay.records.map((r) => r.value), [2, 3]);
+      assert.deepEqual(
+        replay.records.map((r) => r.value),
+        [2, 3],
+      );
       await expectError(
         await call("POST", "/v1/topics/a.groups/groups/readers/offsets", { to: "yesterday" }),
         400,
@@ -570,9 +747,17 @@ void suite("HTTP transport", () => {
       await createTopic("b.topic", { partitions: 2, maxRecordBytes: 1000 });
       const url = "/v1/topics/b.topic/records";
 
-      let e = await expectError(await call("POST", url, '{"value": 1,', { "content-type": "application/json" }), 400, "MALFORMED_REQUEST");
+      let e = await expectError(
+        await call("POST", url, '{"value": 1,', { "content-type": "application/json" }),
+        400,
+        "MALFORMED_REQUEST",
+      );
       assert.match(e.message, /not valid JSON: .*(JSON|position|end)/i);
-      await expectError(await call("POST", url, "", { "content-type": "application/json" }), 400, "MALFORMED_REQUEST");
+      await expectError(
+        await call("POST", url, "", { "content-type": "application/json" }),
+        400,
+        "MALFORMED_REQUEST",
+      );
 
       e = await expectError(await call("POST", url, { key: "k" }), 400, "INVALID_ARGUMENT");
       assert.equal(e.details.pointer, "/value");
@@ -582,45 +767,114 @@ void suite("HTTP transport", () => {
       assert.equal(e.details.pointer, "/partition");
       e = await expectError(await call("POST", url, { value: 1, partition: 1.5 }), 400, "INVALID_ARGUMENT");
       assert.equal(e.details.pointer, "/partition");
-      e = await expectError(await call("POST", url, { records: [{ value: 1 }, { value: 2, partition: -1 }] }), 400, "INVALID_ARGUMENT");
+      e = await expectError(
+        await call("POST", url, { records: [{ value: 1 }, { value: 2, partition: -1 }] }),
+        400,
+        "INVALID_ARGUMENT",
+      );
       assert.equal(e.details.pointer, "/records/1/partition");
-      e = await expectError(await call("POST", url, { records: [{ value: 1 }, { valeu: 2 }] }), 400, "INVALID_ARGUMENT");
+      e = await expectError(
+        await call("POST", url, { records: [{ value: 1 }, { valeu: 2 }] }),
+        400,
+        "INVALID_ARGUMENT",
+      );
       assert.equal(e.details.pointer, "/records/1/valeu");
       e = await expectError(await call("POST", url, { valueBase64: "not base64!" }), 400, "INVALID_ARGUMENT");
       assert.equal(e.details.pointer, "/valueBase64");
-      e = await expectError(await call("POST", url, { value: 1, headers: { n: 5 } }), 400, "INVALID_ARGUMENT");
+      e = await expectError(
+        await call("POST", url, { value: 1, headers: { n: 5 } }),
+        400,
+        "INVALID_ARGUMENT",
+      );
       assert.equal(e.details.pointer, "/headers/n");
       assert.match(e.message, /string or an array of strings/);
-      e = await expectError(await call("POST", url, { value: 1, valueBase64: "AA==" }), 400, "INVALID_ARGUMENT");
+      e = await expectError(
+        await call("POST", url, { value: 1, valueBase64: "AA==" }),
+        400,
+        "INVALID_ARGUMENT",
+      );
       await expectError(await call("POST", url, { records: [] }), 400, "INVALID_ARGUMENT");
       await expectError(await call("POST", url, [1, 2]), 400, "INVALID_ARGUMENT");
 
-      e = await expectError(await call("GET", "/v1/topics/b.topic/groups/g/records?mode=fanout"), 400, "INVALID_GROUP_MODE");
+      e = await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/g/records?mode=fanout"),
+        400,
+        "INVALID_GROUP_MODE",
+      );
       assert.match(e.message, /stream, queue/);
-      await expectError(await call("GET", "/v1/topics/b.topic/groups/g/records?from=yesterday"), 400, "INVALID_OFFSET");
-      await expectError(await call("GET", "/v1/topics/b.topic/groups/g/records?max=0"), 400, "INVALID_ARGUMENT");
-      await expectError(await call("GET", "/v1/topics/b.topic/groups/g/records?wait=forever"), 400, "INVALID_ARGUMENT");
-      await expectError(await call("GET", "/v1/topics/b.topic/groups/g/records?wait=1h"), 400, "INVALID_ARGUMENT");
-      await expectError(await call("GET", "/v1/topics/b.topic/groups/bad%20group/records"), 400, "INVALID_GROUP_NAME");
+      await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/g/records?from=yesterday"),
+        400,
+        "INVALID_OFFSET",
+      );
+      await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/g/records?max=0"),
+        400,
+        "INVALID_ARGUMENT",
+      );
+      await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/g/records?wait=forever"),
+        400,
+        "INVALID_ARGUMENT",
+      );
+      await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/g/records?wait=1h"),
+        400,
+        "INVALID_ARGUMENT",
+      );
+      await expectError(
+        await call("GET", "/v1/topics/b.topic/groups/bad%20group/records"),
+        400,
+        "INVALID_GROUP_NAME",
+      );
 
       // Over the HTTP body limit (256 KiB in this suite) and over the topic's record limit.
-      e = await expectError(await call("POST", url, { value: "x".repeat(300 * 1024) }), 413, "RECORD_TOO_LARGE");
+      e = await expectError(
+        await call("POST", url, { value: "x".repeat(300 * 1024) }),
+        413,
+        "RECORD_TOO_LARGE",
+      );
       assert.match(e.message, /limit/);
       e = await expectError(await call("POST", url, { value: "x".repeat(2000) }), 413, "RECORD_TOO_LARGE");
       assert.match(e.message, /1000 bytes/);
 
-      await expectError(await call("POST", url, "<a/>", { "content-type": "application/xml" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+      await expectError(
+        await call("POST", url, "<a/>", { "content-type": "application/xml" }),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+      );
       await expectError(await call("GET", "/v2/nothing"), 404, "NOT_FOUND");
       await expectError(await call("DELETE", "/v1/topics"), 404, "NOT_FOUND");
       await expectError(await call("POST", "/v1/topics/nope/records", { value: 1 }), 404, "TOPIC_NOT_FOUND");
-      await expectError(await call("POST", "/v1/topics/bad%20name/records", { value: 1 }), 400, "INVALID_TOPIC_NAME");
-      await expectError(await call("POST", "/v1/topics", { name: "b.neg", config: { partitions: -1 } }), 400, "INVALID_PARTITION_COUNT");
-      await expectError(await call("POST", "/v1/topics", { name: "b.x", config: { partitions: 1, retention: { timeMs: "soon" } } }), 400, "INVALID_ARGUMENT");
-      await expectError(await call("POST", "/v1/topics/b.topic/groups/g/acks", { records: [{ partition: 0 }] }), 400, "INVALID_ARGUMENT");
+      await expectError(
+        await call("POST", "/v1/topics/bad%20name/records", { value: 1 }),
+        400,
+        "INVALID_TOPIC_NAME",
+      );
+      await expectError(
+        await call("POST", "/v1/topics", { name: "b.neg", config: { partitions: -1 } }),
+        400,
+        "INVALID_PARTITION_COUNT",
+      );
+      await expectError(
+        await call("POST", "/v1/topics", {
+          name: "b.x",
+          config: { partitions: 1, retention: { timeMs: "soon" } },
+        }),
+        400,
+        "INVALID_ARGUMENT",
+      );
+      await expectError(
+        await call("POST", "/v1/topics/b.topic/groups/g/acks", { records: [{ partition: 0 }] }),
+        400,
+        "INVALID_ARGUMENT",
+      );
 
       // Still serving.
       assert.equal((await call("GET", "/healthz")).status, 200);
-      assert.deepEqual(await produce("b.topic", { value: "fine", partition: 1 }), [{ partition: 1, offset: 0 }]);
+      assert.deepEqual(await produce("b.topic", { value: "fine", partition: 1 }), [
+        { partition: 1, offset: 0 },
+      ]);
     });
   });
 });
@@ -634,7 +888,9 @@ void suite("HTTP transport lifecycle", () => {
     await b.createTopic("life", { partitions: 1 });
     const res = await fetch(`${s.url}/v1/topics/life/groups/g/events`);
     const events = sseEvents(res);
-    assert.equal((await events.next()).value?.event, "subscribed");
+    const first = await events.next();
+    assert.equal(first.done, false);
+    assert.equal(first.value?.event, "subscribed");
     const drained = (async () => {
       for await (const _ of events) {
         // Read until the server ends the stream.

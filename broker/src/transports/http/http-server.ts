@@ -79,7 +79,13 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     // "required" it causes); `verbose` keeps the failing sub-schema so its `description` can explain
     // the rule.
     ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, verbose: true, allowUnionTypes: true },
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: true,
+        verbose: true,
+        allowUnionTypes: true,
+      },
     },
   });
 
@@ -92,7 +98,12 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   ): void => {
     const text = typeof body === "string" ? body : body.toString("utf8");
     if (text.trim() === "") {
-      done(new WeirError("MALFORMED_REQUEST", "request body is empty but Content-Type says JSON; send a JSON object"));
+      done(
+        new WeirError(
+          "MALFORMED_REQUEST",
+          "request body is empty but Content-Type says JSON; send a JSON object",
+        ),
+      );
       return;
     }
     try {
@@ -157,9 +168,13 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   });
   app.setNotFoundHandler((request, reply) => {
     const e = broker.observeError(
-      new WeirError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0] ?? ""}; see docs/http-api.md for the routes`, {
-        details: { method: request.method, path: request.url.split("?")[0] ?? "" },
-      }),
+      new WeirError(
+        "NOT_FOUND",
+        `no route ${request.method} ${request.url.split("?")[0] ?? ""}; see docs/http-api.md for the routes`,
+        {
+          details: { method: request.method, path: request.url.split("?")[0] ?? "" },
+        },
+      ),
       { transport: "http" },
     );
     void reply.code(e.httpStatus).send(e.toJSON());
@@ -168,9 +183,12 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     if (!broker.ready()) {
-      const e = broker.observeError(new WeirError("UNAVAILABLE", "the broker is not ready (starting or shutting down); retry shortly"), {
-        transport: "http",
-      });
+      const e = broker.observeError(
+        new WeirError("UNAVAILABLE", "the broker is not ready (starting or shutting down); retry shortly"),
+        {
+          transport: "http",
+        },
+      );
       return reply.code(e.httpStatus).send(e.toJSON());
     }
     return { status: "ready" };

@@ -2,7 +2,13 @@ import type { FastifyInstance } from "fastify";
 import { WeirError, assertTopicName, parseDuration } from "@weir/common";
 import type { ProduceInput } from "../../broker-types.js";
 import type { HttpRouteContext } from "./http-server.js";
-import { contentTypeHeader, recordFromJson, recordInputSchema, recordToJson, type RecordInputJson } from "./record-json.js";
+import {
+  contentTypeHeader,
+  recordFromJson,
+  recordInputSchema,
+  recordToJson,
+  type RecordInputJson,
+} from "./record-json.js";
 
 interface TopicParams {
   topic: string;
@@ -21,7 +27,7 @@ interface ReplyBody extends RecordInputJson {
 
 const produceBodySchema = {
   type: "object",
-  description: "must be a JSON object: one record, or { \"records\": [...] }",
+  description: 'must be a JSON object: one record, or { "records": [...] }',
   if: { required: ["records"] },
   then: {
     type: "object",
@@ -87,7 +93,12 @@ export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContex
     },
     async (request, reply) => {
       const { replyTo, correlationId, ...input } = request.body;
-      const delivered = await broker.reply(replyTo, correlationId, recordFromJson(input, ""), ctx.callContext(reply));
+      const delivered = await broker.reply(
+        replyTo,
+        correlationId,
+        recordFromJson(input, ""),
+        ctx.callContext(reply),
+      );
       return reply.code(200).send({ delivered });
     },
   );
@@ -101,15 +112,20 @@ export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContex
 function rawRecord(body: Buffer, headers: Record<string, string | string[] | undefined>): ProduceInput {
   const record: ProduceInput = { value: body, headers: [] };
   const contentType = headers["content-type"];
-  if (typeof contentType === "string") record.headers = [{ key: contentTypeHeader, value: encoder.encode(contentType) }];
+  if (typeof contentType === "string")
+    record.headers = [{ key: contentTypeHeader, value: encoder.encode(contentType) }];
   const key = headers["weir-key"];
   if (typeof key === "string") record.key = encoder.encode(key);
   const partition = headers["weir-partition"];
   if (typeof partition === "string") {
     if (!/^\d+$/.test(partition)) {
-      throw new WeirError("INVALID_ARGUMENT", `header Weir-Partition: "${partition}" is not a partition number (0, 1, ...)`, {
-        details: { header: "weir-partition" },
-      });
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `header Weir-Partition: "${partition}" is not a partition number (0, 1, ...)`,
+        {
+          details: { header: "weir-partition" },
+        },
+      );
     }
     record.partition = Number(partition);
   }

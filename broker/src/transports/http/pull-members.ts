@@ -89,7 +89,11 @@ export class PullMembers {
   }
 
   async #acquire(req: PullRequest): Promise<PullEntry> {
-    if (this.#closed) throw new WeirError("UNAVAILABLE", "the HTTP server is shutting down; retry against another node or later");
+    if (this.#closed)
+      throw new WeirError(
+        "UNAVAILABLE",
+        "the HTTP server is shutting down; retry against another node or later",
+      );
     if (req.memberId !== undefined) {
       const key = entryKey(req.topic, req.group, req.memberId);
       const known = this.#entries.get(key);
@@ -133,7 +137,10 @@ export class PullMembers {
     const key = entryKey(req.topic, req.group, member.memberId);
     if (this.#closed) {
       await member.leave();
-      throw new WeirError("UNAVAILABLE", "the HTTP server is shutting down; retry against another node or later");
+      throw new WeirError(
+        "UNAVAILABLE",
+        "the HTTP server is shutting down; retry against another node or later",
+      );
     }
     this.#entries.set(key, entry);
     return entry;
@@ -149,7 +156,12 @@ export class PullMembers {
         const { topic, group, memberId } = entry.member;
         this.#options.logger.debug("HTTP pull member expired", { topic, group, memberId });
         entry.member.leave().catch((error: unknown) => {
-          this.#options.logger.warn("HTTP pull member failed to leave its group", { topic, group, memberId, error });
+          this.#options.logger.warn("HTTP pull member failed to leave its group", {
+            topic,
+            group,
+            memberId,
+            error,
+          });
         });
       }
     }

@@ -72,7 +72,11 @@ export const recordInputProperties = {
     },
   },
   partition: { type: "integer", minimum: 0 },
-  timestamp: { type: "integer", minimum: 0, description: "must be milliseconds since the Unix epoch (an integer)" },
+  timestamp: {
+    type: "integer",
+    minimum: 0,
+    description: "must be milliseconds since the Unix epoch (an integer)",
+  },
 } as const;
 
 /**
@@ -160,7 +164,11 @@ export function isJsonRecord(headers: readonly RecordHeader[]): boolean {
 
 /** Renders a record for HTTP clients: JSON values parsed, anything else as base64. */
 export function recordToJson(record: AppendRecord | Delivery): RecordJson {
-  const out: RecordJson = { key: null, headers: headersToJson(record.headers), timestamp: record.timestampMs };
+  const out: RecordJson = {
+    key: null,
+    headers: headersToJson(record.headers),
+    timestamp: record.timestampMs,
+  };
   if ("topic" in record) {
     out.topic = record.topic;
     out.partition = record.partition;
