@@ -45,7 +45,10 @@ export async function runCli(argv: string[]): Promise<number> {
       outputError: (text) =>
         printError({ code: "USAGE", message: text.replace(/^error: /, "").trim() }, "json"),
     });
-    for (const cmd of allCommands(program)) cmd.configureOutput(program.configureOutput());
+    // ...and stderr then holds nothing but that one JSON line.
+    for (const cmd of [program, ...allCommands(program)]) {
+      cmd.configureOutput(program.configureOutput()).showHelpAfterError(false);
+    }
   }
   try {
     await program.parseAsync(argv);

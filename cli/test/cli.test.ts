@@ -175,7 +175,8 @@ void suite("weir CLI", () => {
     assert.match(runs[3].stderr, /--group/);
     assert.match(runs[4].stderr, /stream, queue/);
     assert.match(runs[5].stderr, /key=value/);
-    const json = JSON.parse(runs[7].stderr.trim().split("\n")[0]!) as {
+    assert.equal(runs[7].stderr.trim().split("\n").length, 1, "JSON mode prints one error line");
+    const json = JSON.parse(runs[7].stderr) as {
       error: { code: string; message: string };
     };
     assert.equal(json.error.code, "USAGE");
