@@ -1,0 +1,63 @@
+import { Analyzer, type RefResolver } from "./analyzer.js";
+import { toChanges, type Direction, type JsonSchemaChange } from "./changes.js";
+
+/** Options of {@link checkJsonSchemaCompatibility}. */
+export interface JsonSchemaCompatibilityOptions {
+  /** `backward`: every document valid under the old schema is valid under the new one (old ⊆ new). `forward`: new ⊆ old. `full`: both. */
+  direction: Direction | "full";
+  /** Resolves `$ref`s to other registered schemas (e.g. a subject's references). */
+  resolveRef?: RefResolver;
+  /** Units of work before the checker gives up as too complex (and reports incompatible). @default 200000 */
+  budget?: number;
+}
+
+/** The verdict of a compatibility check and the changes that explain it. */
+export interface JsonSchemaCompatibilityResult {
+  /** Whether no breaking change was found (undecidable points count as breaking). */
+  readonly compatible: boolean;
+  readonly changes: readonly JsonSchemaChange[];
+}
+
+/**
+ * Decides whether two JSON Schemas (draft-07 or 2020-12) are compatible by what they accept.
+ *
+ * BACKWARD holds when every document valid under `oldSchema` is valid under `newSchema`; FORWARD the
+ * reverse. Each incompatibility is a named change with a JSON pointer into the new schema. Where the
+ * checker cannot decide (two different regular expressions, an unresolvable `$ref`...), it says so with an
+ * `UNDECIDABLE_*` change and treats the schemas as incompatible.
+ *
+ * @example
+ * checkJsonSchemaCompatibility({ type: "string" }, { type: ["string", "null"] }, { direction: "backward" });
+ * // → { compatible: true, changes: [] }
+ */
+export function checkJsonSchemaCompatibility(
+  oldSchema: unknown,
+  newSchema: unknown,
+  options: JsonSchemaCompatibilityOptions,
+): JsonSchemaCompatibilityResult {
+  const an = new Analyzer({
+    ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+  });
+  const oldRoot = an.addRoot(oldSchema, "old");
+  const newRoot = an.addRoot(newSchema, "new");
+  const changes: JsonSchemaChange[] = [];
+  for (const direction of options.direction === "full" ? (["backward", "forward"] as const) : [options.direction]) {
+    const reasons = direction === "backward" ? an.subset.refs(oldRoot, newRoot) : an.subset.refs(newRoot, oldRoot);
+    changes.push(...toChanges(reasons, direction));
+  }
+  for (const u of toChanges(an.undecidables, "backward")) {
+    if (!changes.some((c) => c.type === u.type && c.path === u.path)) changes.push(u);
+  }
+  if (an.norm(newRoot).every((a) => an.isEmpty(a)) && !an.norm(oldRoot).every((a) => an.isEmpty(a))) {
+    changes.push({
+      type: "NEW_SCHEMA_ACCEPTS_NOTHING",
+      path: "",
+      oldPath: "",
+      message:
+        "The new schema accepts no document at all (its constraints contradict each other), so every produce would be refused; check its type, const and enum keywords.",
+      breaking: false,
+    });
+  }
+  return { compatible: changes.every((c) => !c.breaking), changes };
+}

@@ -1,0 +1,128 @@
+import { isJsonObject, pointerSegment } from "./json-values.js";
+import type { Doc, Draft, Side } from "./types.js";
+
+/** Keywords whose values are data, not schemas: never searched for `$id`s. */
+const dataKeywords = new Set(["enum", "const", "examples", "default"]);
+
+/** The dialect a root schema declares with `$schema` (draft-07 unless it names 2019-09 or 2020-12). */
+export function draftOf(schema: unknown): Draft {
+  const declared = isJsonObject(schema) ? schema.$schema : undefined;
+  return typeof declared === "string" && /20(19-09|20-12)/.test(declared) ? "2020-12" : "draft-07";
+}
+
+function resolveUri(ref: string, base: string): string | undefined {
+  try {
+    return new URL(ref, base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+function stripFragment(uri: string): string {
+  const i = uri.indexOf("#");
+  return i < 0 ? uri : uri.slice(0, i);
+}
+
+/**
+ * Indexes a schema document: the base URI in effect at every schema object and every resource and anchor
+ * it declares (`$id`, draft-07 `"$id": "#name"`, `$anchor`, `$dynamicAnchor`).
+ */
+export function createDoc(options: {
+  id: number;
+  root: unknown;
+  side: Side;
+  label: string;
+  baseUri?: string;
+  draft?: Draft;
+}): Doc {
+  const syntheticBase = `https://weir.invalid/${options.side}/${options.id}/schema.json`;
+  const doc: Doc = {
+    id: options.id,
+    label: options.label,
+    root: options.root,
+    draft: options.draft ?? draftOf(options.root),
+    side: options.side,
+    baseOf: new WeakMap(),
+    resources: new Map(),
+    syntheticBase,
+  };
+  const rootBase = options.baseUri ?? syntheticBase;
+  const walk = (node: unknown, base: string, pointer: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((x, i) => walk(x, base, `${pointer}/${i}`));
+      return;
+    }
+    if (!isJsonObject(node)) return;
+    let here = base;
+    const id = node.$id;
+    if (typeof id === "string") {
+      if (id.startsWith("#")) {
+        doc.resources.set(`${stripFragment(base)}${id}`, { node, pointer });
+      } else {
+        const abs = resolveUri(id, base);
+        if (abs) {
+          here = stripFragment(abs);
+          doc.resources.set(here, { node, pointer });
+        }
+      }
+    }
+    for (const key of ["$anchor", "$dynamicAnchor"] as const) {
+      const anchor = node[key];
+      if (typeof anchor === "string") doc.resources.set(`${here}#${anchor}`, { node, pointer });
+    }
+    doc.baseOf.set(node, here);
+    for (const [k, v] of Object.entries(node)) {
+      if (!dataKeywords.has(k) && typeof v === "object" && v !== null) walk(v, here, `${pointer}/${pointerSegment(k)}`);
+    }
+  };
+  doc.resources.set(stripFragment(rootBase), { node: options.root, pointer: "" });
+  walk(options.root, stripFragment(rootBase), "");
+  return doc;
+}
+
+/** Where a `$ref` points: an absolute resource URI (no fragment) and the fragment. */
+export interface RefTarget {
+  /** Absolute URI of the referenced document. */
+  readonly uri: string;
+  /** The fragment: "" (the whole resource), a JSON pointer ("/definitions/a") or an anchor name. */
+  readonly fragment: string;
+  /** The URI as the caller should see it: relative when the referencing document had no absolute `$id`. */
+  readonly display: string;
+}
+
+/** Resolves a `$ref` written at `node` against the base URI in effect there. */
+export function refTarget(doc: Doc, node: object, ref: string): RefTarget | undefined {
+  const base = doc.baseOf.get(node) ?? doc.syntheticBase;
+  const abs = resolveUri(ref, base);
+  if (!abs) return undefined;
+  const hash = abs.indexOf("#");
+  const uri = hash < 0 ? abs : abs.slice(0, hash);
+  const fragment = hash < 0 ? "" : decodeURIComponent(abs.slice(hash + 1));
+  const dir = doc.syntheticBase.slice(0, doc.syntheticBase.lastIndexOf("/") + 1);
+  const display = uri.startsWith(dir) ? uri.slice(dir.length) : uri;
+  return { uri, fragment, display };
+}
+
+/** Follows a JSON pointer from a node. */
+export function followPointer(node: unknown, pointer: string): unknown {
+  if (pointer === "") return node;
+  let cur = node;
+  for (const raw of pointer.slice(1).split("/")) {
+    const seg = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    if (Array.isArray(cur)) cur = cur[Number(seg)];
+    else if (isJsonObject(cur) && Object.hasOwn(cur, seg)) cur = cur[seg];
+    else return undefined;
+  }
+  return cur;
+}
+
+/** Finds a reference target inside a document: the node and its JSON pointer in that document. */
+export function findInDoc(doc: Doc, target: RefTarget): { node: unknown; pointer: string } | undefined {
+  if (target.fragment === "" || target.fragment.startsWith("/")) {
+    const res = doc.resources.get(target.uri);
+    if (!res) return undefined;
+    const node = followPointer(res.node, target.fragment);
+    return node === undefined ? undefined : { node, pointer: res.pointer + target.fragment };
+  }
+  return doc.resources.get(`${target.uri}#${target.fragment}`);
+}
