@@ -136,8 +136,8 @@ export function changeMessage(r: Reason, direction: Direction): string {
   const consequence = back
     ? "documents valid under the old schema would be rejected; keep accepting them, or register the change under a new subject"
     : "consumers still reading with the old schema would reject new documents; upgrade them first, or keep the new schema within the old one";
-  const bound = (what: string, unit = ""): string =>
-    `${what} at ${where} changed from ${oldText ?? "none"}${unit} (old) to ${newText ?? "none"}${unit} (new): ${consequence}`;
+  const bound = (unit = ""): string =>
+    `at ${where} changed from ${oldText ?? "none"}${unit} (old) to ${newText ?? "none"}${unit} (new): ${consequence}`;
   switch (r.kind) {
     case "TYPE":
       return back
@@ -148,15 +148,15 @@ export function changeMessage(r: Reason, direction: Direction): string {
         ? `The new schema requires integers at ${where} where the old one allowed fractional numbers: ${consequence}.`
         : `The new schema allows fractional numbers at ${where} where the old one required integers: ${consequence}.`;
     case "MINIMUM":
-      return `The lower bound ${bound("")}.`;
+      return `The lower bound ${bound()}.`;
     case "MAXIMUM":
-      return `The upper bound ${bound("")}.`;
+      return `The upper bound ${bound()}.`;
     case "MULTIPLE_OF":
-      return `multipleOf ${bound("")}.`;
+      return `multipleOf ${bound()}.`;
     case "MIN_LENGTH":
-      return `minLength ${bound("", " characters")}.`;
+      return `minLength ${bound(" characters")}.`;
     case "MAX_LENGTH":
-      return `maxLength ${bound("", " characters")}.`;
+      return `maxLength ${bound(" characters")}.`;
     case "PATTERN":
       return back
         ? `The new schema adds pattern ${JSON.stringify(r.name)} at ${where}; strings the old schema accepted need not match it: ${consequence}.`
@@ -200,15 +200,15 @@ export function changeMessage(r: Reason, direction: Direction): string {
         ? `propertyNames at ${where} rejects property names the old schema allowed: ${consequence}.`
         : `propertyNames at ${where} allows property names the old schema rejects: ${consequence}.`;
     case "MIN_PROPERTIES":
-      return `minProperties ${bound("")}.`;
+      return `minProperties ${bound()}.`;
     case "MAX_PROPERTIES":
-      return `maxProperties ${bound("")}.`;
+      return `maxProperties ${bound()}.`;
     case "DEPENDENT_REQUIRED":
       return back
         ? `The new schema adds dependentRequired ${r.name ?? ""} at ${where}: ${consequence}.`
         : `The new schema drops dependentRequired ${r.name ?? ""} (old ${at(oldLoc)}): ${consequence}.`;
     case "MIN_ITEMS":
-      return `minItems ${bound("")}.`;
+      return `minItems ${bound()}.`;
     case "MAX_ITEMS":
       return `The number of array items allowed at ${where} changed from ${oldText ?? "unlimited"} (old) to ${newText ?? "unlimited"} (new): ${consequence}.`;
     case "UNIQUE_ITEMS":

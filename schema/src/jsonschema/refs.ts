@@ -4,10 +4,36 @@ import type { Doc, Draft, Side } from "./types.js";
 /** Keywords whose values are data, not schemas: never searched for `$id`s. */
 const dataKeywords = new Set(["enum", "const", "examples", "default"]);
 
-/** The dialect a root schema declares with `$schema` (draft-07 unless it names 2019-09 or 2020-12). */
+/** Keywords that exist only from draft 2019-09 on: a schema without `$schema` using one means 2020-12. */
+const laterKeywords = new Set([
+  "prefixItems",
+  "dependentRequired",
+  "dependentSchemas",
+  "minContains",
+  "maxContains",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "$anchor",
+  "$dynamicRef",
+  "$dynamicAnchor",
+]);
+
+function usesLaterKeywords(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(usesLaterKeywords);
+  if (!isJsonObject(node)) return false;
+  return Object.entries(node).some(
+    ([k, v]) => laterKeywords.has(k) || (!dataKeywords.has(k) && typeof v === "object" && usesLaterKeywords(v)),
+  );
+}
+
+/**
+ * The dialect of a root schema: the one `$schema` names (2019-09 is read as 2020-12, draft-04/06 as
+ * draft-07); without `$schema`, 2020-12 when the schema uses keywords only 2019-09+ has, else draft-07.
+ */
 export function draftOf(schema: unknown): Draft {
   const declared = isJsonObject(schema) ? schema.$schema : undefined;
-  return typeof declared === "string" && /20(19-09|20-12)/.test(declared) ? "2020-12" : "draft-07";
+  if (typeof declared === "string") return /20(19-09|20-12)/.test(declared) ? "2020-12" : "draft-07";
+  return usesLaterKeywords(schema) ? "2020-12" : "draft-07";
 }
 
 function resolveUri(ref: string, base: string): string | undefined {

@@ -183,7 +183,7 @@ export class SubsetChecker {
     for (const a of xs) {
       out.push(...this.atomInUnion(a, ys.filter((b) => atomType(b) === atomType(a)), superLoc));
     }
-    return mergeTypeReasons(dedupe(out));
+    return dedupe(mergeTypeReasons(out));
   }
 
   /** Why atom `a` is not inside the union of same-typed atoms `bs`. */
