@@ -4,13 +4,7 @@ import type { RefResolver } from "./jsonschema/analyzer.js";
 
 /** A subject's compatibility mode, as in Confluent Schema Registry. */
 export type CompatibilityMode =
-  | "NONE"
-  | "BACKWARD"
-  | "FORWARD"
-  | "FULL"
-  | "BACKWARD_TRANSITIVE"
-  | "FORWARD_TRANSITIVE"
-  | "FULL_TRANSITIVE";
+  "NONE" | "BACKWARD" | "FORWARD" | "FULL" | "BACKWARD_TRANSITIVE" | "FORWARD_TRANSITIVE" | "FULL_TRANSITIVE";
 
 /** Every compatibility mode. */
 export const compatibilityModes: readonly CompatibilityMode[] = [
@@ -69,7 +63,9 @@ export interface CompatibilityResult {
 }
 
 /** The JSON Schema checker as a {@link FormatCompatibilityChecker}. */
-export function createJsonSchemaChecker(options: { resolveRef?: RefResolver } = {}): FormatCompatibilityChecker {
+export function createJsonSchemaChecker(
+  options: { resolveRef?: RefResolver } = {},
+): FormatCompatibilityChecker {
   return {
     format: "JSON",
     check: (older, newer, direction) =>
@@ -115,7 +111,7 @@ export function checkCompatibility<S = unknown>(
   mode: CompatibilityMode,
   newSchema: S,
   previousVersions: readonly PreviousVersion<S>[],
-  checker: FormatCompatibilityChecker<S> = jsonSchemaChecker as FormatCompatibilityChecker<S>,
+  checker: FormatCompatibilityChecker<S> = jsonSchemaChecker,
 ): CompatibilityResult {
   const { directions, transitive } = modeRule(mode);
   const live = previousVersions.filter((v) => !v.deleted).sort((a, b) => a.version - b.version);

@@ -73,18 +73,25 @@ const apicurioDisagreements: readonly Disagreement[] = [
   {
     id: "#96 Const",
     direction: "backward",
-    reason: 'both schemas are {type: string, const: [array]}, which accept nothing; ∅ ⊆ ∅, so Weir calls them compatible',
+    reason:
+      "both schemas are {type: string, const: [array]}, which accept nothing; ∅ ⊆ ∅, so Weir calls them compatible",
   },
-  { id: "#96 Const", direction: "forward", reason: "same as backward: both schemas accept no document at all" },
+  {
+    id: "#96 Const",
+    direction: "forward",
+    reason: "same as backward: both schemas accept no document at all",
+  },
   {
     id: "#108 Complex: anyOf 1",
     direction: "forward",
-    reason: "anyOf[{type: string}, {maxLength: n}] accepts every value for any n (maxLength ignores non-strings), so both schemas are equal",
+    reason:
+      "anyOf[{type: string}, {maxLength: n}] accepts every value for any n (maxLength ignores non-strings), so both schemas are equal",
   },
   {
     id: "#117 Complex: oneOf 1",
     direction: "backward",
-    reason: 'oneOf[string, maxLength 5] = strings longer than 5 ∪ non-strings; the old accepts "abcdef", the new (maxLength 10) does not',
+    reason:
+      'oneOf[string, maxLength 5] = strings longer than 5 ∪ non-strings; the old accepts "abcdef", the new (maxLength 10) does not',
   },
   {
     id: "#117 Complex: oneOf 1",
@@ -99,9 +106,14 @@ const apicurioDisagreements: readonly Disagreement[] = [
   {
     id: "#124 Conditional: if",
     direction: "backward",
-    reason: 'properties.case is limited to "lower"/"upper", so adding "lowerCase" to the if-enum changes no verdict',
+    reason:
+      'properties.case is limited to "lower"/"upper", so adding "lowerCase" to the if-enum changes no verdict',
   },
-  { id: "#124 Conditional: if", direction: "forward", reason: "same as backward: the two schemas accept the same documents" },
+  {
+    id: "#124 Conditional: if",
+    direction: "forward",
+    reason: "same as backward: the two schemas accept the same documents",
+  },
 ];
 
 void suite("compatibility test vectors: Apicurio", () => {
@@ -113,7 +125,13 @@ void suite("compatibility test vectors: Apicurio", () => {
 
   void test("agrees on at least 95% of the enabled cases per direction; the disagreements are exactly the listed ones", (t) => {
     const data = readJson(file) as {
-      tests: { id: string; enabled: boolean; compatibility: "backward" | "both" | "none"; original: unknown; updated: unknown }[];
+      tests: {
+        id: string;
+        enabled: boolean;
+        compatibility: "backward" | "both" | "none";
+        original: unknown;
+        updated: unknown;
+      }[];
     };
     const all = data.tests.map((c, i) => ({
       id: `#${i} ${c.id}`,
@@ -131,7 +149,9 @@ void suite("compatibility test vectors: Apicurio", () => {
     );
     if (disabled.length) {
       const off = compare(disabled);
-      t.diagnostic(`Apicurio disabled cases: ${disabled.length}, disagreements: ${[...off.found].join("; ") || "none"}`);
+      t.diagnostic(
+        `Apicurio disabled cases: ${disabled.length}, disagreements: ${[...off.found].join("; ") || "none"}`,
+      );
     }
     assert.ok(ratio.backward >= 0.95, `backward agreement ${ratio.backward}`);
     assert.ok(ratio.forward >= 0.95, `forward agreement ${ratio.forward}`);
@@ -147,42 +167,67 @@ const jsoncompatDisagreements: readonly Disagreement[] = [
   {
     id: "format_annotation_changed",
     direction: "backward",
-    reason: "Weir's validators assert format (ajv-formats), so email → uuid changes what is accepted; jsoncompat reads format as an annotation",
+    reason:
+      "Weir's validators assert format (ajv-formats), so email → uuid changes what is accepted; jsoncompat reads format as an annotation",
   },
-  { id: "format_annotation_changed", direction: "forward", reason: "same as backward: format is an assertion in Weir" },
+  {
+    id: "format_annotation_changed",
+    direction: "forward",
+    reason: "same as backward: format is an assertion in Weir",
+  },
   {
     id: "large_integer_enum_precision",
     direction: "forward",
-    reason: "Weir (like ajv) reads JSON numbers as doubles: 9007199254740993 parses to 9007199254740992, which the new const equals",
+    reason:
+      "Weir (like ajv) reads JSON numbers as doubles: 9007199254740993 parses to 9007199254740992, which the new const equals",
   },
   {
     id: "pattern_properties_fall_back_to_additional_properties",
     direction: "backward",
-    reason: 'the corpus expects compatible, but its own witness {"x": "text"} is valid under old and invalid under new',
+    reason:
+      'the corpus expects compatible, but its own witness {"x": "text"} is valid under old and invalid under new',
   },
   {
     id: "unsupported_subset_pattern_properties_additional_fallback",
     direction: "forward",
-    reason: "jsoncompat cannot parse the regex ^\\cC$ and answers conservatively; JS regexes can, and new ⊆ old holds",
+    reason:
+      "jsoncompat cannot parse the regex ^\\cC$ and answers conservatively; JS regexes can, and new ⊆ old holds",
   },
 ];
 
 /** Witnesses the validators do not confirm (so the sanity check cannot use them), with the reason. */
 const unconfirmedWitnesses: readonly { id: string; witness: string; reason: string }[] = [
-  { id: "format_annotation_changed", witness: '"not-an-email"', reason: "formats are asserted: valid under neither schema" },
+  {
+    id: "format_annotation_changed",
+    witness: '"not-an-email"',
+    reason: "formats are asserted: valid under neither schema",
+  },
   {
     id: "format_annotation_changed",
     witness: '"00000000-0000-0000-0000-000000000000"',
     reason: "formats are asserted: a uuid is not an email, so it is valid only under the new schema",
   },
-  { id: "large_integer_enum_precision", witness: "9007199254740992", reason: "valid under both once parsed as a double" },
+  {
+    id: "large_integer_enum_precision",
+    witness: "9007199254740992",
+    reason: "valid under both once parsed as a double",
+  },
 ];
 
 /** Cases whose schemas the validator refuses, so their witnesses cannot be checked. */
 const uncompilable: readonly { id: string; reason: string }[] = [
-  { id: "dependent_required_recursive_property_names", reason: "$defs.Name = allOf[$ref Name, ...]: an in-place $ref cycle" },
-  { id: "recursive_allof_enum_not_empty", reason: "$defs.Value = allOf[$ref Value, ...]: an in-place $ref cycle" },
-  { id: "same_value_recursive_applicator_narrowed", reason: "$defs.Value = anyOf[$ref Value, ...]: an in-place $ref cycle" },
+  {
+    id: "dependent_required_recursive_property_names",
+    reason: "$defs.Name = allOf[$ref Name, ...]: an in-place $ref cycle",
+  },
+  {
+    id: "recursive_allof_enum_not_empty",
+    reason: "$defs.Value = allOf[$ref Value, ...]: an in-place $ref cycle",
+  },
+  {
+    id: "same_value_recursive_applicator_narrowed",
+    reason: "$defs.Value = anyOf[$ref Value, ...]: an in-place $ref cycle",
+  },
 ];
 
 void suite("compatibility test vectors: jsoncompat", () => {
@@ -204,7 +249,10 @@ void suite("compatibility test vectors: jsoncompat", () => {
   });
 
   void test("the corpus is present beside the repository", () => {
-    assert.ok(cases.length > 0, `no cases in ${dir.pathname}: the test vectors live in ../shared/test-vectors`);
+    assert.ok(
+      cases.length > 0,
+      `no cases in ${dir.pathname}: the test vectors live in ../shared/test-vectors`,
+    );
   });
 
   void test("agrees on at least 95% of the cases per direction; the disagreements are exactly the listed ones", (t) => {
@@ -244,8 +292,14 @@ void suite("compatibility test vectors: jsoncompat", () => {
           const inOld = oldV.validate(w).ok;
           const inNew = newV.validate(w).ok;
           if (inOld !== wantOld || inNew !== wantNew) unconfirmed.push(`${c.id} ${JSON.stringify(w)}`);
-          if (inOld && !inNew && backward) contradictions.push(`${c.id}: BACKWARD compatible, yet ${JSON.stringify(w)} (${group}) is valid only under old`);
-          if (inNew && !inOld && forward) contradictions.push(`${c.id}: FORWARD compatible, yet ${JSON.stringify(w)} (${group}) is valid only under new`);
+          if (inOld && !inNew && backward)
+            contradictions.push(
+              `${c.id}: BACKWARD compatible, yet ${JSON.stringify(w)} (${group}) is valid only under old`,
+            );
+          if (inNew && !inOld && forward)
+            contradictions.push(
+              `${c.id}: FORWARD compatible, yet ${JSON.stringify(w)} (${group}) is valid only under new`,
+            );
         }
       }
     }

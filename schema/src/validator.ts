@@ -24,7 +24,8 @@ export interface ValidationFailure {
 }
 
 /** The outcome of validating one payload. */
-export type ValidationResult = { readonly ok: true } | { readonly ok: false; readonly errors: readonly ValidationFailure[] };
+export type ValidationResult =
+  { readonly ok: true } | { readonly ok: false; readonly errors: readonly ValidationFailure[] };
 
 /** Options of {@link compileJsonSchemaValidator}. */
 export interface JsonSchemaValidatorOptions {
@@ -43,13 +44,13 @@ export interface JsonSchemaValidator {
   readonly subject: string;
   readonly version: number;
   readonly dialect: JsonSchemaDialect;
-  /** Validates a payload given as bytes (UTF-8 JSON text) or as an already parsed JSON value. */
-  validate(payload: Uint8Array | unknown): ValidationResult;
+  /** Validates a payload given as bytes (a `Uint8Array` of UTF-8 JSON text) or as an already parsed JSON value. */
+  validate(payload: unknown): ValidationResult;
   /**
    * Validates a payload and returns its parsed value, or throws `SCHEMA_VALIDATION_FAILED` naming the
    * pointer, keyword and subject/version of the first failure.
    */
-  assertValid(payload: Uint8Array | unknown): unknown;
+  assertValid(payload: unknown): unknown;
 }
 
 const dialects: Record<string, JsonSchemaDialect> = {
@@ -119,22 +120,32 @@ function* schemaNodes(node: unknown, pointer = ""): Generator<[Record<string, un
 }
 
 function invalid(pointer: string, problem: string, cause?: unknown): WeirError {
-  return new WeirError("SCHEMA_INVALID", `schema is invalid at ${pointer === "" ? "the root" : pointer}: ${problem}`, {
-    details: { pointer },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new WeirError(
+    "SCHEMA_INVALID",
+    `schema is invalid at ${pointer === "" ? "the root" : pointer}: ${problem}`,
+    {
+      details: { pointer },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 /** Finds what ajv's meta-schema check and compiler do not point at: bad regexes, unknown formats. */
 function checkPatternsAndFormats(schema: unknown): void {
   for (const [node, pointer] of schemaNodes(schema)) {
     if (typeof node.pattern === "string" && !compilePattern(node.pattern)) {
-      throw invalid(childPointer(pointer, "pattern"), `${JSON.stringify(node.pattern)} is not a valid regular expression`);
+      throw invalid(
+        childPointer(pointer, "pattern"),
+        `${JSON.stringify(node.pattern)} is not a valid regular expression`,
+      );
     }
     if (isJsonObject(node.patternProperties)) {
       for (const p of Object.keys(node.patternProperties)) {
         if (!compilePattern(p)) {
-          throw invalid(childPointer(pointer, "patternProperties", p), `${JSON.stringify(p)} is not a valid regular expression`);
+          throw invalid(
+            childPointer(pointer, "patternProperties", p),
+            `${JSON.stringify(p)} is not a valid regular expression`,
+          );
         }
       }
     }
@@ -149,10 +160,13 @@ function checkPatternsAndFormats(schema: unknown): void {
 
 function metaCheck(dialect: JsonSchemaDialect, schema: unknown, what: string): void {
   if (typeof schema !== "boolean" && !isJsonObject(schema)) {
-    throw invalid("", `${what} must be a JSON object or a boolean, not ${Array.isArray(schema) ? "an array" : typeof schema}`);
+    throw invalid(
+      "",
+      `${what} must be a JSON object or a boolean, not ${Array.isArray(schema) ? "an array" : typeof schema}`,
+    );
   }
   const meta = metaValidator(dialect);
-  if (!meta.validateSchema(schema as object)) {
+  if (!meta.validateSchema(schema)) {
     const first = meta.errors?.[0];
     const problem = first?.message ?? "does not match the JSON Schema meta-schema";
     throw invalid(first?.instancePath ?? "", what === "schema" ? problem : `${what}: ${problem}`);
@@ -160,12 +174,25 @@ function metaCheck(dialect: JsonSchemaDialect, schema: unknown, what: string): v
   checkPatternsAndFormats(schema);
   const cycle = inPlaceRefCycle(schema);
   if (cycle !== undefined) {
-    throw invalid(cycle, `${what === "schema" ? "" : `${what}: `}this $ref closes a cycle that never descends into a property or item, so validating any value would recurse forever`);
+    throw invalid(
+      cycle,
+      `${what === "schema" ? "" : `${what}: `}this $ref closes a cycle that never descends into a property or item, so validating any value would recurse forever`,
+    );
   }
 }
 
 /** Keywords whose subschemas apply to the same value as the schema holding them. */
-const inPlaceKeywords = ["allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas", "dependencies"];
+const inPlaceKeywords = [
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "not",
+  "if",
+  "then",
+  "else",
+  "dependentSchemas",
+  "dependencies",
+];
 
 /**
  * Finds a `$ref` cycle that never moves into a property or item (e.g. `A: { allOf: [{ $ref: A }] }`): a
@@ -174,28 +201,32 @@ const inPlaceKeywords = ["allOf", "anyOf", "oneOf", "not", "if", "then", "else",
 function inPlaceRefCycle(schema: unknown): string | undefined {
   const doc = createDoc({ id: 1, root: schema, side: "new", label: "" });
   const state = new Map<object, "open" | "done">();
+  // `pointer` is where the node really is; a cycle is reported at the edge (keyword) that closes it
   const visit = (node: unknown, pointer: string): string | undefined => {
     if (!isJsonObject(node)) return undefined;
-    const seen = state.get(node);
-    if (seen === "done") return undefined;
-    if (seen === "open") return pointer;
     state.set(node, "open");
-    const next: [unknown, string][] = [];
+    const next: [unknown, string, string][] = [];
     for (const key of ["$ref", "$dynamicRef", "$recursiveRef"]) {
       const ref = node[key];
       if (typeof ref !== "string") continue;
       const target = refTarget(doc, node, ref);
       const found = target && findInDoc(doc, target);
-      if (found) next.push([found.node, childPointer(pointer, key)]);
+      if (found) next.push([found.node, found.pointer, childPointer(pointer, key)]);
     }
     for (const key of inPlaceKeywords) {
       const v = node[key];
-      if (Array.isArray(v)) v.forEach((x, i) => next.push([x, childPointer(pointer, key, i)]));
+      if (Array.isArray(v))
+        v.forEach((x, i) => next.push([x, childPointer(pointer, key, i), childPointer(pointer, key, i)]));
       else if (key.startsWith("depend") && isJsonObject(v)) {
-        for (const [k, x] of Object.entries(v)) next.push([x, childPointer(pointer, key, k)]);
-      } else if (v !== undefined) next.push([v, childPointer(pointer, key)]);
+        for (const [k, x] of Object.entries(v))
+          next.push([x, childPointer(pointer, key, k), childPointer(pointer, key, k)]);
+      } else if (v !== undefined) next.push([v, childPointer(pointer, key), childPointer(pointer, key)]);
     }
-    for (const [child, at] of next) {
+    for (const [child, at, edge] of next) {
+      if (!isJsonObject(child)) continue;
+      const seen = state.get(child);
+      if (seen === "open") return edge;
+      if (seen === "done") continue;
       const cycle = visit(child, at);
       if (cycle !== undefined) return cycle;
     }
@@ -203,6 +234,7 @@ function inPlaceRefCycle(schema: unknown): string | undefined {
     return undefined;
   };
   for (const [node, pointer] of schemaNodes(schema)) {
+    if (state.has(node)) continue;
     const cycle = visit(node, pointer);
     if (cycle !== undefined) return cycle;
   }
@@ -211,7 +243,8 @@ function inPlaceRefCycle(schema: unknown): string | undefined {
 
 function refPointer(schema: unknown, ref: string): string {
   for (const [node, pointer] of schemaNodes(schema)) {
-    if (node.$ref === ref || (typeof node.$ref === "string" && ref.endsWith(node.$ref))) return childPointer(pointer, "$ref");
+    if (node.$ref === ref || (typeof node.$ref === "string" && ref.endsWith(node.$ref)))
+      return childPointer(pointer, "$ref");
   }
   return "";
 }
@@ -226,7 +259,12 @@ function failurePointer(e: ErrorObject): string {
 
 function toFailure(e: ErrorObject): ValidationFailure {
   const schemaPath = e.schemaPath.startsWith("#") ? e.schemaPath.slice(1) : e.schemaPath;
-  return { pointer: failurePointer(e), keyword: e.keyword, message: e.message ?? `fails ${e.keyword}`, schemaPath };
+  return {
+    pointer: failurePointer(e),
+    keyword: e.keyword,
+    message: e.message ?? `fails ${e.keyword}`,
+    schemaPath,
+  };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -240,7 +278,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * const v = compileJsonSchemaValidator(schema, { subject: "orders-value", version: 3 });
  * v.assertValid(Buffer.from('{"amount": 5}'));
  */
-export function compileJsonSchemaValidator(schema: unknown, options: JsonSchemaValidatorOptions): JsonSchemaValidator {
+export function compileJsonSchemaValidator(
+  schema: unknown,
+  options: JsonSchemaValidatorOptions,
+): JsonSchemaValidator {
   const dialect = schemaDialect(schema);
   metaCheck(dialect, schema, "schema");
   const ajv = createAjv(dialect, options.allErrors ?? false);
@@ -255,23 +296,34 @@ export function compileJsonSchemaValidator(schema: unknown, options: JsonSchemaV
   } catch (e) {
     const missing = (e as { missingRef?: unknown }).missingRef;
     if (typeof missing === "string") {
-      throw invalid(refPointer(schema, missing), `$ref ${JSON.stringify(missing)} cannot be resolved; register the referenced schema and name it in the references`, e);
+      throw invalid(
+        refPointer(schema, missing),
+        `$ref ${JSON.stringify(missing)} cannot be resolved; register the referenced schema and name it in the references`,
+        e,
+      );
     }
     throw invalid("", e instanceof Error ? e.message : String(e), e);
   }
   const { subject, version } = options;
 
-  const parse = (payload: Uint8Array | unknown): { value: unknown } | { failure: ValidationFailure } => {
+  const parse = (payload: unknown): { value: unknown } | { failure: ValidationFailure } => {
     if (!(payload instanceof Uint8Array)) return { value: payload };
     try {
       return { value: JSON.parse(decoder.decode(payload)) as unknown };
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      return { failure: { pointer: "", keyword: "json", message: `payload is not valid UTF-8 JSON: ${why}`, schemaPath: "" } };
+      return {
+        failure: {
+          pointer: "",
+          keyword: "json",
+          message: `payload is not valid UTF-8 JSON: ${why}`,
+          schemaPath: "",
+        },
+      };
     }
   };
 
-  const validate = (payload: Uint8Array | unknown): ValidationResult => {
+  const validate = (payload: unknown): ValidationResult => {
     const parsed = parse(payload);
     if ("failure" in parsed) return { ok: false, errors: [parsed.failure] };
     if (fn(parsed.value)) return { ok: true };
@@ -289,7 +341,9 @@ export function compileJsonSchemaValidator(schema: unknown, options: JsonSchemaV
       if (fn(parsed.value)) return parsed.value;
       const first = fn.errors?.[0];
       throw validationError(
-        first ? toFailure(first) : { pointer: "", keyword: "schema", message: "does not match", schemaPath: "" },
+        first
+          ? toFailure(first)
+          : { pointer: "", keyword: "schema", message: "does not match", schemaPath: "" },
         { subject, version },
       );
     },
@@ -306,7 +360,12 @@ export function validationError(
 ): WeirError {
   const f: ValidationFailure =
     "ok" in failure
-      ? (failure.ok ? undefined : failure.errors[0]) ?? { pointer: "", keyword: "schema", message: "does not match", schemaPath: "" }
+      ? ((failure.ok ? undefined : failure.errors[0]) ?? {
+          pointer: "",
+          keyword: "schema",
+          message: "does not match",
+          schemaPath: "",
+        })
       : failure;
   const where = f.pointer === "" ? "the payload" : `payload field ${f.pointer}`;
   return new WeirError(

@@ -14,7 +14,11 @@ import { fullNorm } from "./atoms.js";
  * schema had no absolute `$id`), `side` which of the compared schemas the reference belongs to. Return the
  * referenced schema (parsed JSON), or undefined when it is unknown.
  */
-export type RefResolver = (ref: { readonly ref: string; readonly uri: string; readonly side: Side }) => unknown;
+export type RefResolver = (ref: {
+  readonly ref: string;
+  readonly uri: string;
+  readonly side: Side;
+}) => unknown;
 
 /** Options of an {@link Analyzer}. */
 export interface AnalyzerOptions {

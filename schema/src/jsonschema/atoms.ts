@@ -96,7 +96,13 @@ function fullObject(loc: string): ObjectAtom {
 
 /** An empty object part (no properties, no patterns, anything else allowed). */
 export function openPart(loc: string): ObjectPart {
-  return { props: new Map(), patterns: [], additional: TRUE_REF, additionalLoc: `${loc}/additionalProperties`, loc };
+  return {
+    props: new Map(),
+    patterns: [],
+    additional: TRUE_REF,
+    additionalLoc: `${loc}/additionalProperties`,
+    loc,
+  };
 }
 
 /** Every JSON value. */
@@ -114,7 +120,9 @@ export function constAtom(value: unknown, loc: string): ConstAtom | undefined {
 export function isTrivialTrue(ref: Ref): boolean {
   if (ref.kind === "schema") {
     const n = ref.node;
-    return n === true || (typeof n === "object" && n !== null && !Array.isArray(n) && Object.keys(n).length === 0);
+    return (
+      n === true || (typeof n === "object" && n !== null && !Array.isArray(n) && Object.keys(n).length === 0)
+    );
   }
   return ref.kind === "and" && ref.of.every(isTrivialTrue);
 }
@@ -151,9 +159,7 @@ export function isUnconstrained(a: Atom): boolean {
       );
     case "object":
       return (
-        a.parts.every(
-          (p) => p.props.size === 0 && p.patterns.length === 0 && isTrivialTrue(p.additional),
-        ) &&
+        a.parts.every((p) => p.props.size === 0 && p.patterns.length === 0 && isTrivialTrue(p.additional)) &&
         !a.propertyNames.length &&
         !a.required.size &&
         !a.min &&
@@ -235,10 +241,15 @@ export function boundsEmpty(a: Atom): boolean {
     case "string":
       return lim(a.minLength, a.maxLength);
     case "array":
-      return lim(a.min, a.max) || a.contains.some((c) => c.min > c.max || (a.max !== undefined && c.min > a.max.value));
+      return (
+        lim(a.min, a.max) ||
+        a.contains.some((c) => c.min > c.max || (a.max !== undefined && c.min > a.max.value))
+      );
     case "object":
       return lim(a.min, a.max) || (a.max !== undefined && a.required.size > a.max.value);
-    default:
+    case "const":
+    case "null":
+    case "boolean":
       return false;
   }
 }
@@ -387,7 +398,7 @@ export function complementNorm(cx: Ctx, n: Norm, loc: string): Norm {
 }
 
 function withNeg(type: JsonType, neg: Atom, loc: string): Atom {
-  return { ...fullAtom(type, loc), negs: [neg] } as Atom;
+  return { ...fullAtom(type, loc), negs: [neg] };
 }
 
 /** The complement of one atom, folded into constraints where a constraint has a simple negation. */
@@ -395,20 +406,20 @@ export function complementAtom(cx: Ctx, a: Atom): Norm {
   const type = atomType(a);
   const out: Atom[] = jsonTypes.filter((t) => t !== type).map((t) => fullAtom(t, a.loc));
   if (a.kind === "const") {
-    out.push({ ...fullAtom(type, a.loc), notValues: [a.value] } as Atom);
+    out.push({ ...fullAtom(type, a.loc), notValues: [a.value] });
     return out;
   }
   if (isUnconstrained(a)) return out;
   const full = fullAtom(type, a.loc);
   const piece = (patch: object): void => {
-    out.push({ ...full, ...patch } as Atom);
+    out.push({ ...full, ...patch });
   };
   for (const v of a.notValues) {
     const c = constAtom(v, a.loc);
     if (c) out.push(c);
   }
   out.push(...a.negs);
-  for (const o of a.opaque) out.push(withNeg(type, { ...full, opaque: [o] } as Atom, o.loc));
+  for (const o of a.opaque) out.push(withNeg(type, { ...full, opaque: [o] }, o.loc));
   switch (a.kind) {
     case "null":
     case "boolean":
@@ -421,7 +432,8 @@ export function complementAtom(cx: Ctx, a: Atom): Norm {
       for (const m of a.notMultipleOf) piece({ multipleOf: [m] });
       break;
     case "string":
-      if (a.minLength && a.minLength.value > 0) piece({ maxLength: { ...a.minLength, value: a.minLength.value - 1 } });
+      if (a.minLength && a.minLength.value > 0)
+        piece({ maxLength: { ...a.minLength, value: a.minLength.value - 1 } });
       if (a.maxLength) piece({ minLength: { ...a.maxLength, value: a.maxLength.value + 1 } });
       for (const p of a.patterns) piece({ notPatterns: [p] });
       for (const p of a.notPatterns) piece({ patterns: [p] });
@@ -440,8 +452,14 @@ export function complementAtom(cx: Ctx, a: Atom): Norm {
       }
       a.prefix.forEach((ref, i) => {
         if (isTrivialTrue(ref)) return;
-        const prefix = a.prefix.map((_, j) => (j === i ? cx.not(ref, itemLoc(a, i)) : TRUE_REF)).slice(0, i + 1);
-        piece({ min: { value: i + 1, loc: itemLoc(a, i) }, prefix, prefixLocs: a.prefixLocs.slice(0, i + 1) });
+        const prefix = a.prefix
+          .map((_, j) => (j === i ? cx.not(ref, itemLoc(a, i)) : TRUE_REF))
+          .slice(0, i + 1);
+        piece({
+          min: { value: i + 1, loc: itemLoc(a, i) },
+          prefix,
+          prefixLocs: a.prefixLocs.slice(0, i + 1),
+        });
       });
       if (!isTrivialTrue(a.rest)) {
         if (a.prefix.length === 0) {

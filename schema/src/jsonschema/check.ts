@@ -42,8 +42,11 @@ export function checkJsonSchemaCompatibility(
   const oldRoot = an.addRoot(oldSchema, "old");
   const newRoot = an.addRoot(newSchema, "new");
   const changes: JsonSchemaChange[] = [];
-  for (const direction of options.direction === "full" ? (["backward", "forward"] as const) : [options.direction]) {
-    const reasons = direction === "backward" ? an.subset.refs(oldRoot, newRoot) : an.subset.refs(newRoot, oldRoot);
+  for (const direction of options.direction === "full"
+    ? (["backward", "forward"] as const)
+    : [options.direction]) {
+    const reasons =
+      direction === "backward" ? an.subset.refs(oldRoot, newRoot) : an.subset.refs(newRoot, oldRoot);
     changes.push(...toChanges(reasons, direction));
   }
   for (const u of toChanges(an.undecidables, "backward")) {

@@ -85,8 +85,10 @@ function typedRejection(cx: Ctx, a: TypedAtom, value: unknown): Rejection | unde
     case "number": {
       const x = value as number;
       if (a.integer && !Number.isInteger(x)) return { kind: "INTEGER", loc: a.integer };
-      if (a.min && (x < a.min.value || (a.min.exclusive && x === a.min.value))) return { kind: "MINIMUM", loc: a.min.loc };
-      if (a.max && (x > a.max.value || (a.max.exclusive && x === a.max.value))) return { kind: "MAXIMUM", loc: a.max.loc };
+      if (a.min && (x < a.min.value || (a.min.exclusive && x === a.min.value)))
+        return { kind: "MINIMUM", loc: a.min.loc };
+      if (a.max && (x > a.max.value || (a.max.exclusive && x === a.max.value)))
+        return { kind: "MAXIMUM", loc: a.max.loc };
       for (const m of a.multipleOf) if (!isMultipleOf(x, m.value)) return { kind: "MULTIPLE_OF", loc: m.loc };
       for (const m of a.notMultipleOf) if (isMultipleOf(x, m.value)) return { kind: "EXCLUSION", loc: m.loc };
       return undefined;
@@ -98,22 +100,36 @@ function typedRejection(cx: Ctx, a: TypedAtom, value: unknown): Rejection | unde
       if (a.maxLength && len > a.maxLength.value) return { kind: "MAX_LENGTH", loc: a.maxLength.loc };
       for (const p of a.patterns) {
         const re = compilePattern(p.value);
-        if (!re) cx.undecidable({ kind: "UNDECIDABLE_PATTERN", subLoc: p.loc, superLoc: p.loc, name: p.value });
+        if (!re)
+          cx.undecidable({ kind: "UNDECIDABLE_PATTERN", subLoc: p.loc, superLoc: p.loc, name: p.value });
         if (!re?.test(s)) return { kind: "PATTERN", loc: p.loc, name: p.value };
       }
       for (const p of a.notPatterns) {
         const re = compilePattern(p.value);
-        if (!re) cx.undecidable({ kind: "UNDECIDABLE_PATTERN", subLoc: p.loc, superLoc: p.loc, name: p.value });
+        if (!re)
+          cx.undecidable({ kind: "UNDECIDABLE_PATTERN", subLoc: p.loc, superLoc: p.loc, name: p.value });
         if (!re || re.test(s)) return { kind: "EXCLUSION", loc: p.loc, name: p.value };
       }
       for (const f of a.formats) {
         const ok = formatMatches(f.value, s);
-        if (ok === undefined) cx.undecidable({ kind: "UNDECIDABLE_KEYWORD", subLoc: f.loc, superLoc: f.loc, name: `format ${f.value}` });
+        if (ok === undefined)
+          cx.undecidable({
+            kind: "UNDECIDABLE_KEYWORD",
+            subLoc: f.loc,
+            superLoc: f.loc,
+            name: `format ${f.value}`,
+          });
         if (!ok) return { kind: "FORMAT", loc: f.loc, name: f.value };
       }
       for (const f of a.notFormats) {
         const ok = formatMatches(f.value, s);
-        if (ok === undefined) cx.undecidable({ kind: "UNDECIDABLE_KEYWORD", subLoc: f.loc, superLoc: f.loc, name: `format ${f.value}` });
+        if (ok === undefined)
+          cx.undecidable({
+            kind: "UNDECIDABLE_KEYWORD",
+            subLoc: f.loc,
+            superLoc: f.loc,
+            name: `format ${f.value}`,
+          });
         if (ok !== false) return { kind: "EXCLUSION", loc: f.loc, name: f.value };
       }
       // contentEncoding / contentMediaType are not asserted by the validators either
@@ -126,7 +142,8 @@ function typedRejection(cx: Ctx, a: TypedAtom, value: unknown): Rejection | unde
       for (let i = 0; i < xs.length; i++) {
         const norm = cx.norm(itemRef(a, i));
         const why = firstRejection(cx, norm, xs[i]);
-        if (why) return why.kind === "TYPE" && norm.length === 0 ? { kind: "MAX_ITEMS", loc: itemLoc(a, i) } : why;
+        if (why)
+          return why.kind === "TYPE" && norm.length === 0 ? { kind: "MAX_ITEMS", loc: itemLoc(a, i) } : why;
       }
       const dup = xs.some((x, i) => xs.some((y, j) => j > i && jsonEqual(x, y)));
       if (a.unique && dup) return { kind: "UNIQUE_ITEMS", loc: a.unique };
@@ -188,5 +205,11 @@ export function acceptsNorm(cx: Ctx, norm: Norm, value: unknown): boolean {
 
 /** A reason built from a rejection, for a value of the sub-schema its super-schema rejects. */
 export function reasonFromRejection(why: Rejection, subLoc: string, value: unknown): Reason {
-  return { kind: why.kind, subLoc, superLoc: why.loc, subText: JSON.stringify(value), ...(why.name === undefined ? {} : { name: why.name }) };
+  return {
+    kind: why.kind,
+    subLoc,
+    superLoc: why.loc,
+    subText: JSON.stringify(value),
+    ...(why.name === undefined ? {} : { name: why.name }),
+  };
 }

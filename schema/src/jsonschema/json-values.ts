@@ -3,18 +3,11 @@ import type { JsonType } from "./types.js";
 /** The JSON type of a parsed JSON value (integers are `number`), or undefined for non-JSON values. */
 export function jsonTypeOf(value: unknown): JsonType | undefined {
   if (value === null) return "null";
-  switch (typeof value) {
-    case "boolean":
-      return "boolean";
-    case "number":
-      return Number.isFinite(value) ? "number" : undefined;
-    case "string":
-      return "string";
-    case "object":
-      return Array.isArray(value) ? "array" : "object";
-    default:
-      return undefined;
-  }
+  if (typeof value === "boolean") return "boolean";
+  if (typeof value === "number") return Number.isFinite(value) ? "number" : undefined;
+  if (typeof value === "string") return "string";
+  if (typeof value === "object") return Array.isArray(value) ? "array" : "object";
+  return undefined;
 }
 
 /** Whether a value is a plain JSON object (not null, not an array). */

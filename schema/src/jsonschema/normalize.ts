@@ -12,7 +12,20 @@ import {
   tighterMin,
   unionNorms,
 } from "./atoms.js";
-import type { Atom, Bound, Contains, Ctx, Doc, JsonType, Lim, Norm, ObjectPart, Opaque, Ref, Str } from "./types.js";
+import type {
+  Atom,
+  Bound,
+  Contains,
+  Ctx,
+  Doc,
+  JsonType,
+  Lim,
+  Norm,
+  ObjectPart,
+  Opaque,
+  Ref,
+  Str,
+} from "./types.js";
 import { jsonTypes } from "./types.js";
 
 /** Formats ajv-formats applies to numbers rather than strings. */
@@ -39,7 +52,8 @@ function str(s: Record<string, unknown>, key: string, loc: string): Str[] {
 /** The types a schema object admits and whether `integer` narrows `number`. */
 function typesOf(s: Record<string, unknown>): { types: JsonType[]; integer: boolean } {
   const raw = s.type;
-  const names = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.filter((x) => typeof x === "string") : null;
+  const names =
+    typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.filter((x) => typeof x === "string") : null;
   if (!names) return { types: [...jsonTypes], integer: false };
   const types = new Set<JsonType>();
   for (const n of names) {
@@ -65,7 +79,8 @@ function buildAtom(
   loc: string,
   integer: boolean,
 ): Atom {
-  const ref = (x: unknown, ...segs: (string | number)[]): Ref => cx.schemaRef(x, doc, childPointer(loc, ...segs));
+  const ref = (x: unknown, ...segs: (string | number)[]): Ref =>
+    cx.schemaRef(x, doc, childPointer(loc, ...segs));
   const base = fullAtom(type, loc);
   switch (base.kind) {
     case "null":
@@ -83,8 +98,10 @@ function buildAtom(
         max = { value: maximum, exclusive: s.exclusiveMaximum === true, loc: childPointer(loc, "maximum") };
       const xmin = num(s.exclusiveMinimum);
       const xmax = num(s.exclusiveMaximum);
-      if (xmin !== undefined) min = tighterMin(min, { value: xmin, exclusive: true, loc: childPointer(loc, "exclusiveMinimum") });
-      if (xmax !== undefined) max = tighterMax(max, { value: xmax, exclusive: true, loc: childPointer(loc, "exclusiveMaximum") });
+      if (xmin !== undefined)
+        min = tighterMin(min, { value: xmin, exclusive: true, loc: childPointer(loc, "exclusiveMinimum") });
+      if (xmax !== undefined)
+        max = tighterMax(max, { value: xmax, exclusive: true, loc: childPointer(loc, "exclusiveMaximum") });
       const m = num(s.multipleOf);
       const format = typeof s.format === "string" && numberFormats.has(s.format);
       return {
@@ -165,10 +182,17 @@ function buildAtom(
           }
         }
       }
-      const additional = "additionalProperties" in s ? ref(s.additionalProperties, "additionalProperties") : TRUE_REF;
+      const additional =
+        "additionalProperties" in s ? ref(s.additionalProperties, "additionalProperties") : TRUE_REF;
       const parts: ObjectPart[] = [];
       if (props.size || patterns.length || !isTrivialTrue(additional)) {
-        parts.push({ props, patterns, additional, additionalLoc: childPointer(loc, "additionalProperties"), loc });
+        parts.push({
+          props,
+          patterns,
+          additional,
+          additionalLoc: childPointer(loc, "additionalProperties"),
+          loc,
+        });
       }
       const required = new Map<string, string>();
       if (Array.isArray(s.required)) {
@@ -182,7 +206,11 @@ function buildAtom(
         for (const [k, v] of Object.entries(deps)) {
           const at = childPointer(loc, key, k);
           if (Array.isArray(v)) {
-            dependentRequired.push({ key: k, deps: v.filter((x): x is string => typeof x === "string"), loc: at });
+            dependentRequired.push({
+              key: k,
+              deps: v.filter((x): x is string => typeof x === "string"),
+              loc: at,
+            });
           } else if (key !== "dependentRequired") {
             dependentSchemas.push({ key: k, ref: ref(v, key, k), loc: at });
           }
@@ -240,7 +268,10 @@ export function normalizeNode(cx: Ctx, node: unknown, doc: Doc, loc: string): No
     const at = childPointer(loc, "oneOf");
     // exactly one: each branch minus every other branch
     const exclusive = branches.map((b, i) =>
-      branches.reduce<Norm>((acc, other, j) => (i === j ? acc : intersectNorms(cx, acc, complementNorm(cx, other, at))), b),
+      branches.reduce<Norm>(
+        (acc, other, j) => (i === j ? acc : intersectNorms(cx, acc, complementNorm(cx, other, at))),
+        b,
+      ),
     );
     norm = intersectNorms(cx, norm, unionNorms(...exclusive));
   }
@@ -257,7 +288,8 @@ export function normalizeNode(cx: Ctx, node: unknown, doc: Doc, loc: string): No
 
   let values: unknown[] | undefined;
   if ("const" in s) values = [s.const];
-  if (Array.isArray(s.enum)) values = values ? values.filter((v) => (s.enum as unknown[]).some((e) => jsonEqual(e, v))) : s.enum;
+  if (Array.isArray(s.enum))
+    values = values ? values.filter((v) => (s.enum as unknown[]).some((e) => jsonEqual(e, v))) : s.enum;
   if (values) {
     const kept = norm;
     norm = unionNorms(

@@ -22,7 +22,8 @@ function usesLaterKeywords(node: unknown): boolean {
   if (Array.isArray(node)) return node.some(usesLaterKeywords);
   if (!isJsonObject(node)) return false;
   return Object.entries(node).some(
-    ([k, v]) => laterKeywords.has(k) || (!dataKeywords.has(k) && typeof v === "object" && usesLaterKeywords(v)),
+    ([k, v]) =>
+      laterKeywords.has(k) || (!dataKeywords.has(k) && typeof v === "object" && usesLaterKeywords(v)),
   );
 }
 
@@ -98,7 +99,8 @@ export function createDoc(options: {
     }
     doc.baseOf.set(node, here);
     for (const [k, v] of Object.entries(node)) {
-      if (!dataKeywords.has(k) && typeof v === "object" && v !== null) walk(v, here, `${pointer}/${pointerSegment(k)}`);
+      if (!dataKeywords.has(k) && typeof v === "object" && v !== null)
+        walk(v, here, `${pointer}/${pointerSegment(k)}`);
     }
   };
   doc.resources.set(stripFragment(rootBase), { node: options.root, pointer: "" });

@@ -181,7 +181,13 @@ export class SubsetChecker {
   norms(xs: Norm, ys: Norm, superLoc: string): Reason[] {
     const out: Reason[] = [];
     for (const a of xs) {
-      out.push(...this.atomInUnion(a, ys.filter((b) => atomType(b) === atomType(a)), superLoc));
+      out.push(
+        ...this.atomInUnion(
+          a,
+          ys.filter((b) => atomType(b) === atomType(a)),
+          superLoc,
+        ),
+      );
     }
     return dedupe(mergeTypeReasons(out));
   }
@@ -213,7 +219,9 @@ export class SubsetChecker {
 
   private atomAtom(a: TypedAtom, b: Atom): Reason[] {
     if (b.kind === "const") {
-      return [{ kind: "ENUM", subLoc: a.loc, superLoc: b.loc, subText: typeText(a), superText: showValue(b.value) }];
+      return [
+        { kind: "ENUM", subLoc: a.loc, superLoc: b.loc, subText: typeText(a), superText: showValue(b.value) },
+      ];
     }
     const out: Reason[] = [];
     for (const n of b.negs) {
@@ -221,7 +229,8 @@ export class SubsetChecker {
       if (both && !this.isEmpty(both)) out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: n.loc });
     }
     for (const v of b.notValues) {
-      if (!rejection(this.cx, a, v)) out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: b.loc, subText: showValue(v) });
+      if (!rejection(this.cx, a, v))
+        out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: b.loc, subText: showValue(v) });
     }
     for (const o of b.opaque) {
       if (!a.opaque.some((x) => x.keyword === o.keyword && jsonEqual(x.value, o.value))) {
@@ -256,7 +265,10 @@ export class SubsetChecker {
     const required = this.closure(a, a.required.keys());
     const active = a.dependentSchemas.filter((d) => required.has(d.key));
     if (!active.length) return undefined;
-    const rest: ObjectAtom = { ...a, dependentSchemas: a.dependentSchemas.filter((d) => !required.has(d.key)) };
+    const rest: ObjectAtom = {
+      ...a,
+      dependentSchemas: a.dependentSchemas.filter((d) => !required.has(d.key)),
+    };
     return active.reduce<Norm>((acc, d) => intersectNorms(this.cx, acc, this.cx.norm(d.ref)), [rest]);
   }
 
@@ -273,13 +285,33 @@ export class SubsetChecker {
     }
     let lo = a.min;
     let hi = a.max;
-    if (integral && lo) lo = { ...lo, value: lo.exclusive ? Math.floor(lo.value) + 1 : Math.ceil(lo.value), exclusive: false };
-    if (integral && hi) hi = { ...hi, value: hi.exclusive ? Math.ceil(hi.value) - 1 : Math.floor(hi.value), exclusive: false };
-    if (b.min && !(lo && (lo.value > b.min.value || (lo.value === b.min.value && (!b.min.exclusive || lo.exclusive))))) {
-      out.push({ kind: "MINIMUM", subLoc: a.min?.loc ?? a.loc, superLoc: b.min.loc, subText: boundText(a.min, "min"), superText: boundText(b.min, "min") });
+    if (integral && lo)
+      lo = { ...lo, value: lo.exclusive ? Math.floor(lo.value) + 1 : Math.ceil(lo.value), exclusive: false };
+    if (integral && hi)
+      hi = { ...hi, value: hi.exclusive ? Math.ceil(hi.value) - 1 : Math.floor(hi.value), exclusive: false };
+    if (
+      b.min &&
+      !(lo && (lo.value > b.min.value || (lo.value === b.min.value && (!b.min.exclusive || lo.exclusive))))
+    ) {
+      out.push({
+        kind: "MINIMUM",
+        subLoc: a.min?.loc ?? a.loc,
+        superLoc: b.min.loc,
+        subText: boundText(a.min, "min"),
+        superText: boundText(b.min, "min"),
+      });
     }
-    if (b.max && !(hi && (hi.value < b.max.value || (hi.value === b.max.value && (!b.max.exclusive || hi.exclusive))))) {
-      out.push({ kind: "MAXIMUM", subLoc: a.max?.loc ?? a.loc, superLoc: b.max.loc, subText: boundText(a.max, "max"), superText: boundText(b.max, "max") });
+    if (
+      b.max &&
+      !(hi && (hi.value < b.max.value || (hi.value === b.max.value && (!b.max.exclusive || hi.exclusive))))
+    ) {
+      out.push({
+        kind: "MAXIMUM",
+        subLoc: a.max?.loc ?? a.loc,
+        superLoc: b.max.loc,
+        subText: boundText(a.max, "max"),
+        superText: boundText(b.max, "max"),
+      });
     }
     for (const m of b.multipleOf) {
       if (!step || !fractionIsMultipleOf(step, m.value)) {
@@ -304,10 +336,22 @@ export class SubsetChecker {
     const out: Reason[] = [];
     const aMin = a.minLength?.value ?? 0;
     if (b.minLength && aMin < b.minLength.value) {
-      out.push({ kind: "MIN_LENGTH", subLoc: a.minLength?.loc ?? a.loc, superLoc: b.minLength.loc, subText: String(aMin), superText: String(b.minLength.value) });
+      out.push({
+        kind: "MIN_LENGTH",
+        subLoc: a.minLength?.loc ?? a.loc,
+        superLoc: b.minLength.loc,
+        subText: String(aMin),
+        superText: String(b.minLength.value),
+      });
     }
     if (b.maxLength && (!a.maxLength || a.maxLength.value > b.maxLength.value)) {
-      out.push({ kind: "MAX_LENGTH", subLoc: a.maxLength?.loc ?? a.loc, superLoc: b.maxLength.loc, subText: a.maxLength ? String(a.maxLength.value) : "unlimited", superText: String(b.maxLength.value) });
+      out.push({
+        kind: "MAX_LENGTH",
+        subLoc: a.maxLength?.loc ?? a.loc,
+        superLoc: b.maxLength.loc,
+        subText: a.maxLength ? String(a.maxLength.value) : "unlimited",
+        superText: String(b.maxLength.value),
+      });
     }
     const subPatterns = a.patterns.map((p) => p.value).join(", ");
     for (const p of b.patterns) {
@@ -322,7 +366,12 @@ export class SubsetChecker {
     }
     for (const p of b.notPatterns) {
       if (a.notPatterns.some((x) => x.value === p.value)) continue;
-      out.push({ kind: a.patterns.length ? "UNDECIDABLE_PATTERN" : "EXCLUSION", subLoc: a.loc, superLoc: p.loc, name: p.value });
+      out.push({
+        kind: a.patterns.length ? "UNDECIDABLE_PATTERN" : "EXCLUSION",
+        subLoc: a.loc,
+        superLoc: p.loc,
+        name: p.value,
+      });
     }
     for (const f of b.formats) {
       if (a.formats.some((x) => x.value === f.value)) continue;
@@ -335,7 +384,8 @@ export class SubsetChecker {
       });
     }
     for (const f of b.notFormats) {
-      if (!a.notFormats.some((x) => x.value === f.value)) out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: f.loc, name: f.value });
+      if (!a.notFormats.some((x) => x.value === f.value))
+        out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: f.loc, name: f.value });
     }
     for (const c of b.content) {
       if (a.content.some((x) => x.value === c.value)) continue;
@@ -369,10 +419,22 @@ export class SubsetChecker {
     const bMax = b.max?.value ?? Infinity;
     const maxText = Number.isFinite(aMax) ? String(aMax) : "unlimited";
     if (b.min && aMin < b.min.value) {
-      out.push({ kind: "MIN_ITEMS", subLoc: a.min?.loc ?? a.loc, superLoc: b.min.loc, subText: String(aMin), superText: String(b.min.value) });
+      out.push({
+        kind: "MIN_ITEMS",
+        subLoc: a.min?.loc ?? a.loc,
+        superLoc: b.min.loc,
+        subText: String(aMin),
+        superText: String(b.min.value),
+      });
     }
     if (b.max && aMax > bMax) {
-      out.push({ kind: "MAX_ITEMS", subLoc: a.max?.loc ?? a.loc, superLoc: b.max.loc, subText: maxText, superText: String(bMax) });
+      out.push({
+        kind: "MAX_ITEMS",
+        subLoc: a.max?.loc ?? a.loc,
+        superLoc: b.max.loc,
+        subText: maxText,
+        superText: String(bMax),
+      });
     }
     const n = Math.max(a.prefix.length, b.prefix.length);
     let tupleCap = Infinity;
@@ -380,26 +442,51 @@ export class SubsetChecker {
       const bi = itemRef(b, i);
       if (this.isEmptyRef(bi)) {
         tupleCap = i;
-        if (bMax > i) out.push({ kind: "MAX_ITEMS", subLoc: itemLoc(a, i), superLoc: itemLoc(b, i), subText: maxText, superText: String(i) });
+        if (bMax > i)
+          out.push({
+            kind: "MAX_ITEMS",
+            subLoc: itemLoc(a, i),
+            superLoc: itemLoc(b, i),
+            subText: maxText,
+            superText: String(i),
+          });
         break;
       }
       out.push(...this.refs(itemRef(a, i), bi));
     }
     if (aMax > n && tupleCap === Infinity) {
       if (this.isEmptyRef(b.rest)) {
-        if (bMax > n) out.push({ kind: "MAX_ITEMS", subLoc: a.restLoc, superLoc: b.restLoc, subText: maxText, superText: String(n) });
+        if (bMax > n)
+          out.push({
+            kind: "MAX_ITEMS",
+            subLoc: a.restLoc,
+            superLoc: b.restLoc,
+            subText: maxText,
+            superText: String(n),
+          });
       } else {
         out.push(...this.refs(a.rest, b.rest));
       }
     }
-    if (b.unique && !a.unique && aMax > 1) out.push({ kind: "UNIQUE_ITEMS", subLoc: a.loc, superLoc: b.unique });
+    if (b.unique && !a.unique && aMax > 1)
+      out.push({ kind: "UNIQUE_ITEMS", subLoc: a.loc, superLoc: b.unique });
     if (b.notUnique && !a.notUnique) out.push({ kind: "EXCLUSION", subLoc: a.loc, superLoc: b.notUnique });
     for (const c of b.contains) {
       if (c.min > 0 && !this.containsAtLeast(a, c, aMin)) {
-        out.push({ kind: "CONTAINS", subLoc: a.contains[0]?.loc ?? a.loc, superLoc: c.loc, superText: String(c.min) });
+        out.push({
+          kind: "CONTAINS",
+          subLoc: a.contains[0]?.loc ?? a.loc,
+          superLoc: c.loc,
+          superText: String(c.min),
+        });
       }
       if (Number.isFinite(c.max) && !this.containsAtMost(a, c, aMax)) {
-        out.push({ kind: "MAX_CONTAINS", subLoc: a.contains[0]?.loc ?? a.loc, superLoc: c.loc, superText: String(c.max) });
+        out.push({
+          kind: "MAX_CONTAINS",
+          subLoc: a.contains[0]?.loc ?? a.loc,
+          superLoc: c.loc,
+          superText: String(c.max),
+        });
       }
     }
     return out;
@@ -473,7 +560,9 @@ export class SubsetChecker {
   /** The finite set of keys `propertyNames` allows, or undefined when it allows infinitely many. */
   private finiteKeys(a: ObjectAtom): string[] | undefined {
     if (!a.propertyNames.length) return undefined;
-    const names = this.cx.norm(this.cx.and(a.propertyNames, a.loc)).filter((x) => x.kind === "const" || x.kind === "string");
+    const names = this.cx
+      .norm(this.cx.and(a.propertyNames, a.loc))
+      .filter((x) => x.kind === "const" || x.kind === "string");
     const keys: string[] = [];
     for (const atom of names) {
       const values = this.enumerate(atom);
@@ -534,18 +623,35 @@ export class SubsetChecker {
     }
     const aMin = Math.max(a.min?.value ?? 0, required.size);
     if (b.min && aMin < b.min.value) {
-      out.push({ kind: "MIN_PROPERTIES", subLoc: a.min?.loc ?? a.loc, superLoc: b.min.loc, subText: String(aMin), superText: String(b.min.value) });
+      out.push({
+        kind: "MIN_PROPERTIES",
+        subLoc: a.min?.loc ?? a.loc,
+        superLoc: b.min.loc,
+        subText: String(aMin),
+        superText: String(b.min.value),
+      });
     }
     const aMax = Math.min(a.max?.value ?? Infinity, generic ? Infinity : allowedNamed);
     if (b.max && aMax > b.max.value) {
-      out.push({ kind: "MAX_PROPERTIES", subLoc: a.max?.loc ?? a.loc, superLoc: b.max.loc, subText: Number.isFinite(aMax) ? String(aMax) : "unlimited", superText: String(b.max.value) });
+      out.push({
+        kind: "MAX_PROPERTIES",
+        subLoc: a.max?.loc ?? a.loc,
+        superLoc: b.max.loc,
+        subText: Number.isFinite(aMax) ? String(aMax) : "unlimited",
+        superText: String(b.max.value),
+      });
     }
     for (const d of b.dependentRequired) {
       if (!this.keyAllowed(a, d.key)) continue;
       const have = this.closure(a, [...a.required.keys(), d.key]);
       const missing = d.deps.find((x) => !have.has(x));
       if (missing !== undefined && !this.isEmpty(withRequired(a, d.key, d.loc))) {
-        out.push({ kind: "DEPENDENT_REQUIRED", subLoc: a.loc, superLoc: d.loc, name: `${d.key} → ${missing}` });
+        out.push({
+          kind: "DEPENDENT_REQUIRED",
+          subLoc: a.loc,
+          superLoc: d.loc,
+          name: `${d.key} → ${missing}`,
+        });
       }
     }
     for (const d of b.dependentSchemas) {
@@ -605,14 +711,23 @@ export class SubsetChecker {
     for (const s of sourcesOf(part)) {
       if (this.isEmptyRef(s.ref)) continue;
       const str = fullAtom("string", s.loc);
-      classes.push(s.kind === "pattern" ? ({ ...str, patterns: [{ value: s.source, loc: s.loc }] } as Atom) : str);
+      classes.push(
+        s.kind === "pattern" ? ({ ...str, patterns: [{ value: s.source, loc: s.loc }] } as Atom) : str,
+      );
     }
     let keys: Norm = unionNorms(classes);
-    if (a.propertyNames.length) keys = intersectNorms(this.cx, keys, this.cx.norm(this.cx.and(a.propertyNames, a.loc)));
+    if (a.propertyNames.length)
+      keys = intersectNorms(this.cx, keys, this.cx.norm(this.cx.and(a.propertyNames, a.loc)));
     const superNames = this.cx.norm(this.cx.and(b.propertyNames, b.loc));
     const r = this.norms(keys, superNames, b.propertyNames[0]!.loc);
     return r.length
-      ? [{ kind: "PROPERTY_NAMES", subLoc: a.propertyNames[0]?.loc ?? a.loc, superLoc: b.propertyNames[0]!.loc }]
+      ? [
+          {
+            kind: "PROPERTY_NAMES",
+            subLoc: a.propertyNames[0]?.loc ?? a.loc,
+            superLoc: b.propertyNames[0]!.loc,
+          },
+        ]
       : [];
   }
 
@@ -693,7 +808,8 @@ export class SubsetChecker {
       }
       case "array": {
         const aMin = a.min?.value ?? 0;
-        for (let i = 0; i < aMin && i <= a.prefix.length; i++) if (this.isEmptyRef(itemRef(a, i))) return true;
+        for (let i = 0; i < aMin && i <= a.prefix.length; i++)
+          if (this.isEmptyRef(itemRef(a, i))) return true;
         for (const c of a.contains) {
           if (c.min > 0 && (this.isEmptyRef(c.ref) || c.min > this.arrayMax(a))) return true;
         }
@@ -705,7 +821,9 @@ export class SubsetChecker {
         for (const k of required) if (!this.keyAllowed(a, k)) return true;
         break;
       }
-      default:
+      case "null":
+      case "boolean":
+      case "string":
         break;
     }
     if (a.negs.length) {

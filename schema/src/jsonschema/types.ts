@@ -37,7 +37,13 @@ export interface Doc {
 
 /** A lazily normalized schema: a node of a document, a negation, a conjunction, or a ready {@link Norm}. */
 export type Ref =
-  | { readonly kind: "schema"; readonly id: number; readonly node: unknown; readonly doc: Doc; readonly loc: string }
+  | {
+      readonly kind: "schema";
+      readonly id: number;
+      readonly node: unknown;
+      readonly doc: Doc;
+      readonly loc: string;
+    }
   | { readonly kind: "not"; readonly id: number; readonly of: Ref; readonly loc: string }
   | { readonly kind: "and"; readonly id: number; readonly of: readonly Ref[]; readonly loc: string }
   | { readonly kind: "norm"; readonly id: number; readonly norm: Norm; readonly loc: string };
@@ -158,7 +164,11 @@ export interface ObjectAtom extends AtomCommon {
   readonly required: ReadonlyMap<string, string>;
   readonly min: Lim | undefined;
   readonly max: Lim | undefined;
-  readonly dependentRequired: readonly { readonly key: string; readonly deps: readonly string[]; readonly loc: string }[];
+  readonly dependentRequired: readonly {
+    readonly key: string;
+    readonly deps: readonly string[];
+    readonly loc: string;
+  }[];
   readonly dependentSchemas: readonly { readonly key: string; readonly ref: Ref; readonly loc: string }[];
 }
 
