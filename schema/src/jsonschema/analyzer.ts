@@ -26,6 +26,8 @@ export interface AnalyzerOptions {
   resolveRef?: RefResolver;
   /** Units of work (subset comparisons and normalizations) before giving up as too complex. @default 200000 */
   budget?: number;
+  /** Wall-clock milliseconds before giving up as too complex. @default 5000 */
+  timeoutMs?: number;
 }
 
 /** One comparison's worth of state: documents, interned references, caches and undecided points. */
@@ -38,12 +40,15 @@ export class Analyzer implements Ctx {
   private readonly externalDocs = new Map<string, Doc | null>();
   private readonly undecided = new Map<string, Reason>();
   private work = 0;
+  private exhausted = false;
   private readonly budget: number;
+  private readonly deadline: number;
   /** The subset and emptiness engine. */
   readonly subset: SubsetChecker;
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.budget = options.budget ?? 200_000;
+    this.deadline = performance.now() + (options.timeoutMs ?? 5000);
     this.subset = new SubsetChecker(this);
   }
 
@@ -171,10 +176,12 @@ export class Analyzer implements Ctx {
   }
 
   tick(): boolean {
+    if (this.exhausted) return false;
     this.work += 1;
-    if (this.work === this.budget) {
+    if (this.work >= this.budget || (this.work % 256 === 0 && performance.now() > this.deadline)) {
+      this.exhausted = true;
       this.undecidable({ kind: "UNDECIDABLE_TOO_COMPLEX", subLoc: "", superLoc: "" });
     }
-    return this.work < this.budget;
+    return !this.exhausted;
   }
 }

@@ -520,6 +520,26 @@ export function complementAtom(cx: Ctx, a: Atom): Norm {
   return out;
 }
 
+/**
+ * An atom with its `negs` folded into constraints (P ∧ ¬N₁ ∧ ¬N₂... as a union of atoms), or undefined
+ * when that would exceed `limit` atoms.
+ */
+export function foldNegs(cx: Ctx, a: TypedAtom, limit = 64): Norm | undefined {
+  let acc: Norm = [{ ...a, negs: [] }];
+  for (const n of a.negs) {
+    const next: Atom[] = [];
+    for (const x of acc) {
+      for (const piece of complementAtom(cx, n)) {
+        const both = intersectAtoms(cx, x, piece);
+        if (both) next.push(both);
+      }
+      if (next.length > limit) return undefined;
+    }
+    acc = unionNorms(next);
+  }
+  return acc;
+}
+
 /** A copy of an object atom that also requires `key`. */
 export function withRequired(a: ObjectAtom, key: string, loc: string): ObjectAtom {
   const required = new Map(a.required);

@@ -9,6 +9,8 @@ export interface JsonSchemaCompatibilityOptions {
   resolveRef?: RefResolver;
   /** Units of work before the checker gives up as too complex (and reports incompatible). @default 200000 */
   budget?: number;
+  /** Wall-clock milliseconds before the checker gives up as too complex. @default 5000 */
+  timeoutMs?: number;
 }
 
 /** The verdict of a compatibility check and the changes that explain it. */
@@ -38,6 +40,7 @@ export function checkJsonSchemaCompatibility(
   const an = new Analyzer({
     ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   const oldRoot = an.addRoot(oldSchema, "old");
   const newRoot = an.addRoot(newSchema, "new");

@@ -6,6 +6,7 @@ import {
   constAtom,
   fullAtom,
   fullNorm,
+  intersectAtoms,
   intersectNorms,
   isTrivialTrue,
   tighterMax,
@@ -232,6 +233,28 @@ function buildAtom(
 }
 
 /**
+ * One `oneOf` branch minus every other branch. The other branches' atoms that overlap an atom are kept as
+ * its `negs` instead of being folded into a complement, which would multiply atoms for every branch (a
+ * discriminated union of n objects would expand to 2^n atoms); disjoint branches subtract nothing.
+ */
+function exclusiveBranch(cx: Ctx, branch: Norm, others: readonly Norm[]): Norm {
+  const out: Atom[] = [];
+  for (const atom of branch) {
+    const overlapping = others.flatMap((o) =>
+      o.filter((x) => {
+        const both = intersectAtoms(cx, atom, x);
+        return both !== undefined && !cx.isEmpty(both);
+      }),
+    );
+    if (!overlapping.length) out.push(atom);
+    else if (atom.kind === "const") {
+      if (!overlapping.some((x) => cx.accepts([x], atom.value))) out.push(atom);
+    } else out.push({ ...atom, negs: [...atom.negs, ...overlapping] });
+  }
+  return out;
+}
+
+/**
  * Normalizes one schema node of a document into a union of atoms: `type` and the per-type keywords first,
  * then the applicators (`$ref`, `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`) by set algebra, and
  * finally `const`/`enum`, whose values are kept only when the rest of the schema accepts them.
@@ -265,12 +288,11 @@ export function normalizeNode(cx: Ctx, node: unknown, doc: Doc, loc: string): No
   }
   if (Array.isArray(s.oneOf)) {
     const branches = s.oneOf.map((x, i) => sub(x, "oneOf", i));
-    const at = childPointer(loc, "oneOf");
-    // exactly one: each branch minus every other branch
     const exclusive = branches.map((b, i) =>
-      branches.reduce<Norm>(
-        (acc, other, j) => (i === j ? acc : intersectNorms(cx, acc, complementNorm(cx, other, at))),
+      exclusiveBranch(
+        cx,
         b,
+        branches.filter((_, j) => j !== i),
       ),
     );
     norm = intersectNorms(cx, norm, unionNorms(...exclusive));

@@ -1,6 +1,7 @@
 import { FALSE_REF, TRUE_REF } from "./constants.js";
 import {
   boundsEmpty,
+  foldNegs,
   fullAtom,
   intersectAtoms,
   intersectNorms,
@@ -140,6 +141,7 @@ export class SubsetChecker {
   private readonly emptyBusy = new Set<Atom>();
   private readonly emptyRefMemo = new Map<number, boolean>();
   private readonly emptyRefBusy = new Set<number>();
+  private folding = false;
 
   constructor(private readonly cx: Ctx) {}
 
@@ -194,6 +196,7 @@ export class SubsetChecker {
 
   /** Why atom `a` is not inside the union of same-typed atoms `bs`. */
   atomInUnion(a: Atom, bs: readonly Atom[], superLoc: string): Reason[] {
+    if (!this.cx.tick()) return [{ kind: "UNDECIDABLE_TOO_COMPLEX", subLoc: a.loc, superLoc }];
     if (this.isEmpty(a)) return [];
     if (a.kind === "const") {
       const why = firstRejection(this.cx, bs, a.value);
@@ -214,6 +217,16 @@ export class SubsetChecker {
     }
     const values = this.enumerate(a);
     if (values && values.every((v) => bs.some((b) => !rejection(this.cx, b, v)))) return [];
+    if (a.negs.length && !this.folding) {
+      // the subtracted sets were ignored above (the sub-schema read larger than it is); fold them in and retry
+      const folded = foldNegs(this.cx, a);
+      if (folded) {
+        this.folding = true;
+        const ok = folded.every((x) => this.atomInUnion(x, bs, superLoc).length === 0);
+        this.folding = false;
+        if (ok) return [];
+      }
+    }
     return best ?? [];
   }
 
