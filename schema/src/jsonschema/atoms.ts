@@ -387,14 +387,41 @@ export function intersectNorms(cx: Ctx, x: Norm, y: Norm): Norm {
   return unionNorms(out);
 }
 
-/** The complement of a union: every JSON value it does not accept. */
+/** How many atoms a folded complement may have before it is kept as subtracted sets instead. */
+const foldLimit = 32;
+
+/**
+ * The complement of a union: every JSON value it does not accept. Per type, a complement that folds into
+ * one atom is kept folded (`not: {maxLength: 5}` becomes `minLength: 6`); otherwise the type is kept as
+ * its full atom minus the union's atoms of that type. That is exact, and it keeps every complement at one
+ * atom per type, so conjunctions of negations (`not`, `if`/`then`/`else`) never multiply atoms.
+ */
 export function complementNorm(cx: Ctx, n: Norm, loc: string): Norm {
-  let out: Norm = fullNorm(loc);
+  let folded: Norm | undefined = fullNorm(loc);
   for (const a of n) {
-    out = intersectNorms(cx, out, complementAtom(cx, a));
-    if (out.length === 0) break;
+    const next: Atom[] = [];
+    const pieces = complementAtom(cx, a);
+    for (const x of folded) {
+      for (const piece of pieces) {
+        const both = intersectAtoms(cx, x, piece);
+        if (both) next.push(both);
+      }
+      if (next.length > foldLimit) break;
+    }
+    if (next.length > foldLimit) {
+      folded = undefined;
+      break;
+    }
+    folded = unionNorms(next);
+    if (folded.length === 0) break;
   }
-  return out;
+  return jsonTypes.flatMap((t): Atom[] => {
+    const mine = folded?.filter((a) => atomType(a) === t);
+    if (mine && mine.length <= 1) return mine;
+    const ofType = n.filter((a) => atomType(a) === t);
+    if (ofType.some(isUnconstrained)) return [];
+    return ofType.length ? [{ ...fullAtom(t, loc), negs: ofType } as Atom] : [fullAtom(t, loc)];
+  });
 }
 
 function withNeg(type: JsonType, neg: Atom, loc: string): Atom {

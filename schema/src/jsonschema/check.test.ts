@@ -738,6 +738,26 @@ void suite("checkJsonSchemaCompatibility: oneOf at scale", () => {
     );
   });
 
+  void test("many conditionals and negations side by side do not multiply atoms", () => {
+    const conditionals = (n: number): unknown =>
+      obj({
+        allOf: Array.from({ length: n }, (_, i) => ({
+          if: { properties: { kind: { const: `k${i}` } }, required: ["kind"] },
+          then: { required: [`f${i}`] },
+        })),
+        not: { anyOf: Array.from({ length: n }, (_, i) => ({ required: [`x${i}`] })) },
+      });
+    const started = performance.now();
+    const result = checkJsonSchemaCompatibility(conditionals(15), conditionals(14), { direction: "full" });
+    assert.ok(performance.now() - started < 3000, "took too long");
+    assert.ok(!result.changes.some((c) => c.type === "UNDECIDABLE_TOO_COMPLEX"));
+    assert.equal(
+      checkJsonSchemaCompatibility(conditionals(15), conditionals(14), { direction: "backward" }).compatible,
+      true,
+    );
+    assert.equal(result.compatible, false);
+  });
+
   void test("overlapping oneOf branches of the old schema are subtracted exactly when that decides", () => {
     // oneOf[string, string of at most 5] = strings longer than 5
     const old = { oneOf: [{ type: "string" }, { type: "string", maxLength: 5 }] };

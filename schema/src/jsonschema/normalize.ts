@@ -301,11 +301,24 @@ export function normalizeNode(cx: Ctx, node: unknown, doc: Doc, loc: string): No
     norm = intersectNorms(cx, norm, complementNorm(cx, sub(s.not, "not"), childPointer(loc, "not")));
   }
   if ("if" in s && ("then" in s || "else" in s)) {
+    // if/then/else = not(if and not then) and not(not if and not else): two complements, each at most
+    // one atom per type, so many conditionals side by side do not multiply atoms
     const cond = sub(s.if, "if");
-    const then = "then" in s ? intersectNorms(cx, cond, sub(s.then, "then")) : cond;
-    const otherwise = complementNorm(cx, cond, childPointer(loc, "if"));
-    const els = "else" in s ? intersectNorms(cx, otherwise, sub(s.else, "else")) : otherwise;
-    norm = intersectNorms(cx, norm, unionNorms(then, els));
+    const ifLoc = childPointer(loc, "if");
+    if ("then" in s) {
+      const at = childPointer(loc, "then");
+      const broken = intersectNorms(cx, cond, complementNorm(cx, sub(s.then, "then"), at));
+      norm = intersectNorms(cx, norm, complementNorm(cx, broken, at));
+    }
+    if ("else" in s) {
+      const at = childPointer(loc, "else");
+      const broken = intersectNorms(
+        cx,
+        complementNorm(cx, cond, ifLoc),
+        complementNorm(cx, sub(s.else, "else"), at),
+      );
+      norm = intersectNorms(cx, norm, complementNorm(cx, broken, at));
+    }
   }
 
   let values: unknown[] | undefined;
