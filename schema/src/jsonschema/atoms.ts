@@ -420,7 +420,7 @@ export function complementNorm(cx: Ctx, n: Norm, loc: string): Norm {
     if (mine && mine.length <= 1) return mine;
     const ofType = n.filter((a) => atomType(a) === t);
     if (ofType.some(isUnconstrained)) return [];
-    return ofType.length ? [{ ...fullAtom(t, loc), negs: ofType } as Atom] : [fullAtom(t, loc)];
+    return ofType.length ? [{ ...fullAtom(t, loc), negs: ofType }] : [fullAtom(t, loc)];
   });
 }
 
