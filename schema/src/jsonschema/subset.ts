@@ -145,8 +145,17 @@ export class SubsetChecker {
 
   constructor(private readonly cx: Ctx) {}
 
-  /** Why `a ⊄ b`; empty when `a ⊆ b`. */
-  refs(a: Ref, b: Ref): Reason[] {
+  /**
+   * Why `a ⊄ b`; empty when `a ⊆ b`. `where` names the place of `a` when `a` is an implicit `true` (an
+   * absent `items` or `additionalProperties`), which has no location of its own.
+   */
+  refs(a: Ref, b: Ref, where?: string): Reason[] {
+    const out = this.compareRefs(a, b);
+    if (where === undefined || !isTrivialTrue(a) || a.loc === where) return out;
+    return out.map((r) => (r.subLoc === a.loc ? { ...r, subLoc: where } : r));
+  }
+
+  private compareRefs(a: Ref, b: Ref): Reason[] {
     if (a.id === b.id || b === TRUE_REF || a === FALSE_REF) return [];
     const key = `${a.id}|${b.id}`;
     const hit = this.done.get(key);
@@ -465,7 +474,7 @@ export class SubsetChecker {
           });
         break;
       }
-      out.push(...this.refs(itemRef(a, i), bi));
+      out.push(...this.refs(itemRef(a, i), bi, itemLoc(a, i)));
     }
     if (aMax > n && tupleCap === Infinity) {
       if (this.isEmptyRef(b.rest)) {
@@ -478,7 +487,7 @@ export class SubsetChecker {
             superText: String(n),
           });
       } else {
-        out.push(...this.refs(a.rest, b.rest));
+        out.push(...this.refs(a.rest, b.rest, a.restLoc));
       }
     }
     if (b.unique && !a.unique && aMax > 1)
@@ -623,7 +632,7 @@ export class SubsetChecker {
         out.push({ kind: "PROPERTY", subLoc: this.keyLoc(a, k), superLoc: this.keyLoc(b, k), name: k });
         continue;
       }
-      out.push(...this.refs(this.valueRef(a, k), vb));
+      out.push(...this.refs(this.valueRef(a, k), vb, this.keyLoc(a, k)));
     }
     const required = this.closure(a, a.required.keys());
     for (const [k, loc] of b.required) {
@@ -696,7 +705,7 @@ export class SubsetChecker {
             if (this.isEmptyRef(sa.ref)) continue;
             const ov = overlap(sa, sb, alpha, beta);
             if (ov === "no") continue;
-            const nested = this.refs(sa.ref, sb.ref);
+            const nested = this.refs(sa.ref, sb.ref, sa.loc);
             if (!nested.length) continue;
             const name = sb.kind === "pattern" ? sb.source : sa.kind === "pattern" ? sa.source : undefined;
             const base = { subLoc: sa.loc, superLoc: sb.loc, ...(name === undefined ? {} : { name }) };
