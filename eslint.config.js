@@ -2,7 +2,17 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "proto/gen/**", "**/*.js", "**/*.mjs", "bench/results/**", ".weir/**"] },
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/dist/**",
+      "proto/gen/**",
+      "**/*.js",
+      "**/*.mjs",
+      "bench/results/**",
+      ".weir/**",
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

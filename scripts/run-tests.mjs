@@ -29,11 +29,11 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);
 }
-const child = spawn(
-  process.execPath,
-  ["--test", "--test-concurrency=2", ...files],
-  { stdio: "inherit", cwd: root, env: { ...process.env, NODE_OPTIONS: devNodeOptions() } },
-);
+const child = spawn(process.execPath, ["--test", "--test-concurrency=2", ...files], {
+  stdio: "inherit",
+  cwd: root,
+  env: { ...process.env, NODE_OPTIONS: devNodeOptions() },
+});
 child.on("exit", (code, signal) => {
   process.exitCode = code ?? (signal ? 1 : 0);
 });

@@ -1,11 +1,12 @@
 import type { Registry } from "prom-client";
-import type { AppendRecord, LogEngine, MetadataStore, PartitionState, RecordHeader } from "./engine/log-engine.js";
 import type {
-  GroupCoordinator,
-  GroupDescription,
-  GroupSummary,
-  StartFrom,
-} from "./groups/group-types.js";
+  AppendRecord,
+  LogEngine,
+  MetadataStore,
+  PartitionState,
+  RecordHeader,
+} from "./engine/log-engine.js";
+import type { GroupCoordinator, GroupDescription, GroupSummary, StartFrom } from "./groups/group-types.js";
 import type { Logger, WeirError } from "@weir/common";
 
 /** A topic's configuration, as the Admin API takes and returns it. */
@@ -105,7 +106,12 @@ export interface Broker {
   createTopic(name: string, config: TopicConfigInput, ctx?: CallContext): Promise<TopicInfo>;
   describeTopic(name: string, ctx?: CallContext): Promise<TopicInfo>;
   /** Replaces the configuration; partitions may only grow. */
-  alterTopic(name: string, config: TopicConfigInput, expectedVersion?: number, ctx?: CallContext): Promise<TopicInfo>;
+  alterTopic(
+    name: string,
+    config: TopicConfigInput,
+    expectedVersion?: number,
+    ctx?: CallContext,
+  ): Promise<TopicInfo>;
   deleteTopic(name: string, ctx?: CallContext): Promise<void>;
   listTopics(ctx?: CallContext): Promise<TopicInfo[]>;
   /** The topic's configuration, or undefined; cheap (in memory). */

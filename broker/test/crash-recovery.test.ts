@@ -92,7 +92,11 @@ void suite("crash recovery (SIGKILL)", () => {
       const r = byPosition.get(`${pos.partition}:${pos.offset}`);
       assert.ok(r, `acknowledged record ${id} at ${pos.partition}:${pos.offset} is missing after the crash`);
       const v = r.value as { producer: number; seq: number; i: number };
-      assert.equal(`${v.producer}-${v.seq}-${v.i}`, id, `record at ${pos.partition}:${pos.offset} is not the one acknowledged`);
+      assert.equal(
+        `${v.producer}-${v.seq}-${v.i}`,
+        id,
+        `record at ${pos.partition}:${pos.offset} is not the one acknowledged`,
+      );
     }
     // Per partition: offsets dense from 0, in order; every value intact (a torn record would not parse).
     const perPartition = new Map<number, number[]>();
@@ -101,7 +105,9 @@ void suite("crash recovery (SIGKILL)", () => {
       perPartition.set(r.partition, [...(perPartition.get(r.partition) ?? []), r.offset]);
     }
     for (const [partition, offsets] of perPartition) {
-      offsets.forEach((o, i) => assert.equal(o, i, `partition ${partition}: offsets not dense/in order at ${i}`));
+      offsets.forEach((o, i) =>
+        assert.equal(o, i, `partition ${partition}: offsets not dense/in order at ${i}`),
+      );
     }
 
     // The restarted broker keeps appending after the recovered tail.
@@ -122,7 +128,11 @@ void suite("crash recovery (SIGKILL)", () => {
     assert.equal(res.status, 201);
 
     // Stream group: read 10, commit through offset 5 (acks of 0..5).
-    const stream = await call(first, "GET", "/v1/topics/jobs/groups/s/records?mode=stream&from=earliest&max=10&wait=1s&member=m1");
+    const stream = await call(
+      first,
+      "GET",
+      "/v1/topics/jobs/groups/s/records?mode=stream&from=earliest&max=10&wait=1s&member=m1",
+    );
     const streamed = ((await stream.json()) as { records: ConsumedRecord[] }).records;
     assert.equal(streamed.length, 10);
     const commit = await call(first, "POST", "/v1/topics/jobs/groups/s/acks", {
@@ -131,7 +141,11 @@ void suite("crash recovery (SIGKILL)", () => {
     assert.equal(commit.status, 200, await commit.text());
 
     // Queue group: take 10, ack the even ones only.
-    const queue = await call(first, "GET", "/v1/topics/jobs/groups/q/records?mode=queue&max=10&wait=1s&member=w1");
+    const queue = await call(
+      first,
+      "GET",
+      "/v1/topics/jobs/groups/q/records?mode=queue&max=10&wait=1s&member=w1",
+    );
     const queued = ((await queue.json()) as { records: ConsumedRecord[] }).records;
     assert.equal(queued.length, 10);
     const even = queued.filter((r) => r.offset % 2 === 0);
@@ -143,7 +157,11 @@ void suite("crash recovery (SIGKILL)", () => {
     await first.kill("SIGKILL");
     const second = await startBrokerProcess(t, { dataDir });
 
-    const resumed = await call(second, "GET", "/v1/topics/jobs/groups/s/records?mode=stream&max=10&wait=1s&member=m2");
+    const resumed = await call(
+      second,
+      "GET",
+      "/v1/topics/jobs/groups/s/records?mode=stream&max=10&wait=1s&member=m2",
+    );
     const resumedRecords = ((await resumed.json()) as { records: ConsumedRecord[] }).records;
     assert.deepEqual(
       resumedRecords.map((r) => r.offset),
@@ -151,13 +169,18 @@ void suite("crash recovery (SIGKILL)", () => {
       "the stream group should resume after its last committed offset",
     );
 
-    const redelivered = await call(second, "GET", "/v1/topics/jobs/groups/q/records?mode=queue&max=10&wait=1s&member=w2");
+    const redelivered = await call(
+      second,
+      "GET",
+      "/v1/topics/jobs/groups/q/records?mode=queue&max=10&wait=1s&member=w2",
+    );
     const again = ((await redelivered.json()) as { records: ConsumedRecord[] }).records;
     assert.deepEqual(
       again.map((r) => r.offset).sort((a, b) => a - b),
       [1, 3, 5, 7, 9],
       "exactly the unacked queue records should come back",
     );
-    for (const r of again) assert.equal(r.attempt, 2, `offset ${r.offset}: the attempt count should survive the crash`);
+    for (const r of again)
+      assert.equal(r.attempt, 2, `offset ${r.offset}: the attempt count should survive the crash`);
   });
 });

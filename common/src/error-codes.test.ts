@@ -11,7 +11,11 @@ void suite("error codes", () => {
     for (const [code, spec] of Object.entries(errorCodes)) {
       const row = docs.split("\n").find((line) => line.startsWith(`| \`${code}\` |`));
       assert.ok(row, `docs/errors.md has no row for ${code}`);
-      assert.match(row, new RegExp(`\\| ${spec.http} \\|`), `${code}: HTTP status ${spec.http} not in its row`);
+      assert.match(
+        row,
+        new RegExp(`\\| ${spec.http} \\|`),
+        `${code}: HTTP status ${spec.http} not in its row`,
+      );
       assert.match(row, new RegExp(`\\| ${spec.retriable ? "yes" : "no"} \\|`), `${code}: retriable flag`);
     }
   });

@@ -67,7 +67,15 @@ export function errorCodeFromGrpcStatus(code: GrpcStatus): ErrorCode {
     case GrpcStatus.RESOURCE_EXHAUSTED:
     case GrpcStatus.ABORTED:
       return "UNAVAILABLE";
-    default:
+    case GrpcStatus.ALREADY_EXISTS:
+    case GrpcStatus.FAILED_PRECONDITION:
+    case GrpcStatus.OUT_OF_RANGE:
+      return "INVALID_ARGUMENT";
+    case GrpcStatus.OK:
+    case GrpcStatus.UNKNOWN:
+    case GrpcStatus.UNIMPLEMENTED:
+    case GrpcStatus.INTERNAL:
+    case GrpcStatus.DATA_LOSS:
       return "INTERNAL";
   }
 }

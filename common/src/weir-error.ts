@@ -46,7 +46,9 @@ export class WeirError extends Error {
 
   /** The JSON body every HTTP endpoint answers an error with. */
   toJSON(): { error: { code: ErrorCode; message: string; retriable: boolean; details: ErrorDetails } } {
-    return { error: { code: this.code, message: this.message, retriable: this.retriable, details: this.details } };
+    return {
+      error: { code: this.code, message: this.message, retriable: this.retriable, details: this.details },
+    };
   }
 }
 

@@ -61,7 +61,10 @@ export function sourceEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
  * Starts `weir broker` as a child process and resolves once it listens. With a test context, the
  * process is stopped (and its temporary data dir removed) after the test.
  */
-export async function startBrokerProcess(t: Cleanup | undefined, options: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+export async function startBrokerProcess(
+  t: Cleanup | undefined,
+  options: BrokerProcessOptions = {},
+): Promise<BrokerProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "weir-broker-")));
   const args = [
@@ -81,9 +84,12 @@ export async function startBrokerProcess(t: Cleanup | undefined, options: Broker
     "warn",
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { env: sourceEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    env: sourceEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -91,9 +97,11 @@ export async function startBrokerProcess(t: Cleanup | undefined, options: Broker
   const ready = await new Promise<{ grpc: string; http: string; durability: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`broker did not start within ${options.startTimeoutMs ?? 30_000} ms; stderr:\n${stderr}`));
+      reject(
+        new Error(`broker did not start within ${options.startTimeoutMs ?? 30_000} ms; stderr:\n${stderr}`),
+      );
     }, options.startTimeoutMs ?? 30_000);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       try {
         const msg = JSON.parse(line) as { event?: string; grpc: string; http: string; durability: string };
@@ -107,7 +115,9 @@ export async function startBrokerProcess(t: Cleanup | undefined, options: Broker
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`broker exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+      reject(
+        new Error(`broker exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr}`),
+      );
     });
   });
 

@@ -111,7 +111,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   function assertOpen(): void {
-    if (!open) throw new WeirError("UNAVAILABLE", "the broker is shutting down; retry against another node or later");
+    if (!open)
+      throw new WeirError("UNAVAILABLE", "the broker is shutting down; retry against another node or later");
   }
 
   async function persist(t: TopicEntry): Promise<void> {
@@ -131,7 +132,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         ...(await engine.partitionState(t.name, partition)),
       })),
     );
-    return { name: t.name, config: structuredClone(t.config), partitions, createdMs: t.createdMs, version: t.version };
+    return {
+      name: t.name,
+      config: structuredClone(t.config),
+      partitions,
+      createdMs: t.createdMs,
+      version: t.version,
+    };
   }
 
   function groupView(name: string): GroupTopicView | undefined {
@@ -148,12 +155,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   async function deadLetter(dl: DeadLetter): Promise<void> {
     const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic ?? "";
     if (target === "") {
-      logger.warn("record used up its delivery attempts and the topic has no dead-letter topic; dropping it", {
-        topic: dl.topic,
-        group: dl.group,
-        partition: dl.record.partition,
-        offset: dl.record.offset,
-      });
+      logger.warn(
+        "record used up its delivery attempts and the topic has no dead-letter topic; dropping it",
+        {
+          topic: dl.topic,
+          group: dl.group,
+          partition: dl.record.partition,
+          offset: dl.record.offset,
+        },
+      );
       return;
     }
     if (!topics.has(target)) {
@@ -200,9 +210,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       assertTopicName(name);
       const config = resolveTopicConfig(name, input);
       if (topics.has(name)) {
-        throw new WeirError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists; use alter to change it`, {
-          details: { topic: name },
-        });
+        throw new WeirError(
+          "TOPIC_ALREADY_EXISTS",
+          `topic "${name}" already exists; use alter to change it`,
+          {
+            details: { topic: name },
+          },
+        );
       }
       await engine.configureTopic(name, logSpec(config));
       const t = entry(name, config, Date.now(), 1);
@@ -266,7 +280,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       assertOpen();
       const t = requireTopic(topic);
       if (records.length === 0) {
-        throw new WeirError("INVALID_ARGUMENT", `produce to "${topic}": the batch is empty; send at least one record`);
+        throw new WeirError(
+          "INVALID_ARGUMENT",
+          `produce to "${topic}": the batch is empty; send at least one record`,
+        );
       }
       if (records.length > opts.maxBatchRecords) {
         throw new WeirError(
@@ -310,7 +327,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         }
         let slot = byPartition.get(partition);
         if (!slot) byPartition.set(partition, (slot = { records: [], indexes: [] }));
-        slot.records.push({ key: r.key, value: r.value, headers: r.headers ?? [], timestampMs: r.timestampMs ?? now });
+        slot.records.push({
+          key: r.key,
+          value: r.value,
+          headers: r.headers ?? [],
+          timestampMs: r.timestampMs ?? now,
+        });
         slot.indexes.push(i);
       }
       const positions = new Array<RecordPosition>(records.length);

@@ -34,7 +34,11 @@ export function murmur2(data: Uint8Array): number {
   let h = (0x9747b28c ^ length) | 0;
   const length4 = length & ~3;
   for (let i = 0; i < length4; i += 4) {
-    let k = (data[i]! & 0xff) | ((data[i + 1]! & 0xff) << 8) | ((data[i + 2]! & 0xff) << 16) | ((data[i + 3]! & 0xff) << 24);
+    let k =
+      (data[i]! & 0xff) |
+      ((data[i + 1]! & 0xff) << 8) |
+      ((data[i + 2]! & 0xff) << 16) |
+      ((data[i + 3]! & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);

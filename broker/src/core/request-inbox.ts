@@ -19,7 +19,11 @@ export class RequestInbox {
   private readonly waiting = new Map<string, Waiter>();
 
   /** Registers a request and returns its correlation id and the promise of its reply. */
-  open(topic: string, timeoutMs: number, signal?: AbortSignal): { correlationId: string; reply: Promise<AppendRecord> } {
+  open(
+    topic: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): { correlationId: string; reply: Promise<AppendRecord> } {
     const correlationId = randomUUID();
     const reply = new Promise<AppendRecord>((resolve, reject) => {
       const done = (): void => {

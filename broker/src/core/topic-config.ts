@@ -21,7 +21,12 @@ export const topicDefaults: Omit<TopicConfig, "partitions"> = {
  */
 export function resolveTopicConfig(name: string, input: TopicConfigInput): TopicConfig {
   const partitions = input.partitions;
-  if (partitions === undefined || !Number.isInteger(partitions) || partitions < 1 || partitions > maxPartitions) {
+  if (
+    partitions === undefined ||
+    !Number.isInteger(partitions) ||
+    partitions < 1 ||
+    partitions > maxPartitions
+  ) {
     throw new WeirError(
       "INVALID_PARTITION_COUNT",
       `topic "${name}": partitions must be a whole number from 1 to ${maxPartitions}, got ${String(partitions)}`,

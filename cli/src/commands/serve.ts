@@ -30,16 +30,21 @@ export function registerServeCommands(program: Command): void {
       .option("--grpc-port <port>", "gRPC port (0 = any free port)", "7070")
       .option("--http-port <port>", "HTTP port (0 = any free port)", "7080")
       .addOption(
-        new Option("--fsync <policy>", "when a produce is acknowledged: always = after fsync (group commit), interval = after write, fsync every 100 ms, none = after write")
+        new Option(
+          "--fsync <policy>",
+          "when a produce is acknowledged: always = after fsync (group commit), interval = after write, fsync every 100 ms, none = after write",
+        )
           .choices(["always", "interval", "none"])
           .default("always"),
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
       .addOption(
-        new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error", "silent"]).default("info"),
+        new Option("--log-level <level>", "log level")
+          .choices(["debug", "info", "warn", "error", "silent"])
+          .default("info"),
       )
       .action(async (flags: ServeFlags, cmd: Command) => {
-        const output = (cmd.optsWithGlobals() as { output?: string }).output ?? "text";
+        const output = cmd.optsWithGlobals<{ output?: string }>().output ?? "text";
         await serve(flags, output === "json");
       });
   }

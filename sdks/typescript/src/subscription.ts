@@ -352,7 +352,10 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
       call.once("error", () => resolve());
     });
     call.end();
-    await Promise.race([ended, sleep(2000)]);
+    // Bounded wait; the timer is cleared so a closed subscription never holds the process open.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     call.cancel();
     this.call = undefined;
   }

@@ -480,25 +480,40 @@ void suite("HTTP transport", () => {
       const value = Buffer.alloc(1000, 120);
       const total = 20_000;
       for (let i = 0; i < total; i += 2000) {
-        await broker.produce("s.slow", Array.from({ length: 2000 }, () => ({ value })));
+        await broker.produce(
+          "s.slow",
+          Array.from({ length: 2000 }, () => ({ value })),
+        );
       }
       const abort = new AbortController();
-      const res = await fetch(`${base}/v1/topics/s.slow/groups/slow/events?mode=stream&from=earliest&max=100`, {
-        signal: abort.signal,
-      });
+      const res = await fetch(
+        `${base}/v1/topics/s.slow/groups/slow/events?mode=stream&from=earliest&max=100`,
+        {
+          signal: abort.signal,
+        },
+      );
       assert.equal(res.status, 200);
       // Read nothing for a while: the server may only get as far as the socket buffers take it.
       await new Promise((r) => setTimeout(r, 500));
       const committed = async (): Promise<number> =>
         (await broker.describeGroup("s.slow", "slow")).partitions[0]!.committedOffset;
       const stalled = await committed();
-      assert.ok(stalled < 8000, `the server wrote ${stalled} of ${total} records to a client that reads nothing`);
+      assert.ok(
+        stalled < 8000,
+        `the server wrote ${stalled} of ${total} records to a client that reads nothing`,
+      );
       await new Promise((r) => setTimeout(r, 300));
-      assert.ok((await committed()) - stalled < 500, "the stream stays stalled while the client does not read");
+      assert.ok(
+        (await committed()) - stalled < 500,
+        "the stream stays stalled while the client does not read",
+      );
       // Reading resumes the stream.
       const reader = res.body!.getReader();
       for (let i = 0; i < 50; i++) await reader.read();
-      await eventually(async () => (await committed()) > stalled, "the stream to resume once the client reads");
+      await eventually(
+        async () => (await committed()) > stalled,
+        "the stream to resume once the client reads",
+      );
       abort.abort();
     });
 
