@@ -30,3 +30,24 @@ export type {
   ValidationFailure,
   ValidationResult,
 } from "./validator.js";
+export type { SourceLocation } from "./jsonschema/changes.js";
+export { schemaTypes } from "./registry/registry-types.js";
+export type {
+  CompiledSchema,
+  FormatChange,
+  FormatCompatibility,
+  PayloadValidator,
+  RegistryChange,
+  RegistryStorage,
+  ResolvedReference,
+  SchemaFormat,
+  SchemaInput,
+  SchemaLabel,
+  SchemaReference,
+  SchemaRegistry,
+  SchemaType,
+  StoredSchema,
+  SubjectVersion,
+  ValidatorOptions,
+  VersionSelector,
+} from "./registry/registry-types.js";

@@ -71,6 +71,15 @@ export interface SchemaChange<T extends string = string> {
   readonly message: string;
   /** Whether the change breaks the checked compatibility. */
   readonly breaking: boolean;
+  /** For formats that are not JSON (Protobuf): file, line and column in the new schema's source. */
+  readonly location?: SourceLocation;
+}
+
+/** A place in a schema's source text (1-based line and column). */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
 }
 
 /** A change the JSON Schema checker reports. */

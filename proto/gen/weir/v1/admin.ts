@@ -57,11 +57,25 @@ export interface TopicConfig {
   /** Largest record accepted (key + value + headers); 0 means the broker default. */
   maxRecordBytes: number;
   labels: { [key: string]: string };
+  /** Schemas every produced record is validated against; absent = no validation. */
+  schemas?: TopicSchemas | undefined;
 }
 
 export interface TopicConfig_LabelsEntry {
   key: string;
   value: string;
+}
+
+/** Registry subjects a topic's payloads must match (the latest live version of each subject). */
+export interface TopicSchemas {
+  /** Subject of the record values; empty = values are not validated. */
+  value: string;
+  /** Subject of the record keys; empty = keys are not validated. */
+  key: string;
+  /** Protobuf subjects: the fully qualified message type of values; empty = the first message in the file. */
+  valueMessage: string;
+  /** Protobuf subjects: the fully qualified message type of keys; empty = the first message in the file. */
+  keyMessage: string;
 }
 
 export interface PartitionInfo {
@@ -322,6 +336,7 @@ function createBaseTopicConfig(): TopicConfig {
     delivery: undefined,
     maxRecordBytes: 0,
     labels: {},
+    schemas: undefined,
   };
 }
 
@@ -345,6 +360,9 @@ export const TopicConfig: MessageFns<TopicConfig> = {
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
       TopicConfig_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
+    if (message.schemas !== undefined) {
+      TopicSchemas.encode(message.schemas, writer.uint32(58).fork()).join();
+    }
     return writer;
   },
 
@@ -412,6 +430,14 @@ export const TopicConfig: MessageFns<TopicConfig> = {
             }
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.schemas = TopicSchemas.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -467,6 +493,85 @@ export const TopicConfig_LabelsEntry: MessageFns<TopicConfig_LabelsEntry> = {
             }
 
             message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTopicSchemas(): TopicSchemas {
+  return { value: "", key: "", valueMessage: "", keyMessage: "" };
+}
+
+export const TopicSchemas: MessageFns<TopicSchemas> = {
+  encode(message: TopicSchemas, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== "") {
+      writer.uint32(10).string(message.value);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.valueMessage !== "") {
+      writer.uint32(26).string(message.valueMessage);
+    }
+    if (message.keyMessage !== "") {
+      writer.uint32(34).string(message.keyMessage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TopicSchemas {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTopicSchemas();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.valueMessage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyMessage = reader.string();
             continue;
           }
         }
