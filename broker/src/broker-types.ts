@@ -8,6 +8,7 @@ import type {
 } from "./engine/log-engine.js";
 import type { GroupCoordinator, GroupDescription, GroupSummary, StartFrom } from "./groups/group-types.js";
 import type { Logger, WeirError } from "@weir/common";
+import type { SchemaRegistry } from "@weir/schema";
 
 /** A topic's configuration, as the Admin API takes and returns it. */
 export interface TopicConfig {
@@ -31,12 +32,30 @@ export interface TopicConfig {
   /** Largest record accepted; 0 = the broker's default. @default 0 */
   maxRecordBytes: number;
   labels: Record<string, string>;
+  /**
+   * Registry subjects the topic's payloads must match: every produced record is validated against the
+   * latest live version of each subject (on every transport) before anything is appended.
+   */
+  schemas: TopicSchemas;
+}
+
+/** Registry subjects a topic's record values and keys must match. Empty strings mean "not validated". */
+export interface TopicSchemas {
+  /** Subject of the record values. @default "" */
+  value: string;
+  /** Subject of the record keys; when set, every record must have a key. @default "" */
+  key: string;
+  /** Protobuf value subjects: the fully qualified message type; "" = the first message in the file. @default "" */
+  valueMessage: string;
+  /** Protobuf key subjects: the fully qualified message type; "" = the first message in the file. @default "" */
+  keyMessage: string;
 }
 
 /** What a caller may give when creating or altering a topic; everything but `partitions` has a default. */
-export type TopicConfigInput = Partial<Omit<TopicConfig, "retention" | "delivery">> & {
+export type TopicConfigInput = Partial<Omit<TopicConfig, "retention" | "delivery" | "schemas">> & {
   retention?: Partial<TopicConfig["retention"]>;
   delivery?: Partial<TopicConfig["delivery"]>;
+  schemas?: Partial<TopicSchemas>;
 };
 
 /** A topic as the Admin API describes it. */
@@ -90,6 +109,17 @@ export const deadLetterHeaders = {
 } as const;
 
 /**
+ * Headers the broker sets on every record of a topic with schemas: the global id of the schema the
+ * record's value (or key) was validated against, as a decimal string. A producer may send
+ * `weir-schema-id` naming an older live version of the topic's value subject to be validated against
+ * that version; any other value is refused, and the broker always writes the header itself.
+ */
+export const schemaHeaders = {
+  valueSchemaId: "weir-schema-id",
+  keySchemaId: "weir-key-schema-id",
+} as const;
+
+/**
  * The broker core that every transport (gRPC, HTTP, WebSocket) drives. Transports only translate
  * wire formats; every rule (names, limits, existence checks, later authn/ACL/quota/schema) lives here,
  * so all transports enforce the same policy.
@@ -100,6 +130,11 @@ export interface Broker {
   readonly groups: GroupCoordinator;
   readonly metrics: Registry;
   readonly logger: Logger;
+  /**
+   * The schema registry: its state lives in {@link Broker.metadata} under `registry/` (unless another
+   * registry was passed in), topics validate produced payloads against it.
+   */
+  readonly registry: SchemaRegistry;
   /** The largest record accepted when a topic sets no limit. */
   readonly maxRecordBytes: number;
 

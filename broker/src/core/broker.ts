@@ -10,6 +10,8 @@ import type {
   TopicInfo,
 } from "../broker-types.js";
 import { deadLetterHeaders, requestHeaders } from "../broker-types.js";
+import * as schemaModule from "@weir/schema";
+import type { SchemaRegistry } from "@weir/schema";
 import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
 import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
 import { createGroupCoordinator } from "../groups/group-coordinator.js";
@@ -30,11 +32,17 @@ export interface BrokerOptions {
   maxBatchRecords?: number;
   /** Request timeout when the caller gives none. @default 10000 */
   defaultRequestTimeoutMs?: number;
+  /**
+   * The schema registry topics validate against. @default a registry kept in `metadata` under
+   * `registry/`, so its subjects survive restarts with the topics that name them.
+   */
+  registry?: SchemaRegistry;
   logger?: Logger;
 }
 
-/** Options with every default filled in. */
-export type ResolvedBrokerOptions = Required<BrokerOptions>;
+/** Options with every default filled in (`registry` stays optional: the broker creates it). */
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
+  Pick<BrokerOptions, "registry">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -74,6 +82,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const opts = resolveBrokerOptions(options);
   const { engine, metadata, logger } = opts;
   const metrics = createBrokerMetrics();
+  const registry = opts.registry ?? defaultRegistry(metadata);
   const topics = new Map<string, TopicEntry>();
   const inbox = new RequestInbox();
   let open = true;
@@ -203,6 +212,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     groups,
     metrics: metrics.registry,
     logger,
+    registry,
     maxRecordBytes: opts.maxRecordBytes,
 
     async createTopic(name, input) {
@@ -428,6 +438,30 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
   };
   return broker;
+}
+
+/** Registry state lives in the broker's own metadata store, beside the topics that name its subjects. */
+export const registryKeyPrefix = "registry/";
+
+function defaultRegistry(metadata: MetadataStore): SchemaRegistry {
+  // TODO(registry): import createSchemaRegistry directly once @weir/schema exports it; until then a
+  // registry that refuses every call keeps the broker usable without schemas.
+  const create = (schemaModule as Record<string, unknown>)["createSchemaRegistry"];
+  if (typeof create === "function") {
+    return (create as (o: { storage: MetadataStore; keyPrefix: string }) => SchemaRegistry)({
+      storage: metadata,
+      keyPrefix: registryKeyPrefix,
+    });
+  }
+  return new Proxy({} as SchemaRegistry, {
+    get(_, prop) {
+      if (prop === "schemaTypes") return [];
+      if (prop === "onChange") return () => () => undefined;
+      if (prop === "then") return undefined;
+      return () =>
+        Promise.reject(new WeirError("UNAVAILABLE", "the schema registry is not built into this broker yet"));
+    },
+  });
 }
 
 function logSpec(config: TopicConfig): Parameters<LogEngine["configureTopic"]>[1] {

@@ -11,6 +11,7 @@ export const topicDefaults: Omit<TopicConfig, "partitions"> = {
   delivery: { ackTimeoutMs: 30_000, maxAttempts: 5, deadLetterTopic: "" },
   maxRecordBytes: 0,
   labels: {},
+  schemas: { value: "", key: "", valueMessage: "", keyMessage: "" },
 };
 
 /**
@@ -40,6 +41,7 @@ export function resolveTopicConfig(name: string, input: TopicConfigInput): Topic
     delivery: { ...topicDefaults.delivery, ...definedOnly(input.delivery) },
     maxRecordBytes: input.maxRecordBytes ?? topicDefaults.maxRecordBytes,
     labels: { ...(input.labels ?? {}) },
+    schemas: { ...topicDefaults.schemas, ...definedOnly(input.schemas) },
   };
   nonNegativeInteger(name, "replicas", config.replicas, 1);
   nonNegativeInteger(name, "retention.timeMs", config.retention.timeMs);
@@ -58,7 +60,39 @@ export function resolveTopicConfig(name: string, input: TopicConfigInput): Topic
       );
     }
   }
+  checkSchemas(name, config.schemas);
   return config;
+}
+
+function checkSchemas(topic: string, schemas: TopicConfig["schemas"]): void {
+  for (const [field, subject, message] of [
+    ["schemas.value", schemas.value, schemas.valueMessage],
+    ["schemas.key", schemas.key, schemas.keyMessage],
+  ] as const) {
+    if (typeof subject !== "string" || typeof message !== "string") {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `topic "${topic}": ${field} and its message type must be strings`,
+        {
+          details: { field },
+        },
+      );
+    }
+    if (subject !== subject.trim() || message !== message.trim()) {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `topic "${topic}": ${field} "${subject}" / message "${message}" has leading or trailing spaces; remove them`,
+        { details: { field } },
+      );
+    }
+    if (subject === "" && message !== "") {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `topic "${topic}": ${field}Message "${message}" is set but ${field} names no subject; set ${field} to the Protobuf subject whose message this is`,
+        { details: { field: `${field}Message` } },
+      );
+    }
+  }
 }
 
 function nonNegativeInteger(topic: string, field: string, value: number, min = 0): void {

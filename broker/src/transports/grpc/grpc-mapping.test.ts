@@ -58,12 +58,33 @@ void suite("grpc-mapping", () => {
       delivery: { ackTimeoutMs: 1, maxAttempts: 1, deadLetterTopic: "" },
       maxRecordBytes: 0,
       labels: {},
+      schemas: { value: "", key: "", valueMessage: "", keyMessage: "" },
     };
     assert.equal(
       topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "alter", current).partitions,
       6,
     );
     assert.equal(topicConfigToProto(current).delivery?.ackTimeoutMs, 1);
+  });
+
+  void test("topic config: schemas map both ways, and absent schemas stay absent (the broker's default: none)", () => {
+    const schemas = { value: "orders-value", key: "orders-key", valueMessage: "shop.Order", keyMessage: "" };
+    const input = topicConfigFromProto({ partitions: 1, maxRecordBytes: 0, labels: {}, schemas }, "create");
+    assert.deepEqual(input.schemas, schemas);
+    assert.equal(
+      "schemas" in topicConfigFromProto({ partitions: 1, maxRecordBytes: 0, labels: {} }, "create"),
+      false,
+    );
+    const resolved = {
+      partitions: 1,
+      replicas: 1,
+      retention: { timeMs: 1, bytes: 0 },
+      delivery: { ackTimeoutMs: 1, maxAttempts: 1, deadLetterTopic: "" },
+      maxRecordBytes: 0,
+      labels: {},
+      schemas,
+    };
+    assert.deepEqual(topicConfigToProto(resolved).schemas, schemas);
   });
 
   void test("group mode: UNSPECIFIED and unknown values are INVALID_GROUP_MODE listing the valid modes", () => {

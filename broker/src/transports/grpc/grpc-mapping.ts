@@ -186,6 +186,8 @@ export function topicConfigFromProto(
     if (c.delivery.maxAttempts !== undefined) delivery.maxAttempts = c.delivery.maxAttempts;
     input.delivery = delivery;
   }
+  // Absent = no schemas, like every other field: alter replaces the whole configuration.
+  if (c.schemas) input.schemas = { ...c.schemas };
   return input;
 }
 
@@ -202,6 +204,7 @@ export function topicConfigToProto(c: TopicConfig): pb.TopicConfig {
     },
     maxRecordBytes: c.maxRecordBytes,
     labels: { ...c.labels },
+    schemas: { ...c.schemas },
   };
 }
 

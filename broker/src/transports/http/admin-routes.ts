@@ -64,6 +64,16 @@ function configSchema(nullable: boolean): object {
       },
       maxRecordBytes: size,
       labels: { type: t("object"), additionalProperties: { type: t("string") } },
+      schemas: {
+        type: t("object"),
+        additionalProperties: false,
+        properties: {
+          value: { type: t("string"), description: "must be a registry subject, or empty for none" },
+          key: { type: t("string"), description: "must be a registry subject, or empty for none" },
+          valueMessage: { type: t("string"), description: "must be a fully qualified Protobuf message" },
+          keyMessage: { type: t("string"), description: "must be a fully qualified Protobuf message" },
+        },
+      },
     },
   };
 }
@@ -266,6 +276,15 @@ function configFromJson(json: JsonObject): TopicConfigInput {
     input.labels = Object.fromEntries(
       Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"),
     );
+  }
+  const schemas = obj(json.schemas);
+  if (schemas) {
+    const out: NonNullable<TopicConfigInput["schemas"]> = {};
+    for (const field of ["value", "key", "valueMessage", "keyMessage"] as const) {
+      const v = schemas[field];
+      if (typeof v === "string") out[field] = v;
+    }
+    input.schemas = out;
   }
   return input;
 }
