@@ -7,6 +7,10 @@ export interface BrokerMetrics {
   bytesIn: Counter<"topic">;
   produceLatency: Histogram<"transport">;
   errors: Counter<"code" | "transport">;
+  /** Records whose value or key was validated against a schema, per topic and subject. */
+  schemaValidations: Counter<"topic" | "subject">;
+  /** Batches refused because a record broke its topic's schema, per topic and subject. */
+  schemaValidationFailures: Counter<"topic" | "subject">;
 }
 
 /** Creates a fresh registry (never the global one, so several brokers can share a process). */
@@ -38,6 +42,18 @@ export function createBrokerMetrics(): BrokerMetrics {
       name: "weir_errors_total",
       help: "Errors answered to clients, by Weir error code and transport.",
       labelNames: ["code", "transport"],
+      registers: [registry],
+    }),
+    schemaValidations: new Counter({
+      name: "weir_schema_validations_total",
+      help: "Record values and keys validated against a schema at produce time, per topic and subject.",
+      labelNames: ["topic", "subject"],
+      registers: [registry],
+    }),
+    schemaValidationFailures: new Counter({
+      name: "weir_schema_validation_failures_total",
+      help: "Produce batches refused because a record broke its topic's schema, per topic and subject.",
+      labelNames: ["topic", "subject"],
       registers: [registry],
     }),
   };

@@ -19,6 +19,8 @@ import { createBrokerMetrics } from "./broker-metrics.js";
 import { Partitioner } from "./partitioner.js";
 import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
+import { TopicValidators } from "./topic-validators.js";
+import { validateBatch } from "./validate-batch.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -83,6 +85,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const { engine, metadata, logger } = opts;
   const metrics = createBrokerMetrics();
   const registry = opts.registry ?? defaultRegistry(metadata);
+  const validators = new TopicValidators(registry, logger.child({ component: "validators" }));
   const topics = new Map<string, TopicEntry>();
   const inbox = new RequestInbox();
   let open = true;
@@ -92,6 +95,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     const name = stored.name;
     const config = resolveTopicConfig(name, stored.config);
     await engine.configureTopic(name, logSpec(config));
+    // A subject deleted while the broker was down must not stop it from starting: that topic then
+    // refuses produces with a message saying why, and recovers when the subject gets a version.
+    await validators.load(name, config.schemas);
     topics.set(name, entry(name, config, stored.createdMs, stored.version));
   }
 
@@ -228,9 +234,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           },
         );
       }
+      const validatorSet = await validators.prepare(name, config.schemas);
       await engine.configureTopic(name, logSpec(config));
       const t = entry(name, config, Date.now(), 1);
       await persist(t);
+      validators.install(name, validatorSet);
       topics.set(name, t);
       logger.info("topic created", { topic: name, partitions: config.partitions });
       return describe(t);
@@ -258,9 +266,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           { details: { topic: name, from: t.config.partitions, to: config.partitions } },
         );
       }
+      const validatorSet = await validators.prepare(name, config.schemas);
       await engine.configureTopic(name, logSpec(config));
       const next = { ...t, config, version: t.version + 1 };
       await persist(next);
+      validators.install(name, validatorSet);
       t.config = config;
       t.version = next.version;
       groups.topicChanged(name);
@@ -271,6 +281,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       assertOpen();
       requireTopic(name);
       topics.delete(name);
+      validators.remove(name);
       await metadata.delete(topicKey(name));
       await groups.topicDeleted(name);
       await engine.deleteTopic(name);
@@ -285,10 +296,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       return topics.get(name)?.config;
     },
 
-    async produce(topic, records, ctx = internalCtx) {
+    async produce(topic, input, ctx = internalCtx) {
       const started = performance.now();
       assertOpen();
       const t = requireTopic(topic);
+      let records = input;
       if (records.length === 0) {
         throw new WeirError(
           "INVALID_ARGUMENT",
@@ -301,6 +313,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           `produce to "${topic}": ${records.length} records in one batch; the limit is ${opts.maxBatchRecords}, split the batch`,
         );
       }
+      // Taken once: the whole batch is validated against one version even if a new one is swapped in.
+      const validatorSet = validators.get(topic);
+      if (validatorSet) records = await validateBatch(topic, validatorSet, records, metrics);
       const limit = t.config.maxRecordBytes || opts.maxRecordBytes;
       const now = Date.now();
       const n = t.config.partitions;
@@ -431,6 +446,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async close() {
       if (!open) return;
       open = false;
+      validators.close();
       inbox.closeAll();
       await groups.close();
       await engine.close();
