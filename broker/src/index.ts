@@ -1,10 +1,10 @@
-export { createBroker, resolveBrokerOptions, recordSize } from "./core/broker.js";
+export { createBroker, resolveBrokerOptions, recordSize, registryKeyPrefix } from "./core/broker.js";
 export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
 export { murmur2 } from "./core/partitioner.js";
 export { startWeirServer } from "./server.js";
 export type { WeirServer, WeirServerOptions } from "./server.js";
-export { requestHeaders, deadLetterHeaders } from "./broker-types.js";
+export { requestHeaders, deadLetterHeaders, schemaHeaders } from "./broker-types.js";
 export type {
   Broker,
   CallContext,
@@ -13,6 +13,7 @@ export type {
   TopicConfig,
   TopicConfigInput,
   TopicInfo,
+  TopicSchemas,
 } from "./broker-types.js";
 export type * from "./engine/log-engine.js";
 export type * from "./groups/group-types.js";

@@ -13,8 +13,8 @@ import {
 } from "../options.js";
 import { createOutput, table } from "../output.js";
 
-interface CreateFlags extends BrokerFlags {
-  partitions: number;
+interface ConfigFlags extends BrokerFlags {
+  partitions?: number;
   replicas?: number;
   retention?: number;
   retentionBytes?: number;
@@ -23,53 +23,97 @@ interface CreateFlags extends BrokerFlags {
   deadLetter?: string;
   maxRecordBytes?: number;
   label?: Array<[string, string]>;
+  valueSchema?: string;
+  keySchema?: string;
+  valueMessage?: string;
+  keyMessage?: string;
 }
 
-/** Registers `weir topic create|list|describe|delete`. */
+/** The options `topic create` and `topic alter` share: every topic config field but partitions. */
+function addConfigOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--replicas <n>",
+      "copies kept by replicated engines (the embedded engine keeps 1)",
+      intArg("--replicas", 1),
+    )
+    .option(
+      "--retention <duration>",
+      "delete records older than this, e.g. 7d; 0 keeps them forever",
+      durationArg("--retention"),
+    )
+    .option(
+      "--retention-bytes <size>",
+      "trim each partition to about this size, e.g. 10GiB; 0 = no limit",
+      sizeArg("--retention-bytes"),
+    )
+    .option(
+      "--ack-timeout <duration>",
+      "queue groups redeliver a record not acked within this time, e.g. 30s",
+      durationArg("--ack-timeout"),
+    )
+    .option(
+      "--max-attempts <n>",
+      "deliveries before a queue record is dead-lettered; 0 = unlimited",
+      intArg("--max-attempts"),
+    )
+    .option("--dead-letter <topic>", "topic receiving records that used up their attempts")
+    .option(
+      "--max-record-bytes <size>",
+      "largest record accepted, e.g. 1MiB; 0 = the broker's default",
+      sizeArg("--max-record-bytes"),
+    )
+    .option("--label <key=value>", "a label (repeatable)", keyValueArg("--label"))
+    .option(
+      "--value-schema <subject>",
+      'registry subject every record value must match (latest version); "" = none',
+    )
+    .option("--key-schema <subject>", 'registry subject every record key must match; "" = none')
+    .option(
+      "--value-message <type>",
+      "Protobuf value subjects: the fully qualified message type (default: the first in the file)",
+    )
+    .option(
+      "--key-message <type>",
+      "Protobuf key subjects: the fully qualified message type (default: the first in the file)",
+    );
+}
+
+/** Registers `weir topic create|alter|list|describe|delete`. */
 export function registerTopicCommands(program: Command): void {
-  const topic = program.command("topic").description("create, list, describe and delete topics");
+  const topic = program.command("topic").description("create, alter, list, describe and delete topics");
 
   addBrokerOption(
-    topic
-      .command("create <name>")
-      .description("create a topic")
-      .requiredOption("--partitions <n>", "number of partitions", intArg("--partitions", 1))
-      .option(
-        "--replicas <n>",
-        "copies kept by replicated engines (the embedded engine keeps 1)",
-        intArg("--replicas", 1),
-      )
-      .option(
-        "--retention <duration>",
-        "delete records older than this, e.g. 7d; 0 keeps them forever",
-        durationArg("--retention"),
-      )
-      .option(
-        "--retention-bytes <size>",
-        "trim each partition to about this size, e.g. 10GiB; 0 = no limit",
-        sizeArg("--retention-bytes"),
-      )
-      .option(
-        "--ack-timeout <duration>",
-        "queue groups redeliver a record not acked within this time, e.g. 30s",
-        durationArg("--ack-timeout"),
-      )
-      .option(
-        "--max-attempts <n>",
-        "deliveries before a queue record is dead-lettered; 0 = unlimited",
-        intArg("--max-attempts"),
-      )
-      .option("--dead-letter <topic>", "topic receiving records that used up their attempts")
-      .option(
-        "--max-record-bytes <size>",
-        "largest record accepted, e.g. 1MiB; 0 = the broker's default",
-        sizeArg("--max-record-bytes"),
-      )
-      .option("--label <key=value>", "a label (repeatable)", keyValueArg("--label")),
-  ).action(async (name: string, flags: CreateFlags, cmd: Command) => {
+    addConfigOptions(
+      topic
+        .command("create <name>")
+        .description("create a topic")
+        .requiredOption("--partitions <n>", "number of partitions", intArg("--partitions", 1)),
+    ),
+  ).action(async (name: string, flags: ConfigFlags & { partitions: number }, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    const info = await withClient(flags, (client) => client.admin.createTopic(name, configFromFlags(flags)));
+    const config = { ...configFromFlags(flags, {}), partitions: flags.partitions };
+    const info = await withClient(flags, (client) => client.admin.createTopic(name, config));
     out.result(info, () => `created topic ${info.name} (${plural(info.config.partitions, "partition")})`);
+  });
+
+  addBrokerOption(
+    addConfigOptions(
+      topic
+        .command("alter <name>")
+        .description("change a topic's configuration: the options given change, the rest stays")
+        .option("--partitions <n>", "number of partitions (may only grow)", intArg("--partitions", 1)),
+    ),
+  ).action(async (name: string, flags: ConfigFlags, cmd: Command) => {
+    const out = createOutput(outputFormat(cmd));
+    const info = await withClient(flags, async (client) => {
+      const current = await client.admin.describeTopic(name);
+      // Refused with VERSION_CONFLICT when someone changed the topic between the read and the write.
+      return client.admin.alterTopic(name, configFromFlags(flags, current.config), {
+        expectedVersion: current.version,
+      });
+    });
+    out.result(info, () => `altered topic ${info.name} (now version ${info.version})`);
   });
 
   addBrokerOption(topic.command("list").description("list topics")).action(
@@ -110,23 +154,41 @@ export function registerTopicCommands(program: Command): void {
   });
 }
 
-function configFromFlags(flags: CreateFlags): TopicConfigInput & { partitions: number } {
-  const config: TopicConfigInput & { partitions: number } = { partitions: flags.partitions };
+/** The flags given, laid over `base` (the current configuration when altering, nothing when creating). */
+function configFromFlags(flags: ConfigFlags, base: TopicConfigInput): TopicConfigInput {
+  const config: TopicConfigInput = structuredClone(base);
+  if (flags.partitions !== undefined) config.partitions = flags.partitions;
   if (flags.replicas !== undefined) config.replicas = flags.replicas;
   if (flags.retention !== undefined || flags.retentionBytes !== undefined) {
-    config.retention = {};
+    config.retention ??= {};
     if (flags.retention !== undefined) config.retention.timeMs = flags.retention;
     if (flags.retentionBytes !== undefined) config.retention.bytes = flags.retentionBytes;
   }
   if (flags.ackTimeout !== undefined || flags.maxAttempts !== undefined || flags.deadLetter !== undefined) {
-    config.delivery = {};
+    config.delivery ??= {};
     if (flags.ackTimeout !== undefined) config.delivery.ackTimeoutMs = flags.ackTimeout;
     if (flags.maxAttempts !== undefined) config.delivery.maxAttempts = flags.maxAttempts;
     if (flags.deadLetter !== undefined) config.delivery.deadLetterTopic = flags.deadLetter;
   }
   if (flags.maxRecordBytes !== undefined) config.maxRecordBytes = flags.maxRecordBytes;
-  if (flags.label) config.labels = Object.fromEntries(flags.label);
+  if (flags.label) config.labels = { ...config.labels, ...Object.fromEntries(flags.label) };
+  const schemaFlags = {
+    value: flags.valueSchema,
+    key: flags.keySchema,
+    valueMessage: flags.valueMessage,
+    keyMessage: flags.keyMessage,
+  };
+  for (const [field, value] of Object.entries(schemaFlags) as Array<
+    [keyof typeof schemaFlags, string | undefined]
+  >) {
+    if (value !== undefined) (config.schemas ??= {})[field] = value;
+  }
   return config;
+}
+
+function schemaText(subject: string, message: string): string {
+  if (subject === "") return "none";
+  return message === "" ? subject : `${subject} (message ${message})`;
 }
 
 function records(t: TopicInfo): number {
@@ -156,6 +218,8 @@ function describeText(t: TopicInfo): string {
     `  dead letter      ${c.delivery.deadLetterTopic || "none"}`,
     `  max record size  ${c.maxRecordBytes === 0 ? "broker default" : formatBytes(c.maxRecordBytes)}`,
     `  labels           ${labels.length === 0 ? "none" : labels.join(", ")}`,
+    `  value schema     ${schemaText(c.schemas.value, c.schemas.valueMessage)}`,
+    `  key schema       ${schemaText(c.schemas.key, c.schemas.keyMessage)}`,
     "",
     table(
       ["PARTITION", "START", "END", "RECORDS", "SIZE"],

@@ -26,6 +26,20 @@ export interface TopicConfig {
   /** Largest record accepted; 0 means the broker's default. */
   maxRecordBytes: number;
   labels: Record<string, string>;
+  /**
+   * Registry subjects produced records are validated against (latest live version); empty means none.
+   * Accepted records carry the header `weir-schema-id` (`weir-key-schema-id`) with the schema's global id.
+   */
+  schemas: {
+    /** Subject of the record values. */
+    value: string;
+    /** Subject of the record keys; when set, every record must have a key. */
+    key: string;
+    /** Protobuf value subjects: the fully qualified message type; empty means the first in the file. */
+    valueMessage: string;
+    /** Protobuf key subjects: the fully qualified message type; empty means the first in the file. */
+    keyMessage: string;
+  };
 }
 
 /** A configuration to create a topic with or change it to; what is left out gets the broker's default. */
@@ -37,6 +51,8 @@ export interface TopicConfigInput {
   delivery?: Partial<TopicConfig["delivery"]>;
   maxRecordBytes?: number;
   labels?: Record<string, string>;
+  /** The subjects must have a live version (SUBJECT_NOT_FOUND otherwise): register the schema first. */
+  schemas?: Partial<TopicConfig["schemas"]>;
 }
 
 /** A partition's bounds. */
@@ -211,6 +227,14 @@ function topicConfigToProto(c: TopicConfigInput): pb.TopicConfig {
       deadLetterTopic: c.delivery.deadLetterTopic ?? "",
     };
   }
+  if (c.schemas) {
+    config.schemas = {
+      value: c.schemas.value ?? "",
+      key: c.schemas.key ?? "",
+      valueMessage: c.schemas.valueMessage ?? "",
+      keyMessage: c.schemas.keyMessage ?? "",
+    };
+  }
   return config;
 }
 
@@ -237,6 +261,12 @@ function topicInfo(t: pb.TopicInfo | undefined, name: string): TopicInfo {
       },
       maxRecordBytes: c.maxRecordBytes,
       labels: { ...c.labels },
+      schemas: {
+        value: c.schemas?.value ?? "",
+        key: c.schemas?.key ?? "",
+        valueMessage: c.schemas?.valueMessage ?? "",
+        keyMessage: c.schemas?.keyMessage ?? "",
+      },
     },
     partitions: t.partitions.map((p) => ({ ...p })),
     createdMs: t.createdMs,
