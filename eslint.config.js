@@ -7,6 +7,7 @@ export default tseslint.config(
       "**/node_modules/**",
       "**/dist/**",
       "proto/gen/**",
+      "controller/src/kinds/generated/**",
       "**/*.js",
       "**/*.mjs",
       "bench/results/**",
