@@ -29,5 +29,18 @@ export type {
   GroupSummary,
   GroupDescription,
 } from "./admin-client.js";
+export { RegistryClient } from "./registry-client.js";
+export type {
+  CompatibilityMode,
+  CompatibilityResult,
+  RegisteredSchema,
+  SchemaById,
+  SchemaChange,
+  SchemaInput,
+  SchemaReference,
+  SchemaType,
+  SchemaVersion,
+  VersionSelector,
+} from "./registry-client.js";
 export { WeirError, isWeirError } from "@weir/common";
 export type { ErrorCode } from "@weir/common";

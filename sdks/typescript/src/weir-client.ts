@@ -6,6 +6,7 @@ import { throwIfAborted } from "./client-errors.js";
 import { resolveClientOptions, type ClientOptions } from "./client-options.js";
 import { Reply, headersToProto, toBytes, type HeadersInput, type Message } from "./message.js";
 import { Publisher, type RecordPosition } from "./publisher.js";
+import { RegistryClient } from "./registry-client.js";
 import { Subscription, type SubscribeOptions } from "./subscription.js";
 
 /**
@@ -94,6 +95,8 @@ export interface WeirClient {
   ): Responder;
   /** Topics and groups. */
   readonly admin: AdminClient;
+  /** The schema registry: subjects, versions, ids, compatibility checks and modes. */
+  readonly registry: RegistryClient;
   /** Counters of this client's work. */
   stats(): ClientStats;
   /** Sends every pending publish and waits for their answers. */
@@ -119,6 +122,7 @@ export function createClient(options: ClientOptions): WeirClient {
 
   const client: WeirClient = {
     admin: new AdminClient(core),
+    registry: new RegistryClient(core),
 
     publish(topic, value, opts = {}) {
       return publisher.publish(topic, toRecord({ ...opts, value }), opts.signal);

@@ -1,9 +1,10 @@
 import { Server, ServerCredentials, type ServerInterceptor, type ServerOptions } from "@grpc/grpc-js";
 import type { Logger } from "@weir/common";
-import { AdminServiceService, BrokerServiceService } from "@weir/proto";
+import { AdminServiceService, BrokerServiceService, RegistryServiceService } from "@weir/proto";
 import type { Broker } from "../../broker-types.js";
 import { createAdminServiceHandlers } from "./admin-service.js";
 import { createBrokerServiceHandlers } from "./broker-service.js";
+import { createRegistryServiceHandlers } from "./registry-service.js";
 import { SessionTracker } from "./grpc-call.js";
 import { guardDeserializers } from "./grpc-errors.js";
 
@@ -42,7 +43,7 @@ export interface GrpcServer {
 }
 
 /**
- * Serves `weir.v1.BrokerService` and `weir.v1.AdminService` on a broker. Transports only translate:
+ * Serves `weir.v1.BrokerService`, `weir.v1.AdminService` and `weir.v1.RegistryService` on a broker. Transports only translate:
  * every rule is the broker's, and every error goes through `broker.observeError` and back as a gRPC
  * status with the `weir-code` / `weir-retriable` trailers.
  *
@@ -73,6 +74,7 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
     createBrokerServiceHandlers(broker, sessions, logger),
   );
   server.addService(guardDeserializers(AdminServiceService), createAdminServiceHandlers(broker));
+  server.addService(guardDeserializers(RegistryServiceService), createRegistryServiceHandlers(broker));
 
   const host =
     options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host;

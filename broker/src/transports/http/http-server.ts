@@ -8,6 +8,7 @@ import type { ConsumeQueryLimits } from "./consume-query.js";
 import { fromFastifyError } from "./http-errors.js";
 import { registerProduceRoutes } from "./produce-routes.js";
 import { PullMembers } from "./pull-members.js";
+import { schemaRegistryBasePath, schemaRegistryRoutes } from "./schema-registry/schema-registry-routes.js";
 
 /** Options for {@link startHttpServer}. */
 export interface HttpServerOptions {
@@ -201,6 +202,8 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   registerProduceRoutes(app, route);
   registerConsumeRoutes(app, route);
   registerAdminRoutes(app, route);
+  // Confluent Schema Registry compatible API, with Confluent's error bodies inside its prefix only.
+  await app.register(schemaRegistryRoutes, { prefix: schemaRegistryBasePath, broker, bodyLimit });
 
   await app.listen({ host: options.host, port: options.port });
   const port = (app.server.address() as AddressInfo).port;

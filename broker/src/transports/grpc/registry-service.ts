@@ -1,0 +1,237 @@
+import type { UntypedServiceImplementation } from "@grpc/grpc-js";
+import { WeirError } from "@weir/common";
+import * as pb from "@weir/proto";
+import {
+  compatibilityModes,
+  type CompatibilityMode,
+  type CompatibilityResult,
+  type SchemaInput,
+  type SchemaType,
+  type StoredSchema,
+  type SubjectVersion,
+  type VersionedChange,
+} from "@weir/schema";
+import type { Broker } from "../../broker-types.js";
+import { unaryHandler } from "./grpc-call.js";
+
+/**
+ * Builds the `weir.v1.RegistryService` handlers on a broker: each maps 1:1 onto a method of
+ * {@link Broker.registry}. Version 0 means "latest" (or "what the mode requires" for CheckCompatibility);
+ * enums that are unspecified take the documented default, unknown enum numbers are refused.
+ */
+export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImplementation {
+  const registry = broker.registry;
+  return {
+    register: unaryHandler<pb.RegisterRequest, pb.RegisterResponse>(broker, async (req) => ({
+      schema: subjectVersionToProto(
+        await registry.register(
+          req.subject,
+          schemaInputFromProto(req.definition, `Register "${req.subject}"`),
+        ),
+      ),
+    })),
+
+    getSchema: unaryHandler<pb.GetSchemaRequest, pb.GetSchemaResponse>(broker, async (req) => {
+      const schema = await registry.getById(req.id);
+      const versions = await registry.versionsOfId(req.id);
+      return {
+        id: schema.id,
+        definition: definitionToProto(schema),
+        versions: versions.map((v) => ({
+          subject: v.subject,
+          version: v.version,
+          id: schema.id,
+          definition: undefined,
+          deleted: false,
+        })),
+      };
+    }),
+
+    getVersion: unaryHandler<pb.GetVersionRequest, pb.GetVersionResponse>(broker, async (req) => ({
+      schema: subjectVersionToProto(
+        await registry.getVersion(req.subject, req.version === 0 ? "latest" : req.version, {
+          deleted: req.includeDeleted,
+        }),
+      ),
+    })),
+
+    lookup: unaryHandler<pb.LookupRequest, pb.LookupResponse>(broker, async (req) => ({
+      schema: subjectVersionToProto(
+        await registry.lookup(
+          req.subject,
+          schemaInputFromProto(req.definition, `Lookup in "${req.subject}"`),
+          {
+            deleted: req.includeDeleted,
+          },
+        ),
+      ),
+    })),
+
+    listSubjects: unaryHandler<pb.ListSubjectsRequest, pb.ListSubjectsResponse>(broker, async (req) => ({
+      subjects: await registry.listSubjects({
+        deleted: req.includeDeleted,
+        ...(req.prefix === "" ? {} : { prefix: req.prefix }),
+      }),
+    })),
+
+    listVersions: unaryHandler<pb.ListVersionsRequest, pb.ListVersionsResponse>(broker, async (req) => ({
+      versions: await registry.listVersions(req.subject, { deleted: req.includeDeleted }),
+    })),
+
+    checkCompatibility: unaryHandler<pb.CheckCompatibilityRequest, pb.CheckCompatibilityResponse>(
+      broker,
+      async (req) => {
+        const where = `CheckCompatibility of "${req.subject}"`;
+        const input = schemaInputFromProto(req.definition, where);
+        const mode =
+          req.mode === pb.CompatibilityMode.COMPATIBILITY_MODE_UNSPECIFIED
+            ? undefined
+            : compatibilityModeFromProto(req.mode, where);
+        const result = await registry.checkCompatibility(req.subject, input, {
+          ...(req.version === 0 ? {} : { version: req.version }),
+          ...(mode === undefined ? {} : { mode }),
+        });
+        return compatibilityToProto(result);
+      },
+    ),
+
+    getMode: unaryHandler<pb.GetModeRequest, pb.GetModeResponse>(broker, async (req) => {
+      const subject = req.subject === "" ? undefined : req.subject;
+      const mode = await registry.getMode(subject, { defaultToGlobal: req.defaultToGlobal });
+      if (mode === undefined) {
+        throw new WeirError(
+          "NOT_FOUND",
+          `subject "${req.subject}" has no compatibility mode of its own; set default_to_global to get the global mode in force`,
+          { details: { subject: req.subject, confluentCode: 40408 } },
+        );
+      }
+      return { mode: compatibilityModeToProto(mode) };
+    }),
+
+    setMode: unaryHandler<pb.SetModeRequest, pb.SetModeResponse>(broker, async (req) => {
+      const subject = req.subject === "" ? undefined : req.subject;
+      const mode = compatibilityModeFromProto(
+        req.mode,
+        `SetMode of ${subject === undefined ? "the global default" : `"${subject}"`}`,
+      );
+      await registry.setMode(subject, mode);
+      return { mode: compatibilityModeToProto(mode) };
+    }),
+
+    deleteSubject: unaryHandler<pb.DeleteSubjectRequest, pb.DeleteSubjectResponse>(broker, async (req) => ({
+      versions: await registry.deleteSubject(req.subject, { permanent: req.permanent }),
+    })),
+
+    deleteVersion: unaryHandler<pb.DeleteVersionRequest, pb.DeleteVersionResponse>(broker, async (req) => ({
+      version: await registry.deleteVersion(req.subject, req.version === 0 ? "latest" : req.version, {
+        permanent: req.permanent,
+      }),
+    })),
+  };
+}
+
+/** A schema type from the wire; UNSPECIFIED is JSON, unknown numbers are refused (SCHEMA_INVALID). */
+export function schemaTypeFromProto(type: pb.SchemaType, where: string): SchemaType {
+  switch (type) {
+    case pb.SchemaType.SCHEMA_TYPE_UNSPECIFIED:
+    case pb.SchemaType.SCHEMA_TYPE_JSON:
+      return "JSON";
+    case pb.SchemaType.SCHEMA_TYPE_PROTOBUF:
+      return "PROTOBUF";
+    default:
+      // Unknown numbers arrive too: proto3 enums are open on the wire.
+      throw new WeirError(
+        "SCHEMA_INVALID",
+        `${where}: schema type ${String(type)} is not supported; use SCHEMA_TYPE_JSON or SCHEMA_TYPE_PROTOBUF`,
+        { details: { schemaType: type } },
+      );
+  }
+}
+
+/** A schema type for the wire. */
+export function schemaTypeToProto(type: SchemaType): pb.SchemaType {
+  return type === "PROTOBUF" ? pb.SchemaType.SCHEMA_TYPE_PROTOBUF : pb.SchemaType.SCHEMA_TYPE_JSON;
+}
+
+const modeToProto: Record<CompatibilityMode, pb.CompatibilityMode> = {
+  NONE: pb.CompatibilityMode.COMPATIBILITY_MODE_NONE,
+  BACKWARD: pb.CompatibilityMode.COMPATIBILITY_MODE_BACKWARD,
+  FORWARD: pb.CompatibilityMode.COMPATIBILITY_MODE_FORWARD,
+  FULL: pb.CompatibilityMode.COMPATIBILITY_MODE_FULL,
+  BACKWARD_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_BACKWARD_TRANSITIVE,
+  FORWARD_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FORWARD_TRANSITIVE,
+  FULL_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FULL_TRANSITIVE,
+};
+
+/** A compatibility mode for the wire. */
+export function compatibilityModeToProto(mode: CompatibilityMode): pb.CompatibilityMode {
+  return modeToProto[mode];
+}
+
+/** A compatibility mode from the wire; UNSPECIFIED and unknown numbers are INVALID_COMPATIBILITY_MODE. */
+export function compatibilityModeFromProto(mode: pb.CompatibilityMode, where: string): CompatibilityMode {
+  const found = compatibilityModes.find((m) => modeToProto[m] === mode);
+  if (found !== undefined) return found;
+  throw new WeirError(
+    "INVALID_COMPATIBILITY_MODE",
+    `${where}: compatibility mode ${String(mode)} (${pb.CompatibilityMode[mode] ?? "unknown"}) is not valid; use one of ${compatibilityModes.map((m) => `COMPATIBILITY_MODE_${m}`).join(", ")}`,
+    { details: { mode } },
+  );
+}
+
+/** A schema definition from the wire. */
+export function schemaInputFromProto(def: pb.SchemaDefinition | undefined, where: string): SchemaInput {
+  if (!def) {
+    throw new WeirError("SCHEMA_INVALID", `${where}: "definition" is missing; send the schema text and type`);
+  }
+  return {
+    schemaType: schemaTypeFromProto(def.schemaType, where),
+    schema: def.schema,
+    references: def.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
+  };
+}
+
+/** A stored schema's definition for the wire. */
+export function definitionToProto(s: StoredSchema): pb.SchemaDefinition {
+  return {
+    schemaType: schemaTypeToProto(s.schemaType),
+    schema: s.schema,
+    references: s.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
+  };
+}
+
+/** One version of a subject for the wire. */
+export function subjectVersionToProto(v: SubjectVersion): pb.SubjectVersion {
+  return {
+    subject: v.subject,
+    version: v.version,
+    id: v.id,
+    definition: definitionToProto(v),
+    deleted: v.deleted,
+  };
+}
+
+/** A compatibility change for the wire. */
+export function changeToProto(c: VersionedChange): pb.SchemaChange {
+  return {
+    type: c.type,
+    path: c.path,
+    message: c.message,
+    breaking: c.breaking,
+    version: c.version,
+    direction: c.direction,
+    file: c.location?.file ?? "",
+    line: c.location?.line ?? 0,
+    column: c.location?.column ?? 0,
+  };
+}
+
+/** A compatibility verdict for the wire. */
+export function compatibilityToProto(r: CompatibilityResult): pb.CheckCompatibilityResponse {
+  return {
+    compatible: r.compatible,
+    mode: compatibilityModeToProto(r.mode),
+    checkedVersions: [...r.checkedVersions],
+    changes: r.changes.map(changeToProto),
+  };
+}

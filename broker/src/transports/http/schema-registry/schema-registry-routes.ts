@@ -1,0 +1,289 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { WeirError } from "@weir/common";
+import type { SchemaRegistry } from "@weir/schema";
+import type { Broker } from "../../../broker-types.js";
+import { fromFastifyError } from "../http-errors.js";
+import { toConfluentError, type ConfluentErrorScope } from "./confluent-errors.js";
+import { flag, parseConfigBody, parseSchemaInput, parseVersion, stringParam } from "./confluent-request.js";
+import { compatibilityBody, schemaBody, subjectVersionBody } from "./confluent-responses.js";
+
+/** Where the Confluent-compatible API lives on the broker's HTTP port: point Confluent clients at it. */
+export const schemaRegistryBasePath = "/schema-registry";
+
+/** The content type Confluent Schema Registry answers with. */
+export const confluentContentType = "application/vnd.schemaregistry.v1+json";
+
+/** Options of {@link schemaRegistryRoutes}. */
+export interface SchemaRegistryRoutesOptions {
+  broker: Broker;
+  /** The HTTP body limit, named in the error for a body over it. */
+  bodyLimit: number;
+}
+
+interface SubjectParams {
+  subject: string;
+}
+interface VersionParams extends SubjectParams {
+  version: string;
+}
+interface IdParams {
+  id: string;
+}
+type Query = Record<string, string | undefined>;
+
+/**
+ * A fastify plugin serving the registry as a Confluent Schema Registry compatible REST API (register it
+ * with `prefix: schemaRegistryBasePath`). Bodies and errors are Confluent's (`{"error_code", "message"}`
+ * with Confluent's codes) inside this prefix only; the rest of the HTTP API keeps Weir's error shape.
+ * Documented in docs/schema-registry.md.
+ */
+export async function schemaRegistryRoutes(
+  app: FastifyInstance,
+  options: SchemaRegistryRoutesOptions,
+): Promise<void> {
+  const { broker } = options;
+  const registry: SchemaRegistry = broker.registry;
+
+  // Confluent accepts its own JSON types, application/json and application/octet-stream (JSON types and
+  // bytes are parsed by the server's parsers, bytes are read as JSON by the routes); a client that sends
+  // another type or none still means JSON.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  app.addHook("onRequest", async (_request, reply) => {
+    void reply.type(confluentContentType);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const e = broker.observeError(fromFastifyError(error, options.bodyLimit), { transport: "http" });
+    const { status, body } = toConfluentError(e, errorScope(request));
+    void reply.code(status).type(confluentContentType).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const e = new WeirError(
+      "NOT_FOUND",
+      `no route ${request.method} ${path} in the Confluent-compatible schema registry API; see docs/schema-registry.md for the endpoints`,
+    );
+    const { status, body } = toConfluentError(broker.observeError(e, { transport: "http" }));
+    void reply.code(status).type(confluentContentType).send(body);
+  });
+
+  // Confluent answers its root with an empty object; clients and load balancers use it as a health check.
+  app.get("/", async () => ({}));
+
+  // --- schemas by id ---------------------------------------------------------------------------------
+
+  app.get("/schemas/types", async () => [...registry.schemaTypes]);
+
+  app.get<{ Params: IdParams }>("/schemas/ids/:id", async (req) =>
+    schemaBody(await registry.getById(parseId(req.params.id))),
+  );
+
+  app.get<{ Params: IdParams }>("/schemas/ids/:id/schema", async (req, reply) =>
+    raw(reply, (await registry.getById(parseId(req.params.id))).schema),
+  );
+
+  app.get<{ Params: IdParams; Querystring: Query }>("/schemas/ids/:id/subjects", async (req) => {
+    const versions = await versionsOfId(registry, req.params.id, flag(req.query.deleted));
+    return [...new Set(versions.map((v) => v.subject))];
+  });
+
+  app.get<{ Params: IdParams; Querystring: Query }>("/schemas/ids/:id/versions", async (req) =>
+    (await versionsOfId(registry, req.params.id, flag(req.query.deleted))).map((v) => ({
+      subject: v.subject,
+      version: v.version,
+    })),
+  );
+
+  // --- subjects --------------------------------------------------------------------------------------
+
+  app.get<{ Querystring: Query }>("/subjects", async (req) => {
+    const prefix = stringParam(req.query.subjectPrefix);
+    // ":*:" is Confluent's "every context"; Weir has one context, so it means every subject.
+    const prefixOption = prefix === undefined || prefix === "" || prefix === ":*:" ? {} : { prefix };
+    if (flag(req.query.deletedOnly)) {
+      const all = await registry.listSubjects({ ...prefixOption, deleted: true });
+      const live = new Set(await registry.listSubjects(prefixOption));
+      return all.filter((s) => !live.has(s));
+    }
+    return registry.listSubjects({ ...prefixOption, deleted: flag(req.query.deleted) });
+  });
+
+  app.post<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject", async (req) => {
+    const input = parseSchemaInput(req.body);
+    const found = await registry.lookup(req.params.subject, input, { deleted: flag(req.query.deleted) });
+    return subjectVersionBody(found);
+  });
+
+  app.delete<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject", async (req) =>
+    registry.deleteSubject(req.params.subject, { permanent: flag(req.query.permanent) }),
+  );
+
+  app.get<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject/versions", async (req) => {
+    const { subject } = req.params;
+    if (flag(req.query.deletedOnly)) {
+      const all = await registry.listVersions(subject, { deleted: true });
+      const live = new Set(await listLiveVersions(registry, subject));
+      return all.filter((v) => !live.has(v));
+    }
+    return registry.listVersions(subject, { deleted: flag(req.query.deleted) });
+  });
+
+  app.post<{ Params: SubjectParams }>("/subjects/:subject/versions", async (req) => {
+    // `normalize` is accepted and needs nothing: JSON Schemas are compared in a canonical form anyway.
+    const registered = await registry.register(req.params.subject, parseSchemaInput(req.body));
+    return { id: registered.id };
+  });
+
+  app.get<{ Params: VersionParams; Querystring: Query }>(
+    "/subjects/:subject/versions/:version",
+    async (req) =>
+      subjectVersionBody(
+        await registry.getVersion(req.params.subject, parseVersion(req.params.version), {
+          deleted: flag(req.query.deleted),
+        }),
+      ),
+  );
+
+  app.get<{ Params: VersionParams; Querystring: Query }>(
+    "/subjects/:subject/versions/:version/schema",
+    async (req, reply) => {
+      const v = await registry.getVersion(req.params.subject, parseVersion(req.params.version), {
+        deleted: flag(req.query.deleted),
+      });
+      return raw(reply, v.schema);
+    },
+  );
+
+  app.get<{ Params: VersionParams }>("/subjects/:subject/versions/:version/referencedby", async (req) => {
+    const selector = parseVersion(req.params.version);
+    const version =
+      selector === "latest" ? (await registry.getVersion(req.params.subject, "latest")).version : selector;
+    return registry.referencedBy(req.params.subject, version);
+  });
+
+  app.delete<{ Params: VersionParams; Querystring: Query }>(
+    "/subjects/:subject/versions/:version",
+    async (req) =>
+      registry.deleteVersion(req.params.subject, parseVersion(req.params.version), {
+        permanent: flag(req.query.permanent),
+      }),
+  );
+
+  // --- compatibility ---------------------------------------------------------------------------------
+
+  app.post<{ Params: SubjectParams; Querystring: Query }>(
+    "/compatibility/subjects/:subject/versions",
+    async (req) => {
+      const result = await registry.checkCompatibility(req.params.subject, parseSchemaInput(req.body));
+      return compatibilityBody(result, flag(req.query.verbose));
+    },
+  );
+
+  app.post<{ Params: VersionParams; Querystring: Query }>(
+    "/compatibility/subjects/:subject/versions/:version",
+    async (req) => {
+      const version = parseVersion(req.params.version);
+      const input = parseSchemaInput(req.body);
+      const result = await registry.checkCompatibility(req.params.subject, input, { version });
+      return compatibilityBody(result, flag(req.query.verbose));
+    },
+  );
+
+  // --- config (compatibility levels) -----------------------------------------------------------------
+
+  app.get("/config", async () => ({ compatibilityLevel: await globalMode(registry) }));
+
+  app.put("/config", async (req) => {
+    const mode = parseConfigBody(req.body);
+    await registry.setMode(undefined, mode);
+    return { compatibility: mode };
+  });
+
+  app.get<{ Params: SubjectParams; Querystring: Query }>("/config/:subject", async (req) => {
+    const { subject } = req.params;
+    const mode = await registry.getMode(subject, { defaultToGlobal: flag(req.query.defaultToGlobal) });
+    if (mode === undefined) throw noSubjectMode(subject);
+    return { compatibilityLevel: mode };
+  });
+
+  app.put<{ Params: SubjectParams }>("/config/:subject", async (req) => {
+    const mode = parseConfigBody(req.body);
+    await registry.setMode(req.params.subject, mode);
+    return { compatibility: mode };
+  });
+
+  app.delete<{ Params: SubjectParams }>("/config/:subject", async (req) => {
+    const { subject } = req.params;
+    const removed = await registry.deleteMode(subject);
+    if (removed !== undefined) return { compatibilityLevel: removed };
+    // Nothing to remove: Confluent answers 40401 for an unknown subject, else the level in force.
+    await registry.listVersions(subject, { deleted: true });
+    return { compatibilityLevel: await globalMode(registry) };
+  });
+
+  // --- mode (read-only: Weir's registry is always READWRITE) -----------------------------------------
+
+  app.get("/mode", async () => ({ mode: "READWRITE" }));
+  app.get("/mode/:subject", async () => ({ mode: "READWRITE" }));
+}
+
+/** Sends a schema's text as it is (Confluent's `/schema` endpoints return the bare schema). */
+function raw(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type(confluentContentType).send(text);
+}
+
+/** A global id from a path: ids are whole numbers, so anything else names no schema (40403). */
+function parseId(raw: string): number {
+  if (/^[0-9]+$/.test(raw)) {
+    const id = Number(raw);
+    if (Number.isSafeInteger(id) && id > 0) return id;
+  }
+  throw new WeirError("SCHEMA_NOT_FOUND", `no schema with id "${raw}": schema ids are whole numbers from 1`, {
+    details: { id: raw },
+  });
+}
+
+async function versionsOfId(
+  registry: SchemaRegistry,
+  rawId: string,
+  deleted: boolean,
+): Promise<Array<{ subject: string; version: number }>> {
+  const id = parseId(rawId);
+  // An unknown id is 40403, not an empty list.
+  await registry.getById(id);
+  return registry.versionsOfId(id, { deleted });
+}
+
+/** Live versions; a subject whose versions are all soft-deleted has none (not "not found"). */
+async function listLiveVersions(registry: SchemaRegistry, subject: string): Promise<number[]> {
+  try {
+    return await registry.listVersions(subject);
+  } catch (error) {
+    if (error instanceof WeirError && error.code === "SUBJECT_NOT_FOUND") return [];
+    throw error;
+  }
+}
+
+async function globalMode(registry: SchemaRegistry): Promise<string> {
+  const mode = await registry.getMode();
+  if (mode === undefined) {
+    throw new WeirError("INTERNAL", "the registry has no global compatibility level; this is a bug");
+  }
+  return mode;
+}
+
+/** Confluent 40408: the subject has no level of its own and the caller did not ask for the global one. */
+function noSubjectMode(subject: string): WeirError {
+  return new WeirError(
+    "NOT_FOUND",
+    `subject "${subject}" has no compatibility level of its own; add ?defaultToGlobal=true to get the global level in force`,
+    { details: { subject, confluentCode: 40408 } },
+  );
+}
+
+/** Deletes of a version report "not soft-deleted" as 40407, everything else as the subject's 40405. */
+function errorScope(request: FastifyRequest): ConfluentErrorScope {
+  const params = request.params as Partial<VersionParams> | undefined;
+  return request.method === "DELETE" && params?.version !== undefined ? "version" : "subject";
+}
