@@ -36,6 +36,7 @@ export type {
   CompiledSchema,
   FormatChange,
   FormatCompatibility,
+  FormatCompatibilityOptions,
   PayloadValidator,
   RegistryChange,
   RegistryStorage,

@@ -61,6 +61,16 @@ export interface FormatCompatibility {
   readonly changes: readonly FormatChange[];
 }
 
+/**
+ * Options of {@link CompiledSchema.compatibility}. Formats may use the subject's mode to pick their rules:
+ * Protobuf checks FULL / FULL_TRANSITIVE with buf's WIRE_JSON category and every other mode with WIRE;
+ * JSON Schema ignores it.
+ */
+export interface FormatCompatibilityOptions {
+  /** The compatibility mode the check is made for. */
+  readonly mode?: CompatibilityMode;
+}
+
 /** Names the schema a payload validator checks against; every failure message names these. */
 export interface SchemaLabel {
   readonly subject: string;
@@ -101,7 +111,11 @@ export interface CompiledSchema {
    * Compares this schema (the newer) with an older version of the same subject. `backward`: every payload
    * valid under `older` is readable with this one; `forward`: the reverse.
    */
-  compatibility(older: CompiledSchema, direction: Direction): Promise<FormatCompatibility>;
+  compatibility(
+    older: CompiledSchema,
+    direction: Direction,
+    options?: FormatCompatibilityOptions,
+  ): Promise<FormatCompatibility>;
   /**
    * Builds the produce-time validator. Protobuf: `messageType` is the fully qualified message payloads
    * must decode as (default: the first message declared in the file, as Confluent's serializers do);
