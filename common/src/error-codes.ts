@@ -17,6 +17,7 @@ export const errorCodes = {
   INVALID_OFFSET: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, retriable: false },
   RECORD_TOO_LARGE: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 413, retriable: false },
   UNSUPPORTED_MEDIA_TYPE: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, retriable: false },
+  CONFIG_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 422, retriable: false },
   SCHEMA_INVALID: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 422, retriable: false },
   SCHEMA_VALIDATION_FAILED: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 422, retriable: false },
   SCHEMA_INCOMPATIBLE: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
