@@ -20,7 +20,7 @@ import { Partitioner } from "./partitioner.js";
 import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
 import { TopicValidators } from "./topic-validators.js";
-import { validateBatch } from "./validate-batch.js";
+import { validateBatch, validateReply } from "./validate-batch.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -407,6 +407,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
     async reply(replyTo, correlationId, record) {
       assertOpen();
+      const topic = inbox.topicOf(replyTo, correlationId);
+      if (topic === undefined) return false;
+      await validateReply(topic, record.headers ?? [], record.value, (id) => validators.byId(id), metrics);
       return inbox.deliver(replyTo, correlationId, {
         key: record.key,
         value: record.value,

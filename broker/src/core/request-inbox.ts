@@ -3,6 +3,7 @@ import { WeirError } from "@weir/common";
 import type { AppendRecord } from "../engine/log-engine.js";
 
 interface Waiter {
+  topic: string;
   resolve: (reply: AppendRecord) => void;
   reject: (error: WeirError) => void;
 }
@@ -47,6 +48,7 @@ export class RequestInbox {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.set(correlationId, {
+        topic,
         resolve: (r) => {
           done();
           resolve(r);
@@ -58,6 +60,11 @@ export class RequestInbox {
       });
     });
     return { correlationId, reply };
+  }
+
+  /** The topic of the request waiting under these ids; undefined when none waits here. */
+  topicOf(replyTo: string, correlationId: string): string | undefined {
+    return replyTo === this.address ? this.waiting.get(correlationId)?.topic : undefined;
   }
 
   /** Hands a reply to its waiting request; false when none waits (timed out, cancelled, other node). */
