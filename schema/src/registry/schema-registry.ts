@@ -1,0 +1,644 @@
+/**
+ * The schema registry over a durable key-value {@link RegistryStorage}, with Confluent Schema Registry
+ * semantics. State lives only in storage (see `registry-keys.ts` for the key layout), so any number of
+ * registries over the same storage read the same state; compiled schemas and validators are cached by
+ * global id, which never changes meaning. Writes are serialized in this process and each one is a single
+ * atomic `storage.batch`. (Two processes writing the same storage at once are not coordinated.)
+ */
+import { createHash } from "node:crypto";
+import { WeirError } from "@weir/common";
+import type { CompatibilityMode, CompatibilityResult } from "../compatibility-mode.js";
+import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
+import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
+import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
+import type {
+  CompiledSchema,
+  PayloadValidator,
+  RegistryChange,
+  RegistryStorage,
+  ResolvedReference,
+  SchemaFormat,
+  SchemaInput,
+  SchemaReference,
+  SchemaRegistry,
+  SchemaType,
+  StoredSchema,
+  SubjectVersion,
+  ValidatorOptions,
+  VersionSelector,
+} from "./registry-types.js";
+import { checkSubjectCompatibility, incompatibleError } from "./subject-compatibility.js";
+
+/** Options of {@link createSchemaRegistry}. */
+export interface SchemaRegistryOptions {
+  /** Where the registry keeps its state (the broker passes its MetadataStore). */
+  readonly storage: RegistryStorage;
+  /** The formats accepted. @default [JSON Schema] (plus Protobuf once its format is wired in) */
+  readonly formats?: readonly SchemaFormat[];
+  /** The global compatibility mode until one is set with `setMode(undefined, mode)`. @default "BACKWARD" */
+  readonly defaultMode?: CompatibilityMode;
+  /** Prefix of every key the registry writes. @default "registry/" */
+  readonly keyPrefix?: string;
+  /** How many compiled schemas (by id) and validators stay cached. @default 1000 */
+  readonly cacheSize?: number;
+}
+
+type StorageOp = Parameters<RegistryStorage["batch"]>[0][number];
+
+/** A Map that forgets its least recently used entries beyond `limit`. */
+class LruCache<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly limit: number) {}
+  get(key: K): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+}
+
+/** A reference error in Confluent's terms (42201 invalid schema), naming the reference. */
+function referenceError(ref: SchemaReference, problem: string): WeirError {
+  return new WeirError(
+    "SCHEMA_INVALID",
+    `reference "${ref.name}" (subject "${ref.subject}" version ${ref.version}) ${problem}; register the referenced schema first, or fix the reference`,
+    { details: { reference: ref.name, subject: ref.subject, version: ref.version, confluentCode: 42201 } },
+  );
+}
+
+/** The identity of a schema for id dedupe: its type, canonical text and references. */
+function schemaHash(
+  schemaType: SchemaType,
+  canonical: string,
+  references: readonly SchemaReference[],
+): string {
+  const refs = references.map((r) => [r.name, r.subject, r.version]);
+  return createHash("sha256")
+    .update(JSON.stringify([schemaType, canonical, refs]))
+    .digest("hex");
+}
+
+/**
+ * Creates a schema registry over `storage`: subjects with versions, global ids shared by identical
+ * schemas, references, soft and permanent deletes, compatibility modes, cached produce-time validators.
+ *
+ * @example
+ * const registry = createSchemaRegistry({ storage: createMemoryRegistryStorage() });
+ * const v1 = await registry.register("orders-value", { schema: '{"type":"object"}' });
+ * (await registry.validator("orders-value")).validate(Buffer.from("{}"));
+ */
+export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
+  const { storage } = options;
+  const formats = new Map<SchemaType, SchemaFormat>();
+  for (const format of options.formats ?? [createJsonSchemaFormat()]) formats.set(format.schemaType, format);
+  const schemaTypes = [...formats.keys()];
+  const defaultMode = options.defaultMode ?? "BACKWARD";
+  assertMode(defaultMode);
+  const keys = registryKeys(options.keyPrefix ?? "registry/");
+  const cacheSize = options.cacheSize ?? 1000;
+  const compiledById = new LruCache<number, Promise<CompiledSchema>>(cacheSize);
+  const validators = new LruCache<string, PayloadValidator>(cacheSize);
+  const listeners = new Set<(change: RegistryChange) => void>();
+
+  // --- serialization of writes -------------------------------------------------------------------------
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const emit = (change: RegistryChange): void => {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch {
+        // a listener's failure must not undo or fail a committed write
+      }
+    }
+  };
+
+  // --- reads ----------------------------------------------------------------------------------------------
+  const getSubject = async (subject: string): Promise<SubjectRecord | undefined> =>
+    storage.get<SubjectRecord>(keys.subject(subject));
+
+  const subjectNotFound = (subject: string, softDeleted = false): WeirError =>
+    softDeleted
+      ? new WeirError(
+          "SUBJECT_NOT_FOUND",
+          `subject "${subject}" was soft-deleted; list it with deleted=true, or delete it permanently with permanent=true`,
+          { details: { subject, confluentCode: 40404 } },
+        )
+      : new WeirError(
+          "SUBJECT_NOT_FOUND",
+          `subject "${subject}" not found; register a schema under it first`,
+          { details: { subject } },
+        );
+
+  /** The subject's versions: live ones, or all with `deleted`; SUBJECT_NOT_FOUND when there are none. */
+  const versionsOf = async (subject: string, deleted: boolean): Promise<readonly VersionRecord[]> => {
+    const record = await getSubject(subject);
+    const versions = (record?.versions ?? []).filter((v) => deleted || !v.deleted);
+    if (versions.length === 0) throw subjectNotFound(subject);
+    return versions;
+  };
+
+  const getSchemaRecord = async (id: number): Promise<SchemaRecord> => {
+    const record = await storage.get<SchemaRecord>(keys.schema(id));
+    if (!record) {
+      throw new WeirError("SCHEMA_NOT_FOUND", `no schema has id ${id}`, { details: { id } });
+    }
+    return record;
+  };
+
+  const toStored = (record: SchemaRecord): StoredSchema => ({
+    id: record.id,
+    schemaType: record.schemaType,
+    schema: record.schema,
+    references: record.references,
+  });
+
+  const toSubjectVersion = (subject: string, v: VersionRecord, record: SchemaRecord): SubjectVersion => ({
+    ...toStored(record),
+    subject,
+    version: v.version,
+    deleted: v.deleted,
+  });
+
+  /** Picks a version of a subject (live only unless `deleted`), with Confluent's not-found codes. */
+  const pickVersion = async (
+    subject: string,
+    selector: VersionSelector | undefined,
+    deleted: boolean,
+  ): Promise<VersionRecord> => {
+    const version = parseVersion(selector);
+    const versions = await versionsOf(subject, deleted);
+    const found = version === "latest" ? versions.at(-1) : versions.find((v) => v.version === version);
+    if (!found) {
+      throw new WeirError(
+        "SCHEMA_VERSION_NOT_FOUND",
+        `subject "${subject}" has no ${deleted ? "" : "live "}version ${version}; list its versions to see which exist`,
+        { details: { subject, version } },
+      );
+    }
+    return found;
+  };
+
+  const formatOf = (schemaType: SchemaType): SchemaFormat => {
+    const format = formats.get(schemaType);
+    if (!format) {
+      throw new WeirError(
+        "SCHEMA_INVALID",
+        `schema type ${schemaType} is not supported by this registry (it takes ${schemaTypes.join(", ")})`,
+        { details: { schemaType } },
+      );
+    }
+    return format;
+  };
+
+  /** Resolves stored references transitively (they always exist: referenced versions cannot be deleted). */
+  const resolveStored = async (references: readonly SchemaReference[]): Promise<ResolvedReference[]> =>
+    Promise.all(
+      references.map(async (ref) => {
+        const record = await getSubject(ref.subject);
+        const v = record?.versions.find((x) => x.version === ref.version);
+        if (!v) throw referenceError(ref, "no longer exists");
+        const schema = await getSchemaRecord(v.id);
+        return {
+          name: ref.name,
+          subject: ref.subject,
+          version: ref.version,
+          schema: schema.schema,
+          references: await resolveStored(schema.references),
+        };
+      }),
+    );
+
+  /** Resolves a caller's references: each must name a live version (`-1`/"latest" = latest live). */
+  const resolveInput = async (
+    references: readonly SchemaReference[],
+  ): Promise<{ stored: SchemaReference[]; resolved: ResolvedReference[] }> => {
+    const stored: SchemaReference[] = [];
+    for (const ref of references) {
+      const record = await getSubject(ref.subject);
+      const live = (record?.versions ?? []).filter((v) => !v.deleted);
+      const wanted = parseVersion(ref.version);
+      const v = wanted === "latest" ? live.at(-1) : live.find((x) => x.version === wanted);
+      if (!v) {
+        throw referenceError(
+          ref,
+          live.length === 0
+            ? "names a subject with no live versions"
+            : "names a version that does not exist or was deleted",
+        );
+      }
+      stored.push({ name: ref.name, subject: ref.subject, version: v.version });
+    }
+    return { stored, resolved: await resolveStored(stored) };
+  };
+
+  /** Compiles a stored schema once per id (concurrent callers share the compile). */
+  const compiledSchema = (id: number): Promise<CompiledSchema> => {
+    let compiled = compiledById.get(id);
+    if (!compiled) {
+      compiled = (async () => {
+        const record = await getSchemaRecord(id);
+        return formatOf(record.schemaType).compile(record.schema, await resolveStored(record.references));
+      })();
+      compiledById.set(id, compiled);
+      compiled.catch(() => compiledById.delete(id));
+    }
+    return compiled;
+  };
+
+  /** Compiles a caller's schema and works out its identity. */
+  const compileInput = async (input: SchemaInput) => {
+    const schemaType = checkInput(input, schemaTypes);
+    const { stored, resolved } = await resolveInput(input.references ?? []);
+    const compiled = await formatOf(schemaType).compile(input.schema, resolved);
+    return {
+      schemaType,
+      references: stored,
+      compiled,
+      hash: schemaHash(schemaType, compiled.canonical, stored),
+    };
+  };
+
+  const globalMode = async (): Promise<CompatibilityMode> =>
+    (await storage.get<{ mode: CompatibilityMode }>(keys.config))?.mode ?? defaultMode;
+
+  const ownMode = async (subject: string): Promise<CompatibilityMode | undefined> =>
+    (await storage.get<{ mode: CompatibilityMode }>(keys.mode(subject)))?.mode;
+
+  /** The mode a subject's registrations are checked under: its own, else the global default. */
+  const effectiveMode = async (subject: string): Promise<CompatibilityMode> =>
+    (await ownMode(subject)) ?? (await globalMode());
+
+  const checkAgainst = async (
+    mode: CompatibilityMode,
+    compiled: CompiledSchema,
+    versions: readonly VersionRecord[],
+  ): Promise<CompatibilityResult> =>
+    checkSubjectCompatibility(
+      mode,
+      compiled,
+      await Promise.all(
+        versions.map(async (v) => ({
+          version: v.version,
+          deleted: v.deleted,
+          schema: await compiledSchema(v.id),
+        })),
+      ),
+    );
+
+  /** Ops that remove versions for good: their id uses, their reference entries, orphaned schemas. */
+  const purgeOps = async (subject: string, purged: readonly VersionRecord[]): Promise<StorageOp[]> => {
+    const ops: StorageOp[] = [];
+    const byId = new Map<number, number>();
+    for (const v of purged) {
+      ops.push({ type: "delete", key: keys.use(v.id, subject, v.version) });
+      byId.set(v.id, (byId.get(v.id) ?? 0) + 1);
+      const schema = await storage.get<SchemaRecord>(keys.schema(v.id));
+      for (const ref of schema?.references ?? []) {
+        ops.push({ type: "delete", key: keys.referrer(ref, subject, v.version) });
+      }
+    }
+    for (const [id, count] of byId) {
+      const uses = await storage.list(keys.usesOf(id));
+      // the schema text goes with its last use; its hash entry stays so the id is never reused
+      if (uses.length <= count) {
+        ops.push({ type: "delete", key: keys.schema(id) });
+        compiledById.delete(id);
+      }
+    }
+    return ops;
+  };
+
+  const assertNotReferenced = async (subject: string, version: number): Promise<void> => {
+    const referrers = await storage.list<{ subject: string; version: number; id: number }>(
+      keys.referrersOf(subject, version),
+    );
+    if (referrers.length > 0) {
+      const names = referrers.map(([, r]) => `"${r.subject}" version ${r.version}`).join(", ");
+      throw new WeirError(
+        "SCHEMA_REFERENCE_IN_USE",
+        `subject "${subject}" version ${version} is referenced by ${names}; delete those versions (permanently) first`,
+        { details: { subject, version, referencedBy: referrers.map(([, r]) => r.id).join(",") } },
+      );
+    }
+  };
+
+  const registry: SchemaRegistry = {
+    schemaTypes,
+
+    async register(subject, input) {
+      assertSubject(subject);
+      checkInput(input, schemaTypes);
+      return exclusive(async () => {
+        const { schemaType, references, compiled, hash } = await compileInput(input);
+        const record = await getSubject(subject);
+        const versions = record?.versions ?? [];
+        const knownId = await storage.get<number>(keys.hash(hash));
+        if (knownId !== undefined) {
+          const same = versions.filter((v) => v.id === knownId && !v.deleted).at(-1);
+          if (same) return toSubjectVersion(subject, same, await getSchemaRecord(knownId));
+        }
+
+        const mode = await effectiveMode(subject);
+        const result = await checkAgainst(mode, compiled, versions);
+        if (!result.compatible) throw incompatibleError(subject, result);
+
+        const ops: StorageOp[] = [];
+        let id = knownId;
+        if (id === undefined) {
+          id = (await storage.get<number>(keys.nextId)) ?? 1;
+          ops.push({ type: "put", key: keys.nextId, value: id + 1 });
+          ops.push({ type: "put", key: keys.hash(hash), value: id });
+        }
+        let schemaRecord = await storage.get<SchemaRecord>(keys.schema(id));
+        if (!schemaRecord) {
+          schemaRecord = { id, schemaType, schema: input.schema, references, hash };
+          ops.push({ type: "put", key: keys.schema(id), value: schemaRecord });
+        }
+        const version = (versions.at(-1)?.version ?? 0) + 1;
+        const added: VersionRecord = { version, id, deleted: false };
+        ops.push({
+          type: "put",
+          key: keys.subject(subject),
+          value: { subject, versions: [...versions, added] },
+        });
+        ops.push({ type: "put", key: keys.use(id, subject, version), value: { subject, version } });
+        for (const ref of schemaRecord.references) {
+          ops.push({
+            type: "put",
+            key: keys.referrer(ref, subject, version),
+            value: { subject, version, id },
+          });
+        }
+        await storage.batch(ops);
+        // the compiled form of a new id is the one just built
+        if (!compiledById.get(id)) compiledById.set(id, Promise.resolve(compiled));
+        emit({ subject });
+        return toSubjectVersion(subject, added, schemaRecord);
+      });
+    },
+
+    async lookup(subject, input, opts = {}) {
+      assertSubject(subject);
+      const versions = await versionsOf(subject, opts.deleted === true);
+      let hash: string;
+      try {
+        ({ hash } = await compileInput(input));
+      } catch (e) {
+        // a reference that does not resolve means this subject cannot hold the schema
+        if (e instanceof WeirError && e.details.confluentCode === 42201) {
+          throw new WeirError(
+            "SCHEMA_NOT_FOUND",
+            `subject "${subject}" does not hold this schema: ${e.message}`,
+            {
+              details: { subject },
+              cause: e,
+            },
+          );
+        }
+        throw e;
+      }
+      const id = await storage.get<number>(keys.hash(hash));
+      const found = id === undefined ? undefined : versions.filter((v) => v.id === id).at(-1);
+      if (!found || id === undefined) {
+        throw new WeirError(
+          "SCHEMA_NOT_FOUND",
+          `subject "${subject}" does not hold this schema${opts.deleted ? "" : " in a live version"}; register it first`,
+          { details: { subject } },
+        );
+      }
+      return toSubjectVersion(subject, found, await getSchemaRecord(id));
+    },
+
+    async getById(id) {
+      if (!Number.isInteger(id) || id < 1) {
+        throw new WeirError("SCHEMA_NOT_FOUND", `no schema has id ${id}; ids are whole numbers from 1`, {
+          details: { id: String(id) },
+        });
+      }
+      return toStored(await getSchemaRecord(id));
+    },
+
+    async versionsOfId(id, opts = {}) {
+      await registry.getById(id);
+      const uses = await storage.list<{ subject: string; version: number }>(keys.usesOf(id));
+      const records = new Map<string, SubjectRecord | undefined>();
+      const out: Array<{ subject: string; version: number }> = [];
+      for (const [, use] of uses) {
+        if (!records.has(use.subject)) records.set(use.subject, await getSubject(use.subject));
+        const v = records.get(use.subject)?.versions.find((x) => x.version === use.version);
+        if (v && (opts.deleted === true || !v.deleted))
+          out.push({ subject: use.subject, version: use.version });
+      }
+      return out.sort((a, b) =>
+        a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.version - b.version,
+      );
+    },
+
+    async getVersion(subject, version, opts = {}) {
+      assertSubject(subject);
+      const v = await pickVersion(subject, version, opts.deleted === true);
+      return toSubjectVersion(subject, v, await getSchemaRecord(v.id));
+    },
+
+    async listSubjects(opts = {}) {
+      const subjects = await storage.list<SubjectRecord>(keys.subjects);
+      return subjects
+        .map(([, record]) => record)
+        .filter((r) => r.versions.some((v) => opts.deleted === true || !v.deleted))
+        .map((r) => r.subject)
+        .filter((s) => opts.prefix === undefined || s.startsWith(opts.prefix))
+        .sort();
+    },
+
+    async listVersions(subject, opts = {}) {
+      assertSubject(subject);
+      return (await versionsOf(subject, opts.deleted === true)).map((v) => v.version);
+    },
+
+    async referencedBy(subject, version) {
+      assertSubject(subject);
+      const v = await pickVersion(subject, version, true);
+      const referrers = await storage.list<{ id: number }>(keys.referrersOf(subject, v.version));
+      return [...new Set(referrers.map(([, r]) => r.id))].sort((a, b) => a - b);
+    },
+
+    async deleteSubject(subject, opts = {}) {
+      assertSubject(subject);
+      return exclusive(async () => {
+        const record = await getSubject(subject);
+        const versions = record?.versions ?? [];
+        if (versions.length === 0) throw subjectNotFound(subject);
+        const live = versions.filter((v) => !v.deleted);
+        if (opts.permanent !== true) {
+          if (live.length === 0) throw subjectNotFound(subject, true);
+          for (const v of live) await assertNotReferenced(subject, v.version);
+          await storage.batch([
+            {
+              type: "put",
+              key: keys.subject(subject),
+              value: { subject, versions: versions.map((v) => ({ ...v, deleted: true })) },
+            },
+            // as Confluent does: a soft-deleted subject loses its own compatibility mode
+            { type: "delete", key: keys.mode(subject) },
+          ]);
+          emit({ subject });
+          return live.map((v) => v.version);
+        }
+        if (live.length > 0) {
+          throw new WeirError(
+            "SUBJECT_NOT_SOFT_DELETED",
+            `subject "${subject}" has live versions (${live.map((v) => v.version).join(", ")}); soft-delete it first (without permanent), then delete it permanently`,
+            { details: { subject, confluentCode: 40405 } },
+          );
+        }
+        for (const v of versions) await assertNotReferenced(subject, v.version);
+        await storage.batch([
+          ...(await purgeOps(subject, versions)),
+          { type: "delete", key: keys.subject(subject) },
+          { type: "delete", key: keys.mode(subject) },
+        ]);
+        emit({ subject });
+        return versions.map((v) => v.version);
+      });
+    },
+
+    async deleteVersion(subject, selector, opts = {}) {
+      assertSubject(subject);
+      const wanted = parseVersion(selector);
+      const permanent = opts.permanent === true;
+      return exclusive(async () => {
+        const record = await getSubject(subject);
+        const versions = record?.versions ?? [];
+        if (versions.length === 0) throw subjectNotFound(subject);
+        // soft delete of "latest" means the latest live version; permanent, the latest of all
+        const candidates = permanent ? versions : versions.filter((v) => !v.deleted);
+        const v = wanted === "latest" ? candidates.at(-1) : versions.find((x) => x.version === wanted);
+        if (!v) {
+          throw new WeirError(
+            "SCHEMA_VERSION_NOT_FOUND",
+            `subject "${subject}" has no ${wanted === "latest" ? "live " : ""}version ${wanted}`,
+            { details: { subject, version: wanted } },
+          );
+        }
+        if (!permanent && v.deleted) {
+          throw new WeirError(
+            "SCHEMA_VERSION_NOT_FOUND",
+            `version ${v.version} of subject "${subject}" was already soft-deleted; delete it permanently with permanent=true`,
+            { details: { subject, version: v.version, confluentCode: 40406 } },
+          );
+        }
+        await assertNotReferenced(subject, v.version);
+        if (permanent && !v.deleted) {
+          throw new WeirError(
+            "SUBJECT_NOT_SOFT_DELETED",
+            `version ${v.version} of subject "${subject}" is live; soft-delete it first (without permanent), then delete it permanently`,
+            { details: { subject, version: v.version, confluentCode: 40407 } },
+          );
+        }
+        const ops: StorageOp[] = [];
+        if (permanent) {
+          const rest = versions.filter((x) => x.version !== v.version);
+          ops.push(...(await purgeOps(subject, [v])));
+          ops.push(
+            rest.length === 0
+              ? { type: "delete", key: keys.subject(subject) }
+              : { type: "put", key: keys.subject(subject), value: { subject, versions: rest } },
+          );
+        } else {
+          const next = versions.map((x) => (x.version === v.version ? { ...x, deleted: true } : x));
+          ops.push({ type: "put", key: keys.subject(subject), value: { subject, versions: next } });
+          // as Confluent does: when the last live version goes, so does the subject's own mode
+          if (!next.some((x) => !x.deleted)) ops.push({ type: "delete", key: keys.mode(subject) });
+        }
+        await storage.batch(ops);
+        emit({ subject });
+        return v.version;
+      });
+    },
+
+    async getMode(subject, opts = {}) {
+      if (subject === undefined) return globalMode();
+      assertSubject(subject);
+      return opts.defaultToGlobal === false ? ownMode(subject) : effectiveMode(subject);
+    },
+
+    async setMode(subject, mode) {
+      assertMode(mode);
+      if (subject !== undefined) assertSubject(subject);
+      await exclusive(async () => {
+        await storage.batch([
+          subject === undefined
+            ? { type: "put", key: keys.config, value: { mode } }
+            : { type: "put", key: keys.mode(subject), value: { subject, mode } },
+        ]);
+      });
+      if (subject !== undefined) emit({ subject });
+    },
+
+    async deleteMode(subject) {
+      assertSubject(subject);
+      const removed = await exclusive(async () => {
+        const own = await storage.get<{ mode: CompatibilityMode }>(keys.mode(subject));
+        if (own) await storage.batch([{ type: "delete", key: keys.mode(subject) }]);
+        return own?.mode;
+      });
+      if (removed !== undefined) emit({ subject });
+      return removed;
+    },
+
+    async checkCompatibility(subject, input, opts = {}) {
+      assertSubject(subject);
+      if (opts.mode !== undefined) assertMode(opts.mode);
+      const { compiled } = await compileInput(input);
+      const mode = opts.mode ?? (await effectiveMode(subject));
+      if (opts.version !== undefined) {
+        const v = await pickVersion(subject, opts.version, false);
+        return checkAgainst(mode, compiled, [v]);
+      }
+      const record = await getSubject(subject);
+      return checkAgainst(mode, compiled, record?.versions ?? []);
+    },
+
+    async validator(subject, version = "latest", opts: ValidatorOptions = {}) {
+      assertSubject(subject);
+      const v = await pickVersion(subject, version, false);
+      const key = `${v.id}\u0000${subject}\u0000${v.version}\u0000${opts.messageType ?? ""}`;
+      const cached = validators.get(key);
+      if (cached) return cached;
+      const compiled = await compiledSchema(v.id);
+      const validator = compiled.validator(
+        { subject, version: v.version, id: v.id },
+        opts.messageType === undefined ? {} : { messageType: opts.messageType },
+      );
+      // a concurrent caller may have built one meanwhile: keep the first so callers share one object
+      const raced = validators.get(key);
+      if (raced) return raced;
+      validators.set(key, validator);
+      return validator;
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+  return registry;
+}
