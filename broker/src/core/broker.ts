@@ -314,7 +314,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         );
       }
       // Taken once: the whole batch is validated against one version even if a new one is swapped in.
-      const validatorSet = validators.get(topic);
+      const pending = validators.current(topic);
+      const validatorSet = pending instanceof Promise ? await pending : pending;
       if (validatorSet) records = await validateBatch(topic, validatorSet, records, metrics);
       const limit = t.config.maxRecordBytes || opts.maxRecordBytes;
       const now = Date.now();

@@ -49,6 +49,8 @@ export class TopicValidators {
    */
   private readonly tickets = new Map<string, number>();
   private lastTicket = 0;
+  /** Per topic, the latest load under way (a swap that produces should wait for). */
+  private readonly loading = new Map<string, Promise<void>>();
   private readonly byIdCache = new Map<number, Promise<BoundValidator>>();
   private readonly unsubscribe: () => void;
 
@@ -68,6 +70,16 @@ export class TopicValidators {
   /** The topic's current set; undefined when it has no schemas. Take it once per batch. */
   get(topic: string): TopicValidatorSet | undefined {
     return this.sets.get(topic);
+  }
+
+  /**
+   * The topic's set once any swap already under way has finished: registry listeners run before
+   * `register()` returns, so a produce that starts after a registration returned is validated against
+   * the new version (read-your-writes), while one already running keeps the version it took.
+   */
+  current(topic: string): TopicValidatorSet | undefined | Promise<TopicValidatorSet | undefined> {
+    const loading = this.loading.get(topic);
+    return loading ? loading.then(() => this.sets.get(topic)) : this.sets.get(topic);
   }
 
   /**
@@ -96,14 +108,22 @@ export class TopicValidators {
    */
   async load(topic: string, schemas: TopicSchemas): Promise<void> {
     const ticket = this.nextTicket(topic);
-    const set = await this.prepareOrUnavailable(topic, schemas);
-    if (this.tickets.get(topic) === ticket) this.put(topic, set);
+    const done = this.prepareOrUnavailable(topic, schemas).then((set) => {
+      if (this.tickets.get(topic) === ticket) this.put(topic, set);
+    });
+    const settled = done.catch(() => undefined);
+    this.loading.set(topic, settled);
+    void settled.then(() => {
+      if (this.loading.get(topic) === settled) this.loading.delete(topic);
+    });
+    await done;
   }
 
   /** Forgets a deleted topic. */
   remove(topic: string): void {
     this.sets.delete(topic);
     this.tickets.delete(topic);
+    this.loading.delete(topic);
   }
 
   /**
