@@ -52,3 +52,24 @@ export type {
   ValidatorOptions,
   VersionSelector,
 } from "./registry/registry-types.js";
+export {
+  categoryForMode,
+  createProtobufFormat,
+  isCompiledProtobufSchema,
+} from "./protobuf/protobuf-format.js";
+export type {
+  CompiledProtobufSchema,
+  ProtobufCompatibilityOptions,
+  ProtobufFormatOptions,
+} from "./protobuf/protobuf-format.js";
+export { checkProtobufTreeCompatibility, compileProtobufFiles } from "./protobuf/protobuf-tree.js";
+export type {
+  CompileProtobufFilesOptions,
+  ProtobufTreeCheckOptions,
+  ProtobufTreeCheckResult,
+} from "./protobuf/protobuf-tree.js";
+export { breakingConfig, forwardExcludedRules } from "./protobuf/buf-breaking.js";
+export type { ProtobufBreakingCategory } from "./protobuf/buf-breaking.js";
+export { createBufRunner, createCountingBufRunner } from "./protobuf/buf-runner.js";
+export type { BufResult, BufRunner, BufRunnerOptions } from "./protobuf/buf-runner.js";
+export type { CompiledProtoFiles } from "./protobuf/compile-proto-files.js";

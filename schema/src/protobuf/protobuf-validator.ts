@@ -1,0 +1,127 @@
+import { fromBinary, type DescMessage, type FileRegistry } from "@bufbuild/protobuf";
+import { pathToString } from "@bufbuild/protobuf/reflect";
+import { createValidator, type Validator } from "@bufbuild/protovalidate";
+import { WeirError } from "@weir/common";
+import type { PayloadValidator, SchemaLabel } from "../registry/registry-types.js";
+import { compileWireChecker, WireProblem } from "./wire-checker.js";
+import { usesProtovalidate } from "./protovalidate-rules.js";
+
+/** Options of {@link createProtobufValidator}. */
+export interface ProtobufValidatorOptions {
+  /** Every descriptor of the compiled schema version. */
+  readonly registry: FileRegistry;
+  /** Import path of the registered schema's file (its first message is the default type). */
+  readonly mainFile: string;
+  readonly label: SchemaLabel;
+  /** Fully qualified message type payloads must decode as. @default the first message in `mainFile` */
+  readonly messageType?: string | undefined;
+}
+
+/** The message type payloads are checked as: the one asked for, or the main file's first message. */
+export function selectMessageType(
+  registry: FileRegistry,
+  mainFile: string,
+  messageType?: string,
+): DescMessage {
+  const available = (): string => {
+    const names = [...registry]
+      .filter((d): d is DescMessage => d.kind === "message" && !d.file.name.startsWith("google/protobuf/"))
+      .map((d) => d.typeName);
+    return names.length > 0 ? names.join(", ") : "none";
+  };
+  if (messageType !== undefined && messageType !== "") {
+    const name = messageType.startsWith(".") ? messageType.slice(1) : messageType;
+    const desc = registry.getMessage(name);
+    if (desc === undefined) {
+      throw new WeirError(
+        "SCHEMA_INVALID",
+        `message type "${messageType}" is not defined in the schema or its references; use a fully qualified ` +
+          `name (package.Message) of one of: ${available()}`,
+        { details: { messageType } },
+      );
+    }
+    return desc;
+  }
+  const first = registry.getFile(mainFile)?.messages[0];
+  if (first === undefined) {
+    throw new WeirError(
+      "SCHEMA_INVALID",
+      `the registered Protobuf schema declares no message, so payloads have no type to decode as; declare a ` +
+        `message in it or name one of the referenced types as the message type (available: ${available()})`,
+    );
+  }
+  return first;
+}
+
+/**
+ * Builds a produce-time validator for one schema version and message type. Everything is compiled here,
+ * once: the wire checker's per-type plans, and (only when the type carries buf.validate rules) the
+ * protovalidate rule set. `validate()` never invokes buf.
+ *
+ * A payload passes when it is a well-formed binary encoding of the type (see {@link compileWireChecker};
+ * unknown fields are allowed, as in protobuf) and, if the schema uses protovalidate, when the decoded
+ * message satisfies every rule.
+ */
+export function createProtobufValidator(options: ProtobufValidatorOptions): PayloadValidator {
+  const { label } = options;
+  const desc = selectMessageType(options.registry, options.mainFile, options.messageType);
+  const check = compileWireChecker(desc);
+  const rules: Validator | undefined = usesProtovalidate(desc) ? createValidator({}) : undefined;
+  const where = `subject "${label.subject}" version ${label.version} (schema id ${label.id}), message type ${desc.typeName}`;
+
+  const fail = (
+    pointer: string,
+    keyword: string,
+    problem: string,
+    extra: Record<string, string | number> = {},
+  ) =>
+    new WeirError(
+      "SCHEMA_VALIDATION_FAILED",
+      `payload does not match ${where}: at ${pointer === "" ? "the message itself" : `"${pointer}"`}: ${problem}; ` +
+        `fix the producer to encode ${desc.typeName} as registered, or register a schema version that matches`,
+      {
+        details: {
+          subject: label.subject,
+          version: label.version,
+          schemaId: label.id,
+          messageType: desc.typeName,
+          pointer,
+          keyword,
+          ...extra,
+        },
+      },
+    );
+
+  return {
+    label,
+    schemaType: "PROTOBUF",
+    validate(payload) {
+      try {
+        check(payload);
+      } catch (e) {
+        if (e instanceof WireProblem) {
+          throw fail(e.path, e.keyword, `${e.problem} (byte ${e.offset})`, { offset: e.offset });
+        }
+        throw e;
+      }
+      if (rules === undefined) return;
+      const message = fromBinary(desc, payload);
+      const result = rules.validate(desc, message);
+      if (result.kind === "valid") return;
+      if (result.kind === "error") {
+        throw new WeirError(
+          "SCHEMA_INVALID",
+          `the buf.validate rules of ${where} cannot be evaluated: ${result.error.message}; fix the rule in the schema`,
+          { cause: result.error },
+        );
+      }
+      const [first, ...more] = result.violations;
+      const pointer = first === undefined ? "" : pathToString(first.field);
+      const problem =
+        result.violations
+          .map((v) => `${pathToString(v.field) || "(message)"}: ${v.message} [${v.ruleId}]`)
+          .join("; ") || "a buf.validate rule failed";
+      throw fail(pointer, first?.ruleId ?? "protovalidate", `${problem}`, { violations: more.length + 1 });
+    },
+  };
+}
