@@ -274,6 +274,38 @@ void suite("createSchemaRegistry: compatibility", () => {
   });
 });
 
+void suite("createSchemaRegistry: formats", () => {
+  void test("tells the format which mode and direction each comparison is for", async () => {
+    const calls: string[] = [];
+    const recording: SchemaFormat = {
+      schemaType: "PROTOBUF",
+      compile(schema) {
+        const compiled: CompiledSchema = {
+          schemaType: "PROTOBUF",
+          canonical: schema,
+          compatibility: (_older, direction, options) => {
+            calls.push(`${direction}:${options?.mode ?? "-"}`);
+            return Promise.resolve({ compatible: true, changes: [] });
+          },
+          validator: (label) => ({ label, schemaType: "PROTOBUF", validate: () => undefined }),
+        };
+        return Promise.resolve(compiled);
+      },
+    };
+    const { registry } = setup({ formats: [recording] });
+    assert.deepEqual(registry.schemaTypes, ["PROTOBUF"]);
+    await registry.setMode("s", "FULL_TRANSITIVE");
+    await registry.register("s", { schemaType: "PROTOBUF", schema: "a" });
+    await registry.register("s", { schemaType: "PROTOBUF", schema: "b" });
+    assert.deepEqual(calls, ["backward:FULL_TRANSITIVE", "forward:FULL_TRANSITIVE"]);
+    // JSON is not among this registry's formats
+    await assert.rejects(
+      registry.register("t", json(order)),
+      code("SCHEMA_INVALID", (e) => assert.match(e.message, /PROTOBUF/)),
+    );
+  });
+});
+
 void suite("createSchemaRegistry: bad input", () => {
   void test("refuses an unsupported schema type, naming the supported ones", async () => {
     const { registry } = setup();

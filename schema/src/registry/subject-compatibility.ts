@@ -14,7 +14,7 @@ import type { CompiledSchema } from "./registry-types.js";
  *
  * Transitive modes compare with every earlier live (not soft-deleted) version, the others only with the
  * latest live one; NONE checks nothing. A version of another schema type is incompatible (as in Confluent
- * Schema Registry), reported as a `SCHEMA_TYPE_CHANGED` change.
+ * Schema Registry), reported as a `SCHEMA_TYPE_CHANGED` change. Each comparison is told the mode.
  */
 export async function checkSubjectCompatibility(
   mode: CompatibilityMode,
@@ -42,7 +42,8 @@ export async function checkSubjectCompatibility(
       }
       const changes: VersionedChange[] = [];
       for (const direction of directions) {
-        const result = await newer.compatibility(prev.schema, direction);
+        // the mode tells a format which rules to apply (Protobuf: buf's WIRE, or WIRE_JSON for FULL)
+        const result = await newer.compatibility(prev.schema, direction, { mode });
         for (const c of result.changes) changes.push({ ...c, version: prev.version, direction });
       }
       return changes;
