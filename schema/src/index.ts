@@ -52,6 +52,11 @@ export type {
   ValidatorOptions,
   VersionSelector,
 } from "./registry/registry-types.js";
+export { createSchemaRegistry } from "./registry/schema-registry.js";
+export type { SchemaRegistryOptions } from "./registry/schema-registry.js";
+export { createMemoryRegistryStorage } from "./registry/memory-registry-storage.js";
+export { checkSubjectCompatibility } from "./registry/subject-compatibility.js";
+export { createJsonSchemaFormat } from "./formats/json-schema-format.js";
 export {
   categoryForMode,
   createProtobufFormat,
