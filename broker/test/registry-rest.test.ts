@@ -252,6 +252,7 @@ void suite("Confluent-compatible REST API (hand-written requests)", () => {
     const body = verbose.body as { is_compatible: boolean; messages: string[] };
     assert.equal(body.is_compatible, false);
     assert.match(body.messages[0]!, /^version 1 \(backward\): [A-Z_]+ at \S+\.proto:\d+:\d+: .+/);
+    assert.doesNotMatch(body.messages[0]!, /(\S+\.proto:\d+:\d+): \1/, "the location is said once");
   });
 
   void test("config: global level, subject levels with defaultToGlobal, delete back to the global one", async () => {

@@ -68,7 +68,11 @@ export function changeMessage(change: VersionedChange): string {
     : change.path === ""
       ? "/"
       : change.path;
-  return `version ${change.version} (${change.direction}): ${change.type} at ${where}: ${change.message}`;
+  // buf's messages already start with the location; it is said once.
+  const text = change.message.startsWith(`${where}: `)
+    ? change.message.slice(where.length + 2)
+    : change.message;
+  return `version ${change.version} (${change.direction}): ${change.type} at ${where}: ${text}`;
 }
 
 /**
