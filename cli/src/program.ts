@@ -2,8 +2,10 @@ import { Command, CommanderError, Option } from "commander";
 import { registerConsumeCommand } from "./commands/consume.js";
 import { registerGroupCommands } from "./commands/group.js";
 import { registerProduceCommand } from "./commands/produce.js";
+import { registerSchemaCommands } from "./commands/schema.js";
 import { registerServeCommands } from "./commands/serve.js";
 import { registerTopicCommands } from "./commands/topic.js";
+import { CommandExit } from "./command-exit.js";
 import { errorReport, outputFormats, printError, type OutputFormat } from "./output.js";
 
 /** Exit codes of the `weir` command. */
@@ -20,7 +22,11 @@ export function createProgram(): Command {
   const program = new Command("weir")
     .description("Weir: durable partitioned logs, schema registry, typed SDKs - configured from git")
     .version("0.1.0")
-    .addOption(new Option("--output <format>", "output format").choices(outputFormats).default("text"))
+    .addOption(
+      new Option("--output <format>", "output format (github: GitHub Actions annotations, for weir schema)")
+        .choices([...outputFormats, "github"])
+        .default("text"),
+    )
     .showHelpAfterError("(run with --help for usage)")
     // Errors are thrown, not process.exit()ed, so runCli decides the exit code and the format.
     .exitOverride();
@@ -29,6 +35,7 @@ export function createProgram(): Command {
   registerProduceCommand(program);
   registerConsumeCommand(program);
   registerGroupCommands(program);
+  registerSchemaCommands(program);
   return program;
 }
 
@@ -54,6 +61,8 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return exitCodes.ok;
   } catch (error) {
+    // The command printed its result and chose its exit code (e.g. 1 = a schema is incompatible).
+    if (error instanceof CommandExit) return error.exitCode;
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return exitCodes.ok;
       // Bare `weir` / `weir topic` print help and exit 1 in commander; a missing command is a usage error.

@@ -1,0 +1,275 @@
+import { readFile } from "node:fs/promises";
+import { extname, join, relative, resolve, sep } from "node:path";
+import { Option, type Command } from "commander";
+import { isWeirError } from "@weir/common";
+import { loadConfigDirectory, loadConfigFromGit, type ConfigError, type LoadResult } from "@weir/controller";
+import { compatibilityModes, type CompatibilityMode } from "@weir/schema";
+import { CommandExit } from "../command-exit.js";
+import { compareJsonSchemas, SchemaProblems, type SchemaComparison } from "../schema/compare-json-schemas.js";
+import { checkProtobufSchemas } from "../schema/protobuf-check.js";
+import { gitBaseline, registryBaseline, type SchemaFileFormat } from "../schema/schema-baseline.js";
+import { runSchemaCheck } from "../schema/schema-check.js";
+import {
+  changeAnnotation,
+  changeJson,
+  checkGithub,
+  checkJson,
+  checkText,
+  compatText,
+  compatVerdict,
+  configErrorLines,
+  problemLines,
+} from "../schema/schema-report.js";
+
+/** `--output` of the schema commands: the global formats plus GitHub annotations. */
+type SchemaOutput = "text" | "json" | "github";
+
+/** Exit codes of `weir schema compat|check`, as CI scripts read them. */
+const exit = { compatible: 0, incompatible: 1, invalid: 2 } as const;
+
+interface CompatFlags {
+  old: string;
+  new: string;
+  format?: SchemaFileFormat;
+  mode: CompatibilityMode;
+}
+
+interface CheckFlags {
+  dir: string;
+  against?: string;
+  broker?: string;
+}
+
+/** Registers `weir schema compat` and `weir schema check`. */
+export function registerSchemaCommands(program: Command): void {
+  const schema = program
+    .command("schema")
+    .description(
+      "check schema changes for compatibility (exit 0 compatible, 1 incompatible, 2 invalid input)",
+    );
+
+  schema
+    .command("compat")
+    .description("compare two versions of one schema file")
+    .requiredOption("--old <file>", "the earlier version (.json JSON Schema or .proto)")
+    .requiredOption("--new <file>", "the new version")
+    .addOption(
+      new Option("--format <format>", "schema format (default: from the file extension)").choices([
+        "jsonschema",
+        "protobuf",
+      ]),
+    )
+    .addOption(
+      new Option("--mode <mode>", "compatibility mode").choices(compatibilityModes).default("BACKWARD"),
+    )
+    .action(async (flags: CompatFlags, cmd: Command) => {
+      const output = schemaOutput(cmd);
+      const format = flags.format ?? formatFromExtension(flags.old, flags.new, cmd);
+      const [oldText, newText] = await Promise.all([readInput(flags.old, cmd), readInput(flags.new, cmd)]);
+      const older = { file: flags.old, text: oldText, references: [] };
+      const newer = { file: flags.new, text: newText, references: [] };
+      let result: SchemaComparison;
+      try {
+        result =
+          format === "protobuf"
+            ? ((
+                await checkProtobufSchemas([{ name: "schema", mode: flags.mode, newer, previous: [older] }])
+              ).get("schema") ?? { compatible: true, changes: [] })
+            : compareJsonSchemas(flags.mode, newer, [older]);
+      } catch (error) {
+        if (error instanceof SchemaProblems) {
+          printInvalid(
+            output,
+            "SCHEMA_INVALID",
+            "a schema file is not a valid schema",
+            problemLines(error.problems, "text"),
+            error.problems,
+            problemLines(error.problems, "github"),
+          );
+          throw new CommandExit(exit.invalid);
+        }
+        throw error;
+      }
+      if (output === "json") {
+        print(
+          JSON.stringify({
+            compatible: result.compatible,
+            mode: flags.mode,
+            format,
+            old: flags.old,
+            new: flags.new,
+            changes: result.changes.map(changeJson),
+          }),
+        );
+      } else if (output === "github") {
+        print(
+          [...result.changes.map((c) => changeAnnotation(c)), compatVerdict(result, flags.mode)].join("\n"),
+        );
+      } else {
+        print(compatText(result, flags.mode));
+      }
+      if (!result.compatible) throw new CommandExit(exit.incompatible);
+    });
+
+  schema
+    .command("check")
+    .description(
+      "check every Schema of a config repository against a git ref or a live registry (new schemas pass)",
+    )
+    .option("--dir <dir>", "the config repository's root (its working tree is checked)", ".")
+    .option(
+      "--against <git-ref>",
+      "compare with the schemas as of this commit, branch or tag (read from git, no checkout)",
+    )
+    .option(
+      "--broker <url>",
+      "compare with a live registry: the broker's HTTP URL, e.g. http://127.0.0.1:7080",
+    )
+    .action(async (flags: CheckFlags, cmd: Command) => {
+      const output = schemaOutput(cmd);
+      if ((flags.against === undefined) === (flags.broker === undefined)) {
+        cmd.error("error: give exactly one of --against <git-ref> or --broker <url>", {
+          exitCode: 2,
+          code: "weir.usage",
+        });
+      }
+      const dir = resolve(flags.dir);
+      // Paths relative to the working directory (where CI runs, so GitHub can place annotations).
+      const display = (p: string): string => {
+        const rel = relative(process.cwd(), join(dir, p)).split(sep).join("/");
+        return rel.startsWith("../") ? join(dir, p) : rel;
+      };
+      const current = await loadOrExit(() => loadConfigDirectory(dir), output, display);
+      let baseline;
+      if (flags.against !== undefined) {
+        const ref = flags.against;
+        const atRef = await loadOrExit(() => loadConfigFromGit({ dir, ref }), output, display, ref);
+        baseline = gitBaseline(atRef, ref, display);
+      } else {
+        baseline = registryBaseline(flags.broker!);
+      }
+      let report;
+      try {
+        report = await runSchemaCheck(current, baseline, display, checkProtobufSchemas);
+      } catch (error) {
+        if (isWeirError(error) && error.code === "UNAVAILABLE") {
+          printInvalid(output, error.code, error.message, [], [], []);
+          throw new CommandExit(exit.invalid);
+        }
+        throw error;
+      }
+      if (report.problems.length > 0) {
+        printInvalid(
+          output,
+          "SCHEMA_INVALID",
+          "schema files are not valid schemas",
+          problemLines(report.problems, "text"),
+          report.problems,
+          problemLines(report.problems, "github"),
+        );
+        throw new CommandExit(exit.invalid);
+      }
+      print(
+        output === "json"
+          ? JSON.stringify(checkJson(report))
+          : output === "github"
+            ? checkGithub(report)
+            : checkText(report),
+      );
+      if (!report.compatible) throw new CommandExit(exit.incompatible);
+    });
+}
+
+function schemaOutput(cmd: Command): SchemaOutput {
+  return cmd.optsWithGlobals<{ output?: SchemaOutput }>().output ?? "text";
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/**
+ * Input that cannot be checked: text and GitHub annotations go to stdout (so CI logs and annotations show
+ * them), plus `error [CODE]` on stderr; JSON mode writes `{ error: { code, message, errors } }` to stderr.
+ */
+function printInvalid(
+  output: SchemaOutput,
+  code: string,
+  message: string,
+  textLines: readonly string[],
+  errors: readonly unknown[],
+  githubLines: readonly string[],
+): void {
+  if (output === "json") {
+    process.stderr.write(`${JSON.stringify({ error: { code, message, errors } })}\n`);
+    return;
+  }
+  const lines = output === "github" ? githubLines : textLines;
+  if (lines.length > 0) print(lines.join("\n"));
+  process.stderr.write(
+    `error [${code}]: ${message}${textLines.length > 0 ? ` (${textLines.length} problem${textLines.length === 1 ? "" : "s"})` : ""}\n`,
+  );
+}
+
+/** Loads a config source; located errors are printed and end the command with exit code 2. */
+async function loadOrExit(
+  load: () => Promise<LoadResult>,
+  output: SchemaOutput,
+  display: (p: string) => string,
+  ref?: string,
+): Promise<LoadResult> {
+  let result: LoadResult;
+  try {
+    result = await load();
+  } catch (error) {
+    if (isWeirError(error) && error.code === "INVALID_ARGUMENT") {
+      printInvalid(output, "INVALID_ARGUMENT", error.message, [], [], []);
+      throw new CommandExit(exit.invalid);
+    }
+    throw error;
+  }
+  if (result.errors.length === 0) return result;
+  const shown: ConfigError[] = result.errors.map((e) => ({
+    ...e,
+    file: ref === undefined ? display(e.file) : `${ref}:${display(e.file)}`,
+    ...(e.related ? { related: e.related.map((r) => ({ ...r, file: display(r.file) })) } : {}),
+  }));
+  const where = ref === undefined ? "the working tree" : `git ref ${ref}`;
+  printInvalid(
+    output,
+    "CONFIG_INVALID",
+    `the config repository in ${where} does not load`,
+    configErrorLines(shown, "text"),
+    shown,
+    configErrorLines(shown, "github"),
+  );
+  throw new CommandExit(exit.invalid);
+}
+
+function formatFromExtension(oldFile: string, newFile: string, cmd: Command): SchemaFileFormat {
+  const formats = [oldFile, newFile].map((f) =>
+    extname(f).toLowerCase() === ".proto"
+      ? "protobuf"
+      : extname(f).toLowerCase() === ".json"
+        ? "jsonschema"
+        : undefined,
+  );
+  if (formats[0] === undefined || formats[0] !== formats[1]) {
+    cmd.error(
+      `error: cannot tell the schema format from the file names ${oldFile} and ${newFile}; use .json or .proto files, or pass --format jsonschema|protobuf`,
+      { exitCode: 2, code: "weir.usage" },
+    );
+  }
+  return formats[0];
+}
+
+async function readInput(file: string, cmd: Command): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    cmd.error(`error: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      exitCode: 2,
+      code: "weir.usage",
+    });
+  }
+}
