@@ -682,3 +682,26 @@ void suite("createSchemaRegistry: storage layout", () => {
     ]);
   });
 });
+
+void suite("createSchemaRegistry: default formats", () => {
+  void test("takes JSON Schema and Protobuf: registers, checks and validates a .proto schema", async () => {
+    const { registry } = setup();
+    assert.deepEqual([...registry.schemaTypes].sort(), ["JSON", "PROTOBUF"]);
+    const proto = (nType: string): SchemaInput => ({
+      schemaType: "PROTOBUF",
+      schema: `syntax = "proto3";\npackage t;\n\nmessage A {\n  string name = 1;\n  ${nType} n = 2;\n}\n`,
+    });
+    const v1 = await registry.register("a-value", proto("int32"));
+    assert.deepEqual([v1.schemaType, v1.version], ["PROTOBUF", 1]);
+    assert.equal((await registry.register("b-value", proto("int32"))).id, v1.id);
+    await assert.rejects(
+      registry.register("a-value", proto("string")),
+      code("SCHEMA_INCOMPATIBLE", (e) => assert.match(e.message, /against version 1 \(backward\) at .*:6:/)),
+    );
+    const validator = await registry.validator("a-value");
+    // field 1 (name) as a length-delimited "hi", field 2 (n) as the varint 7
+    validator.validate(new Uint8Array([0x0a, 0x02, 0x68, 0x69, 0x10, 0x07]));
+    // field 1 sent as a varint: the wrong wire type for a string
+    assert.throws(() => validator.validate(new Uint8Array([0x08, 0x01])), code("SCHEMA_VALIDATION_FAILED"));
+  });
+});

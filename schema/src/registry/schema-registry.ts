@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { WeirError } from "@weir/common";
 import type { CompatibilityMode, CompatibilityResult } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
+import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
 import type {
@@ -33,7 +34,7 @@ import { checkSubjectCompatibility, incompatibleError } from "./subject-compatib
 export interface SchemaRegistryOptions {
   /** Where the registry keeps its state (the broker passes its MetadataStore). */
   readonly storage: RegistryStorage;
-  /** The formats accepted. @default [JSON Schema] (plus Protobuf once its format is wired in) */
+  /** The formats accepted. @default [createJsonSchemaFormat(), createProtobufFormat()] */
   readonly formats?: readonly SchemaFormat[];
   /** The global compatibility mode until one is set with `setMode(undefined, mode)`. @default "BACKWARD" */
   readonly defaultMode?: CompatibilityMode;
@@ -100,7 +101,8 @@ function schemaHash(
 export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
   const { storage } = options;
   const formats = new Map<SchemaType, SchemaFormat>();
-  for (const format of options.formats ?? [createJsonSchemaFormat()]) formats.set(format.schemaType, format);
+  for (const format of options.formats ?? [createJsonSchemaFormat(), createProtobufFormat()])
+    formats.set(format.schemaType, format);
   const schemaTypes = [...formats.keys()];
   const defaultMode = options.defaultMode ?? "BACKWARD";
   assertMode(defaultMode);
