@@ -73,12 +73,12 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
     pointer: string,
     keyword: string,
     problem: string,
+    fix: string,
     extra: Record<string, string | number> = {},
   ) =>
     new WeirError(
       "SCHEMA_VALIDATION_FAILED",
-      `payload does not match ${where}: at ${pointer === "" ? "the message itself" : `"${pointer}"`}: ${problem}; ` +
-        `fix the producer to encode ${desc.typeName} as registered, or register a schema version that matches`,
+      `payload does not match ${where}: at ${pointer === "" ? "the message itself" : `"${pointer}"`}: ${problem}; ${fix}`,
       {
         details: {
           subject: label.subject,
@@ -91,6 +91,8 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
         },
       },
     );
+  const encodingFix = `fix the producer to encode ${desc.typeName} as registered, or register a schema version that matches`;
+  const rulesFix = "fix the producer to send values the schema's buf.validate rules allow";
 
   return {
     label,
@@ -100,7 +102,7 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
         check(payload);
       } catch (e) {
         if (e instanceof WireProblem) {
-          throw fail(e.path, e.keyword, `${e.problem} (byte ${e.offset})`, { offset: e.offset });
+          throw fail(e.path, e.keyword, `${e.problem} (byte ${e.offset})`, encodingFix, { offset: e.offset });
         }
         throw e;
       }
@@ -116,12 +118,15 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
         );
       }
       const [first, ...more] = result.violations;
-      const pointer = first === undefined ? "" : pathToString(first.field);
-      const problem =
-        result.violations
-          .map((v) => `${pathToString(v.field) || "(message)"}: ${v.message} [${v.ruleId}]`)
-          .join("; ") || "a buf.validate rule failed";
-      throw fail(pointer, first?.ruleId ?? "protovalidate", `${problem}`, { violations: more.length + 1 });
+      const describe = (v: NonNullable<typeof first>) => `${v.message} [${v.ruleId}]`;
+      const others = more.map((v) => `; also at "${pathToString(v.field)}": ${describe(v)}`).join("");
+      throw fail(
+        first === undefined ? "" : pathToString(first.field),
+        first?.ruleId ?? "protovalidate",
+        first === undefined ? "a buf.validate rule failed" : `${describe(first)}${others}`,
+        rulesFix,
+        { violations: result.violations.length },
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
-import type { DescMessage } from "@bufbuild/protobuf";
+import { isFieldSet, type DescMessage } from "@bufbuild/protobuf";
 import {
+  FieldDescriptorProtoSchema,
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
   type DescriptorProto,
@@ -116,12 +117,14 @@ function printProto2File(file: FileDescriptorProto): string {
     for (const n of m.nestedType) if (n.options?.mapEntry === true) maps.set(`${fqn}.${n.name}`, n);
     out.push(`${indent}message ${m.name} {`);
     const inner = `${indent}  `;
-    m.field.forEach((f) => {
-      if (f.oneofIndex === undefined) out.push(inner + field(f, true, maps));
-    });
+    // proto2 descriptors read unset fields as their default (0), so ask whether oneof_index is set.
+    const inOneof = (f: FieldDescriptorProto): boolean =>
+      isFieldSet(f, FieldDescriptorProtoSchema.field.oneofIndex);
+    for (const f of m.field) if (!inOneof(f)) out.push(inner + field(f, true, maps));
     m.oneofDecl.forEach((o, i) => {
       out.push(`${inner}oneof ${o.name} {`);
-      for (const f of m.field) if (f.oneofIndex === i) out.push(`${inner}  ${field(f, false, maps)}`);
+      for (const f of m.field)
+        if (inOneof(f) && f.oneofIndex === i) out.push(`${inner}  ${field(f, false, maps)}`);
       out.push(`${inner}}`);
     });
     for (const n of m.nestedType) if (n.options?.mapEntry !== true) printMessage(n, fqn, inner);
