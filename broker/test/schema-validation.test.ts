@@ -130,10 +130,13 @@ void suite("produce-time schema validation", () => {
     const { id: keyId } = await register(keySubject, { type: "string", pattern: "^customer-" });
     await client.admin.createTopic(topic, { partitions: 2, schemas: { key: keySubject } });
 
-    await assert.rejects(client.publishBatch(topic, [{ key: "customer-1", value: "x" }, { value: "y" }]), {
-      code: "SCHEMA_VALIDATION_FAILED",
-      message: /record 1 has no key.*give every record a key/,
-    });
+    await assert.rejects(
+      client.publishBatch(topic, [{ key: JSON.stringify("customer-1"), value: "x" }, { value: "y" }]),
+      {
+        code: "SCHEMA_VALIDATION_FAILED",
+        message: /record 1 has no key.*give every record a key/,
+      },
+    );
     // The key's bytes are validated as JSON: a JSON string key.
     await assert.rejects(client.publish(topic, "x", { key: JSON.stringify("vendor-1") }), {
       code: "SCHEMA_VALIDATION_FAILED",

@@ -10,8 +10,7 @@ import type {
   TopicInfo,
 } from "../broker-types.js";
 import { deadLetterHeaders, requestHeaders } from "../broker-types.js";
-import * as schemaModule from "@weir/schema";
-import type { SchemaRegistry } from "@weir/schema";
+import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
 import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
 import { createGroupCoordinator } from "../groups/group-coordinator.js";
@@ -464,24 +463,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 export const registryKeyPrefix = "registry/";
 
 function defaultRegistry(metadata: MetadataStore): SchemaRegistry {
-  // TODO(registry): import createSchemaRegistry directly once @weir/schema exports it; until then a
-  // registry that refuses every call keeps the broker usable without schemas.
-  const create = (schemaModule as Record<string, unknown>)["createSchemaRegistry"];
-  if (typeof create === "function") {
-    return (create as (o: { storage: MetadataStore; keyPrefix: string }) => SchemaRegistry)({
-      storage: metadata,
-      keyPrefix: registryKeyPrefix,
-    });
-  }
-  return new Proxy({} as SchemaRegistry, {
-    get(_, prop) {
-      if (prop === "schemaTypes") return [];
-      if (prop === "onChange") return () => () => undefined;
-      if (prop === "then") return undefined;
-      return () =>
-        Promise.reject(new WeirError("UNAVAILABLE", "the schema registry is not built into this broker yet"));
-    },
-  });
+  return createSchemaRegistry({ storage: metadata, keyPrefix: registryKeyPrefix });
 }
 
 function logSpec(config: TopicConfig): Parameters<LogEngine["configureTopic"]>[1] {
