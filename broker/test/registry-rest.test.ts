@@ -340,6 +340,16 @@ void suite("Confluent-compatible REST API (hand-written requests)", () => {
     assertConfluentError(await sr(base, "DELETE", "/subjects/rest.address/versions/1"), 422, 42206);
   });
 
+  void test("subjects with URL-encoded characters (a slash) work as one path segment", async () => {
+    const reg = await sr(base, "POST", "/subjects/team%2Forders-value/versions", jsonBody(orderV1));
+    assert.equal(reg.status, 200, JSON.stringify(reg.body));
+    assert.ok(((await sr(base, "GET", "/subjects")).body as string[]).includes("team/orders-value"));
+    const got = (await sr(base, "GET", "/subjects/team%2Forders-value/versions/1")).body as {
+      subject: string;
+    };
+    assert.equal(got.subject, "team/orders-value");
+  });
+
   void test("accepts Confluent's content types and application/octet-stream", async () => {
     for (const [i, type] of [
       "application/vnd.schemaregistry.v1+json",
