@@ -1,4 +1,4 @@
-import { fromBinary, type DescMessage, type FileRegistry } from "@bufbuild/protobuf";
+import { create, fromBinary, type DescMessage, type FileRegistry } from "@bufbuild/protobuf";
 import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { WeirError } from "@weir/common";
@@ -66,8 +66,8 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
   const { label } = options;
   const desc = selectMessageType(options.registry, options.mainFile, options.messageType);
   const check = compileWireChecker(desc);
-  const rules: Validator | undefined = usesProtovalidate(desc) ? createValidator({}) : undefined;
   const where = `subject "${label.subject}" version ${label.version} (schema id ${label.id}), message type ${desc.typeName}`;
+  const rules = usesProtovalidate(desc) ? compileRules(desc, options.registry, where) : undefined;
 
   const fail = (
     pointer: string,
@@ -129,4 +129,23 @@ export function createProtobufValidator(options: ProtobufValidatorOptions): Payl
       );
     },
   };
+}
+
+/**
+ * Creates the protovalidate validator and compiles the type's rules now (protovalidate plans a type on
+ * its first validation), so a rule that cannot compile is refused when the validator is built, not on the
+ * first produce. The schema's own registry is passed so predefined rules (extensions of buf.validate's
+ * rule messages declared in the schema) are found.
+ */
+function compileRules(desc: DescMessage, registry: FileRegistry, where: string): Validator {
+  const validator = createValidator({ registry });
+  const probe = validator.validate(desc, create(desc));
+  if (probe.kind === "error") {
+    throw new WeirError(
+      "SCHEMA_INVALID",
+      `the buf.validate rules of ${where} cannot be compiled: ${probe.error.message}; fix the rule in the schema`,
+      { cause: probe.error },
+    );
+  }
+  return validator;
 }

@@ -76,3 +76,58 @@ void suite("Protobuf format: protovalidate rules", () => {
     schema.validator(label).validate(Uint8Array.of(0x0a, 0x01, 0x41));
   });
 });
+
+void suite("Protobuf format: protovalidate rules that need more", () => {
+  void test("CEL rules on a message and predefined rules declared in the schema are honoured", async () => {
+    // proto3 may only extend option messages, so predefined rules are declared in an editions file.
+    const text = `edition = "2023";
+package shop.v1;
+
+import "buf/validate/validate.proto";
+
+extend buf.validate.StringRules {
+  bool sku = 80048952 [(buf.validate.predefined).cel = {
+    id: "string.sku",
+    expression: "!rule || this.matches('^[A-Z]{3}-[0-9]+$') ? '' : 'must look like ABC-123'"
+  }];
+}
+
+message Window {
+  option (buf.validate.message).cel = {
+    id: "window.order",
+    message: "start must be before end",
+    expression: "this.start < this.end"
+  };
+  int64 start = 1;
+  int64 end = 2;
+  string sku = 3 [(buf.validate.field).string.(shop.v1.sku) = true];
+}
+`;
+    const schema = (await format.compile(text, [])) as CompiledProtobufSchema;
+    const Window = schema.registry.getMessage("shop.v1.Window");
+    assert.ok(Window);
+    const v = schema.validator(label);
+    const w = (start: bigint, end: bigint, sku: string) =>
+      toBinary(Window, create(Window, { start, end, sku } as never));
+    v.validate(w(1n, 2n, "ABC-1"));
+    assert.throws(() => v.validate(w(3n, 2n, "ABC-1")), {
+      code: "SCHEMA_VALIDATION_FAILED",
+      message: /start must be before end \[window\.order\]/,
+    });
+    assert.throws(() => v.validate(w(1n, 2n, "nope")), {
+      code: "SCHEMA_VALIDATION_FAILED",
+      message: /at "sku": must look like ABC-123 \[string\.sku\]/,
+    });
+  });
+
+  void test("a rule that does not fit its field is refused when the validator is built", async () => {
+    const schema = (await format.compile(
+      `syntax = "proto3";\npackage p;\nimport "buf/validate/validate.proto";\nmessage M {\n  string a = 1 [(buf.validate.field).int32.gt = 0];\n}\n`,
+      [],
+    )) as CompiledProtobufSchema;
+    assert.throws(() => schema.validator(label), {
+      code: "SCHEMA_INVALID",
+      message: /buf\.validate rules .* cannot be compiled/,
+    });
+  });
+});
