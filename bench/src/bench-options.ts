@@ -54,6 +54,13 @@ export interface BenchOptions {
   profile?: boolean;
   /** Give up on one scenario run after this long. @default 120 (60 with `quick`) */
   jobTimeoutSeconds?: number;
+  /**
+   * Run the schema validation comparison on every Weir target: 1 KiB JSON records produced to a topic
+   * without and with a JSON Schema. @default true
+   */
+  validation?: boolean;
+  /** Rounds of the validation comparison (each runs both sides, alternating which goes first). @default 3 (1 with `quick`) */
+  validationRounds?: number;
 }
 
 /** Options with every default filled in. */
@@ -84,6 +91,8 @@ export function resolveBenchOptions(o: BenchOptions): ResolvedBenchOptions {
     natsSync: "auto",
     profile: false,
     jobTimeoutSeconds: quick ? 60 : 120,
+    validation: true,
+    validationRounds: quick ? 1 : 3,
     ...stripUndefined(o),
   };
   validate(resolved);
@@ -98,6 +107,8 @@ function validate(o: ResolvedBenchOptions): void {
   const positiveInt = (n: number): boolean => Number.isInteger(n) && n > 0;
   if (!positiveInt(o.records)) throw new Error(`--records must be a positive integer, got ${o.records}`);
   if (!positiveInt(o.window)) throw new Error(`--window must be a positive integer, got ${o.window}`);
+  if (!positiveInt(o.validationRounds))
+    throw new Error(`--validation-rounds must be a positive integer, got ${o.validationRounds}`);
   if (!positiveInt(o.batchSize))
     throw new Error(`--batch-size must be a positive integer, got ${o.batchSize}`);
   // Fixed-rate payloads carry an 8-byte send time and a 1-byte phase marker.
@@ -144,6 +155,8 @@ Runs Weir and NATS JetStream side by side and writes bench/results/<timestamp>.j
   --out-dir DIR            where results go (default bench/results)
   --data-dir DIR           parent of the servers' data dirs (default: the OS temp dir)
   --job-timeout-seconds N  give up on one scenario run after N seconds (default 120)
+  --validation on          schema validation comparison on Weir (1 KiB JSON, without vs with a schema): on | off
+  --validation-rounds N    rounds of that comparison, medians reported (default 3; quick 1)
 `;
 
 /** Parses command-line flags into options; throws with a readable message on bad input. */
@@ -171,6 +184,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
       "out-dir": { type: "string" },
       "data-dir": { type: "string" },
       "job-timeout-seconds": { type: "string" },
+      validation: { type: "string" },
+      "validation-rounds": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -222,6 +237,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions & { help?: boolean 
   set("outDir", values["out-dir"]);
   set("dataDir", values["data-dir"]);
   set("jobTimeoutSeconds", num("job-timeout-seconds", values["job-timeout-seconds"]));
+  const validation = oneOf("validation", values.validation, ["on", "off"] as const);
+  if (validation !== undefined) out.validation = validation === "on";
+  set("validationRounds", num("validation-rounds", values["validation-rounds"]));
   if (values.help === true) out.help = true;
   return out;
 }

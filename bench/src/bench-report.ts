@@ -1,6 +1,7 @@
 import type { ResolvedBenchOptions, SystemName } from "./bench-options.js";
 import type { ProfileSummary } from "./cpu-profile.js";
 import type { LatencyResult, ProduceResult, ScenarioResult } from "./scenarios.js";
+import { renderValidationMarkdown, type ValidationReport } from "./validation-scenario.js";
 
 /** Facts about the machine and software a run was measured on. */
 export interface MachineFacts {
@@ -84,6 +85,8 @@ export interface BenchReport {
   profile?: ProfileSummary;
   /** The load generator's (both clients, all scenarios) hottest functions, with `--profile`. */
   loadGeneratorProfile?: ProfileSummary;
+  /** The schema validation comparison (Weir targets only), unless `--validation off`. */
+  validation?: ValidationReport;
 }
 
 interface Metric {
@@ -246,6 +249,7 @@ export function renderMarkdown(report: BenchReport): string {
           "",
         ]
       : []),
+    ...(report.validation ? renderValidationMarkdown(report.validation) : []),
     "## Durability",
     "",
     ...report.targets.map((t) => `- **${t.label}**: ${t.durability}`),

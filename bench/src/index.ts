@@ -12,3 +12,5 @@ export { renderMarkdown, scenarioNames } from "./bench-report.js";
 export type { BenchReport, MachineFacts, RunRecord, ScenarioName, TargetInfo } from "./bench-report.js";
 export { summarizeCpuProfile } from "./cpu-profile.js";
 export type { HotFrame, ProfileSummary } from "./cpu-profile.js";
+export { orderEventPayloads, orderEventSchema, summarizeValidation } from "./validation-scenario.js";
+export type { ValidationReport, ValidationRun, ValidationSummary } from "./validation-scenario.js";

@@ -19,7 +19,9 @@ async function main(): Promise<number> {
   process.stderr.write(
     `\nwrote ${jsonPath}\nwrote ${markdownPath}\nwall time ${Math.round(report.wallSeconds)} s\n`,
   );
-  const failed = report.runs.filter((r) => r.error !== undefined).length;
+  const failed =
+    report.runs.filter((r) => r.error !== undefined).length +
+    (report.validation?.runs.filter((r) => r.error !== undefined).length ?? 0);
   if (failed > 0) {
     process.stderr.write(`${failed} scenario run(s) failed; see the Errors section of ${markdownPath}\n`);
     return 1;

@@ -20,6 +20,12 @@ import type { LoadRequest, LoadResponse } from "./load-process.js";
 import type { ScenarioJob } from "./scenarios.js";
 import { natsServerVersion, natsSupportsSyncAlways, startNatsServer } from "./servers/nats-server.js";
 import { startWeirBroker } from "./servers/weir-server.js";
+import {
+  orderEventSchema,
+  summarizeValidation,
+  type ValidationReport,
+  type ValidationRun,
+} from "./validation-scenario.js";
 
 /** Where a run's files went. */
 export interface BenchOutput {
@@ -77,6 +83,7 @@ export async function runBench(
   const runs: RunRecord[] = [];
   let profile: BenchReport["profile"];
   let loadProfile: BenchReport["loadGeneratorProfile"];
+  let validation: ValidationReport | undefined;
   try {
     targets.push(...(await startTargets(options, dataParent, natsVersion, profileDir, notes, log)));
     let topicSeq = 0;
@@ -172,6 +179,9 @@ export async function runBench(
         }
       }
     }
+    if (options.validation) {
+      validation = await validationComparison(options, targets, load, log);
+    }
   } finally {
     await load.close();
     for (const target of targets)
@@ -218,6 +228,7 @@ export async function runBench(
   };
   if (profile !== undefined) report.profile = profile;
   if (loadProfile !== undefined) report.loadGeneratorProfile = loadProfile;
+  if (validation !== undefined) report.validation = validation;
   await mkdir(options.outDir, { recursive: true });
   const jsonPath = join(options.outDir, `${stamp(startedAt)}.json`);
   const markdownPath = join(options.outDir, "latest.md");
@@ -227,6 +238,94 @@ export async function runBench(
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** The validation comparison's record size: 1 KiB JSON, as the issue asks. */
+const validationSize = 1024;
+
+/**
+ * Produces the same load of 1 KiB JSON order events to a topic without a schema and to one whose value
+ * subject is {@link orderEventSchema}, on every Weir target, for `validationRounds` rounds (alternating
+ * which side goes first, so drift on a shared machine hits both alike), and summarises the ratio.
+ */
+async function validationComparison(
+  options: ResolvedBenchOptions,
+  targets: Target[],
+  load: LoadProcess,
+  log: Log,
+): Promise<ValidationReport> {
+  const partitions = Math.max(...options.partitions);
+  const schema = JSON.stringify(orderEventSchema);
+  const runs: ValidationRun[] = [];
+  const summaries: ValidationReport["summaries"] = [];
+  let seq = 0;
+  for (const target of targets.filter((t) => t.info.system === "weir")) {
+    log(
+      `\n== schema validation: ${validationSize} B JSON records, ${partitions} partition(s), ${target.info.label}`,
+    );
+    for (let round = 1; round <= options.validationRounds; round++) {
+      const order = round % 2 === 1 ? [false, true] : [true, false];
+      for (const validated of order) {
+        const id = ++seq;
+        const job: ScenarioJob = {
+          kind: "produce",
+          topic: `bench-validation-${validated ? "on" : "off"}-${id}`,
+          records: options.records,
+          size: validationSize,
+          partitions,
+          window: options.window,
+          batchSize: options.weirProduce === "batch" ? options.batchSize : 1,
+          warmupRecords: Math.min(
+            options.records,
+            Math.max(options.window * 2, Math.round(options.records / 10)),
+          ),
+          payload: "order-events",
+          ...(validated ? { valueSchema: { subject: `bench-order-created-${id}`, schema } } : {}),
+        };
+        const before = await cpuSnapshot(target.pid, load.pid);
+        const response = await load.run(target.spec, job);
+        const after = await cpuSnapshot(target.pid, load.pid);
+        const run: ValidationRun = { target: target.info.id, validated, round };
+        if (response.ok && response.result.kind === "produce") {
+          run.msgPerSec = Math.round(response.result.msgPerSec);
+          if (before && after && after.clientPid === before.clientPid) {
+            const recordsSent = job.records + job.warmupRecords;
+            run.serverCpuSecondsPerMillion = round3(((after.server - before.server) / recordsSent) * 1e6);
+          }
+        } else {
+          run.error = response.ok ? "unexpected result kind" : response.error;
+        }
+        runs.push(run);
+        log(
+          `  round ${round} ${validated ? "with schema   " : "without schema"} ${
+            run.error === undefined
+              ? `${run.msgPerSec!.toLocaleString("en-US")} msg/s${run.serverCpuSecondsPerMillion === undefined ? "" : `, server ${run.serverCpuSecondsPerMillion} CPU s per 1M records`}`
+              : `ERROR ${run.error.split("\n")[0]}`
+          }`,
+        );
+      }
+    }
+    const summary = summarizeValidation(runs, {
+      target: target.info.id,
+      durability: target.info.durability,
+      size: validationSize,
+      partitions,
+      records: options.records,
+      rounds: options.validationRounds,
+    });
+    if (summary) {
+      summaries.push(summary);
+      log(
+        `  => with/without schema: ${summary.ratio.toFixed(3)} (throughput loss ${summary.throughputLossPercent.toFixed(1)}%${summary.serverCpuRatio === undefined ? "" : `, server CPU per record x${summary.serverCpuRatio.toFixed(3)}`})`,
+      );
+    }
+  }
+  return {
+    schemaTitle: orderEventSchema.title,
+    schemaProperties: Object.keys(orderEventSchema.properties).length,
+    runs,
+    summaries,
+  };
+}
 
 async function cpuSnapshot(
   serverPid: number | undefined,

@@ -2,6 +2,7 @@ import { randomFillSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { BenchDriver } from "./drivers/driver.js";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
+import { orderEventPayloads } from "./validation-scenario.js";
 
 /** Produce as fast as the in-flight window allows. */
 export interface ProduceJob {
@@ -16,6 +17,10 @@ export interface ProduceJob {
   batchSize: number;
   /** Unmeasured records sent first (JIT, connections, file creation). */
   warmupRecords: number;
+  /** `random` bytes (default) or JSON order events of `size` bytes (the validation scenario). */
+  payload?: "random" | "order-events";
+  /** A JSON Schema registered under `subject` and named as the topic's value schema (Weir only). */
+  valueSchema?: { subject: string; schema: string };
 }
 
 /** Publish at a fixed rate and measure each acknowledgement from the record's intended send time. */
@@ -69,7 +74,7 @@ export type ScenarioResult = ProduceResult | LatencyResult;
 
 /** Runs one scenario against a driver on a fresh topic, deleting the topic afterwards. */
 export async function runScenario(driver: BenchDriver, job: ScenarioJob): Promise<ScenarioResult> {
-  await driver.createTopic(job.topic, job.partitions);
+  await driver.createTopic(job.topic, job.partitions, job.kind === "produce" ? job.valueSchema : undefined);
   try {
     switch (job.kind) {
       case "produce":
@@ -123,7 +128,9 @@ async function windowed(
 }
 
 async function produceThroughput(driver: BenchDriver, job: ProduceJob): Promise<ProduceResult> {
-  const value = payload(job.size);
+  // Distinct JSON documents (built before timing) so the broker parses varied records, as in production.
+  const values = job.payload === "order-events" ? orderEventPayloads(job.size, 256) : [payload(job.size)];
+  const value = (i: number): Uint8Array => values[i % values.length]!;
   const batched = driver.batchesProduce && job.batchSize > 1;
   const run = async (records: number): Promise<void> => {
     if (batched) {
@@ -132,10 +139,11 @@ async function produceThroughput(driver: BenchDriver, job: ProduceJob): Promise<
       await windowed(calls, concurrency, (i) => {
         const n = Math.min(job.batchSize, records - i * job.batchSize);
         // Whole batches rotate over partitions, as a partition-aware batching producer would send them.
-        return driver.publishBatch(job.topic, i % job.partitions, new Array<Uint8Array>(n).fill(value));
+        const batch = Array.from({ length: n }, (_, j) => value(i * job.batchSize + j));
+        return driver.publishBatch(job.topic, i % job.partitions, batch);
       });
     } else {
-      await windowed(records, job.window, (i) => driver.publish(job.topic, i % job.partitions, value));
+      await windowed(records, job.window, (i) => driver.publish(job.topic, i % job.partitions, value(i)));
     }
   };
   await run(job.warmupRecords);
@@ -147,7 +155,7 @@ async function produceThroughput(driver: BenchDriver, job: ProduceJob): Promise<
     records: job.records,
     seconds,
     msgPerSec: job.records / seconds,
-    mbPerSec: (job.records * job.size) / seconds / 1e6,
+    mbPerSec: (job.records * values[0]!.length) / seconds / 1e6,
     method: batched ? `${driver.describe.produce}; publishBatch x${job.batchSize}` : driver.describe.produce,
   };
 }

@@ -18,8 +18,15 @@ export interface DriverSubscription {
 export interface BenchDriver {
   /** Human-readable description of the produce call and consumer the driver uses. */
   readonly describe: { produce: string; consume: string };
-  /** Creates a fresh topic with `partitions` partitions (NATS: that many streams). */
-  createTopic(topic: string, partitions: number): Promise<void>;
+  /**
+   * Creates a fresh topic with `partitions` partitions (NATS: that many streams). With `valueSchema`,
+   * registers it and makes it the topic's value schema, so every produced value is validated (Weir only).
+   */
+  createTopic(
+    topic: string,
+    partitions: number,
+    valueSchema?: { subject: string; schema: string },
+  ): Promise<void>;
   /** Publishes one record to a partition; resolves once the system acknowledged it as stored. */
   publish(topic: string, partition: number, value: Uint8Array): Promise<void>;
   /**

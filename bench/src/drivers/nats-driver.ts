@@ -44,7 +44,12 @@ export async function createNatsDriver(servers: string): Promise<BenchDriver> {
     },
     batchesProduce: false,
 
-    async createTopic(topic, partitions) {
+    async createTopic(topic, partitions, valueSchema) {
+      if (valueSchema) {
+        throw new Error(
+          "NATS JetStream has no produce-time payload validation; the validation scenario is Weir only",
+        );
+      }
       for (let p = 0; p < partitions; p++) {
         await jsm.streams.add({
           name: natsStream(topic, p),

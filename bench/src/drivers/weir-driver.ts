@@ -18,8 +18,16 @@ export async function createWeirDriver(spec: Extract<ConnectSpec, { system: "wei
     },
     batchesProduce: spec.produceMode === "batch",
 
-    async createTopic(topic, partitions) {
-      await client.admin.createTopic(topic, { partitions });
+    async createTopic(topic, partitions, valueSchema) {
+      if (valueSchema) {
+        await client.registry.register(valueSchema.subject, {
+          schemaType: "JSON",
+          schema: valueSchema.schema,
+        });
+        await client.admin.createTopic(topic, { partitions, schemas: { value: valueSchema.subject } });
+      } else {
+        await client.admin.createTopic(topic, { partitions });
+      }
     },
 
     async publish(topic, partition, value) {
