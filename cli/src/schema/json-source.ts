@@ -1,3 +1,4 @@
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { LineCounter, parseDocument } from "yaml";
 import { pointerPosition } from "@weir/controller";
 import type { SourceLocation } from "@weir/schema";
@@ -22,7 +23,8 @@ export function parseJsonSource(file: string, text: string): JsonSource | JsonSy
     value = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { file, ...syntaxPosition(text, message), message: `not valid JSON: ${message}` };
+    const at = syntaxPosition(text, message);
+    return { file, line: at.line, column: at.column, message: `not valid JSON: ${at.message}` };
   }
   // JSON is YAML 1.2, so the yaml package's positions (and the controller's pointer walker) serve here.
   const lineCounter = new LineCounter();
@@ -39,12 +41,19 @@ export function isJsonSyntaxError(r: JsonSource | JsonSyntaxError): r is JsonSyn
   return !("value" in r);
 }
 
-/** V8 says "at position N" (Node 20) or "(line L column C)" (newer); both become line and column. */
-function syntaxPosition(text: string, message: string): { line: number; column: number } {
-  const lc = /line (\d+) column (\d+)/.exec(message);
-  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
-  const pos = /at position (\d+)/.exec(message);
-  const offset = pos ? Number(pos[1]) : text.length;
+/**
+ * Where JSON.parse failed. V8's messages do not always carry an offset, so the text is parsed again with
+ * jsonc-parser in strict mode, which reports the offset of the first error.
+ */
+function syntaxPosition(text: string, message: string): { line: number; column: number; message: string } {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  const offset = first?.offset ?? text.length;
   const before = text.slice(0, offset).split("\n");
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+  return {
+    line: before.length,
+    column: (before.at(-1)?.length ?? 0) + 1,
+    message: first ? `${printParseErrorCode(first.error)} (${message})` : message,
+  };
 }
