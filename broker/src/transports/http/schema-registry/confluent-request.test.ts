@@ -61,6 +61,10 @@ void suite("Confluent request parsing", () => {
       message: /references\/0/,
     });
     assert.throws(() => parseSchemaInput(Buffer.from("{not json")), { code: "MALFORMED_REQUEST" });
+    assert.throws(
+      () => parseSchemaInput({ schemaType: "PROTOBUF", schema: "CgxvcmRlcnMucHJvdG8SB3Nob3AudjE=" }),
+      { code: "SCHEMA_INVALID", message: /serialized \(base64\) FileDescriptorProto.*\.proto source text/ },
+    );
   });
 
   void test("config bodies take compatibility in any case and refuse unknown levels", () => {

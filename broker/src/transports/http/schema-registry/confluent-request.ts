@@ -91,6 +91,12 @@ export function parseSchemaInput(raw: unknown): SchemaInput {
     );
   }
   const schemaType = parseSchemaType(body["schemaType"], schema);
+  if (schemaType === "PROTOBUF" && looksSerialized(schema)) {
+    throw new WeirError(
+      "SCHEMA_INVALID",
+      "the Protobuf schema looks like a serialized (base64) FileDescriptorProto; Weir's registry takes Protobuf schemas as .proto source text only, so register the content of the .proto file",
+    );
+  }
   const references = parseReferences(body["references"]);
   return { schemaType, schema, ...(references.length > 0 ? { references } : {}) };
 }
@@ -137,6 +143,13 @@ function looksLikeAvro(schema: string): boolean {
     (type === "enum" && Array.isArray(parsed["symbols"])) ||
     (type === "fixed" && typeof parsed["size"] === "number")
   );
+}
+
+/** Confluent's `format=serialized`: a base64 FileDescriptorProto instead of .proto text. */
+function looksSerialized(schema: string): boolean {
+  const text = schema.trim();
+  // .proto source always has a space, brace or semicolon; base64 never does.
+  return text.length >= 8 && /^[A-Za-z0-9+/]+={0,2}$/.test(text);
 }
 
 function parseReferences(value: unknown): SchemaReference[] {
