@@ -108,7 +108,7 @@ message Window {
     assert.ok(Window);
     const v = schema.validator(label);
     const w = (start: bigint, end: bigint, sku: string) =>
-      toBinary(Window, create(Window, { start, end, sku } as never));
+      toBinary(Window, create(Window, { start, end, sku }));
     v.validate(w(1n, 2n, "ABC-1"));
     assert.throws(() => v.validate(w(3n, 2n, "ABC-1")), {
       code: "SCHEMA_VALIDATION_FAILED",

@@ -96,8 +96,8 @@ interface ValuePlan {
   /** What the schema calls it, for messages: `string`, `enum shop.Color`, `message shop.Item`. */
   readonly typeName: string;
   readonly utf8: boolean;
-  /** For message values; filled lazily so recursive types work. */
-  readonly message?: () => MessagePlan;
+  /** For message values (the plan object exists before its fields are filled, so recursive types work). */
+  readonly message?: MessagePlan;
   /** Scalars and enums that may also arrive packed in one LEN record (repeated only). */
   readonly packable: boolean;
 }
@@ -113,6 +113,8 @@ interface FieldPlan {
 interface MessagePlan {
   readonly typeName: string;
   readonly fields: Map<number, FieldPlan>;
+  /** The same plans indexed by number for numbers below 128, the common case, to skip the map lookup. */
+  readonly small: Array<FieldPlan | undefined>;
 }
 
 /** Compiles a checker for one message type (once per schema version; plans are shared by nested types). */
@@ -125,9 +127,11 @@ export function compileWireChecker(
   const planOf = (desc: DescMessage): MessagePlan => {
     let plan = plans.get(desc);
     if (plan === undefined) {
-      plan = { typeName: desc.typeName, fields: new Map() };
+      plan = { typeName: desc.typeName, fields: new Map(), small: [] };
       plans.set(desc, plan);
       for (const field of desc.fields) plan.fields.set(field.number, fieldPlan(field, planOf));
+      const top = Math.min(128, Math.max(0, ...plan.fields.keys()) + 1);
+      for (let no = 0; no < top; no++) plan.small.push(plan.fields.get(no));
     }
     return plan;
   };
@@ -143,7 +147,7 @@ function fieldPlan(field: DescField, planOf: (d: DescMessage) => MessagePlan): F
     wireType: delimited ? SGROUP : LEN,
     typeName: `message ${desc.typeName}`,
     utf8: false,
-    message: () => planOf(desc),
+    message: planOf(desc),
     packable: false,
   });
   const scalarValue = (t: ScalarType, utf8: boolean): ValuePlan => ({
@@ -278,7 +282,7 @@ function walkMessage(
       }
       if (wt > 5)
         throw new WireProblem("wire-type", `field ${no} has wire type ${wt}, which does not exist`, tagAt);
-      const f = plan.fields.get(no);
+      const f = no < plan.small.length ? plan.small[no] : plan.fields.get(no);
       if (f === undefined) {
         skipUnknown(c, end, no, wt, depth, limit);
         continue;
@@ -347,14 +351,16 @@ function walkValue(
       skipFixed(c, end, 4);
       return;
     case SGROUP:
-      walkMessage(value.message!(), c, end, depth + 1, limit, no);
+      if (value.message === undefined)
+        throw new WireProblem("wire-type", `field ${no} is not a group`, c.pos);
+      walkMessage(value.message, c, end, depth + 1, limit, no);
       return;
     case LEN: {
       const bodyEnd = readLength(c, end);
       if (value.message !== undefined) {
-        walkMessage(value.message(), c, bodyEnd, depth + 1, limit, undefined);
+        walkMessage(value.message, c, bodyEnd, depth + 1, limit, undefined);
       } else {
-        if (value.utf8 && !isUtf8(c.buf.subarray(c.pos, bodyEnd))) {
+        if (value.utf8 && !isValidUtf8(c.buf, c.pos, bodyEnd)) {
           throw new WireProblem(
             "utf8",
             `field ${no} is string but holds bytes that are not valid UTF-8`,
@@ -445,6 +451,9 @@ function mapKeyText(key: ValuePlan, raw: Uint8Array): string {
   return `0x${Buffer.from(raw).toString("hex")}`;
 }
 
+// An unknown group is walked as a message without known fields.
+const unknownGroup: MessagePlan = { typeName: "", fields: new Map(), small: [] };
+
 function skipUnknown(c: Cursor, end: number, no: number, wt: number, depth: number, limit: number): void {
   switch (wt) {
     case VARINT:
@@ -457,7 +466,15 @@ function skipUnknown(c: Cursor, end: number, no: number, wt: number, depth: numb
       c.pos = readLength(c, end);
       return;
     case SGROUP:
-      walkMessage({ typeName: "", fields: new Map() }, c, end, depth + 1, limit, no);
+      walkMessage(unknownGroup, c, end, depth + 1, limit, no);
       return;
   }
+}
+
+/** UTF-8 check with an ASCII fast path: most strings are ASCII, and a native call costs more than the loop. */
+function isValidUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if ((buf[i] ?? 0) >= 0x80) return isUtf8(buf.subarray(i, end));
+  }
+  return true;
 }
