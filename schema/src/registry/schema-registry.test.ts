@@ -134,6 +134,49 @@ void suite("createSchemaRegistry: ids and versions", () => {
     );
   });
 
+  void test("concurrent registers of one schema share one version per subject and one id across subjects", async () => {
+    const { registry } = setup();
+    const same = await Promise.all(Array.from({ length: 5 }, () => registry.register("s", json(order))));
+    assert.deepEqual(new Set(same.map((v) => `${v.version}/${v.id}`)), new Set(["1/1"]));
+    const subjects = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => registry.register(`t${i}`, json(orderAmountRequired))),
+    );
+    assert.deepEqual(new Set(subjects.map((v) => v.id)), new Set([2]));
+    assert.equal((await registry.register("u", json({ type: "string" }))).id, 3);
+  });
+
+  void test("a registration prepared before a concurrent change is checked again against the new state", async () => {
+    // the next read of a hash entry (made after a registration has read the subject's versions) waits
+    let holdNext = false;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const storage = createMemoryRegistryStorage();
+    const held = {
+      ...storage,
+      get: async <T>(key: string): Promise<T | undefined> => {
+        if (holdNext && key.includes("/hashes/")) {
+          holdNext = false;
+          await gate;
+        }
+        return storage.get<T>(key);
+      },
+    };
+    const registry = createSchemaRegistry({ storage: held });
+    await registry.register("s", json(order));
+    // prepared against version 1 (equivalent to it, so compatible), then held
+    holdNext = true;
+    const late = registry.register("s", json({ ...order, description: "late" }));
+    // meanwhile version 2 widens the schema: the held one is narrower than version 2
+    while (holdNext) await new Promise((resolve) => setImmediate(resolve));
+    await registry.register("s", json({ ...order, required: [] }));
+    open();
+    await assert.rejects(
+      late,
+      code("SCHEMA_INCOMPATIBLE", (e) => assert.match(e.message, /version 2/)),
+    );
+    assert.deepEqual(await registry.listVersions("s"), [1, 2]);
+  });
+
   void test("ids never go back: a permanently deleted schema's id is not handed to another schema", async () => {
     const { registry } = setup();
     const a = await registry.register("s", json(order));

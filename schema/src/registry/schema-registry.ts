@@ -340,58 +340,107 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     }
   };
 
+  /** What a prepared registration depended on: the subject's versions, its mode and its references. */
+  const snapshotOf = async (subject: string, input: SchemaInput): Promise<string> => {
+    const record = await getSubject(subject);
+    const mode = await effectiveMode(subject);
+    let refs: unknown;
+    try {
+      refs = (await resolveInput(input.references ?? [])).stored;
+    } catch {
+      refs = null;
+    }
+    return JSON.stringify([record?.versions ?? [], mode, refs]);
+  };
+
+  type Prepared =
+    | { readonly kind: "existing"; readonly version: SubjectVersion }
+    | {
+        readonly kind: "new";
+        readonly snapshot: string;
+        readonly schemaType: SchemaType;
+        readonly references: readonly SchemaReference[];
+        readonly compiled: CompiledSchema;
+        readonly hash: string;
+        readonly versions: readonly VersionRecord[];
+      };
+
+  /** Compiles a registration and checks it against the subject (SCHEMA_INCOMPATIBLE when it fails). */
+  const prepareRegistration = async (subject: string, input: SchemaInput): Promise<Prepared> => {
+    const snapshot = await snapshotOf(subject, input);
+    const { schemaType, references, compiled, hash } = await compileInput(input);
+    const record = await getSubject(subject);
+    const versions = record?.versions ?? [];
+    const knownId = await storage.get<number>(keys.hash(hash));
+    if (knownId !== undefined) {
+      const same = versions.filter((v) => v.id === knownId && !v.deleted).at(-1);
+      if (same) {
+        return { kind: "existing", version: toSubjectVersion(subject, same, await getSchemaRecord(knownId)) };
+      }
+    }
+    const mode = await effectiveMode(subject);
+    const result = await checkAgainst(mode, compiled, versions);
+    if (!result.compatible) throw incompatibleError(subject, result);
+    return { kind: "new", snapshot, schemaType, references, compiled, hash, versions };
+  };
+
+  /** Writes a prepared registration as one atomic batch (under the write lock). */
+  const commitRegistration = async (
+    subject: string,
+    input: SchemaInput,
+    prepared: Extract<Prepared, { kind: "new" }>,
+  ): Promise<SubjectVersion> => {
+    const { schemaType, references, compiled, hash, versions } = prepared;
+    const ops: StorageOp[] = [];
+    // another subject may have registered the same schema since it was prepared: share its id
+    let id = await storage.get<number>(keys.hash(hash));
+    if (id === undefined) {
+      id = (await storage.get<number>(keys.nextId)) ?? 1;
+      ops.push({ type: "put", key: keys.nextId, value: id + 1 });
+      ops.push({ type: "put", key: keys.hash(hash), value: id });
+    }
+    let schemaRecord = await storage.get<SchemaRecord>(keys.schema(id));
+    if (!schemaRecord) {
+      schemaRecord = { id, schemaType, schema: input.schema, references, hash };
+      ops.push({ type: "put", key: keys.schema(id), value: schemaRecord });
+    }
+    const version = (versions.at(-1)?.version ?? 0) + 1;
+    const added: VersionRecord = { version, id, deleted: false };
+    ops.push({ type: "put", key: keys.subject(subject), value: { subject, versions: [...versions, added] } });
+    ops.push({ type: "put", key: keys.use(id, subject, version), value: { subject, version } });
+    for (const ref of schemaRecord.references) {
+      ops.push({ type: "put", key: keys.referrer(ref, subject, version), value: { subject, version, id } });
+    }
+    await storage.batch(ops);
+    // the compiled form of a new id is the one just built
+    if (!compiledById.get(id)) compiledById.set(id, Promise.resolve(compiled));
+    emit({ subject });
+    return toSubjectVersion(subject, added, schemaRecord);
+  };
+
   const registry: SchemaRegistry = {
     schemaTypes,
 
     async register(subject, input) {
       assertSubject(subject);
       checkInput(input, schemaTypes);
+      // Compile and check outside the write lock (a Protobuf compile or check runs buf), then commit under
+      // it only if nothing the work depended on changed meanwhile; otherwise redo it under the lock.
+      let prepared = await prepareRegistration(subject, input);
       return exclusive(async () => {
-        const { schemaType, references, compiled, hash } = await compileInput(input);
-        const record = await getSubject(subject);
-        const versions = record?.versions ?? [];
-        const knownId = await storage.get<number>(keys.hash(hash));
-        if (knownId !== undefined) {
-          const same = versions.filter((v) => v.id === knownId && !v.deleted).at(-1);
-          if (same) return toSubjectVersion(subject, same, await getSchemaRecord(knownId));
+        if (prepared.kind === "new" && (await snapshotOf(subject, input)) !== prepared.snapshot) {
+          prepared = await prepareRegistration(subject, input);
         }
-
-        const mode = await effectiveMode(subject);
-        const result = await checkAgainst(mode, compiled, versions);
-        if (!result.compatible) throw incompatibleError(subject, result);
-
-        const ops: StorageOp[] = [];
-        let id = knownId;
-        if (id === undefined) {
-          id = (await storage.get<number>(keys.nextId)) ?? 1;
-          ops.push({ type: "put", key: keys.nextId, value: id + 1 });
-          ops.push({ type: "put", key: keys.hash(hash), value: id });
+        if (prepared.kind === "existing") {
+          // still live? (a delete may have committed since)
+          const held = prepared.version;
+          const record = await getSubject(subject);
+          const v = record?.versions.find((x) => x.version === held.version);
+          if (v && !v.deleted) return held;
+          prepared = await prepareRegistration(subject, input);
+          if (prepared.kind === "existing") return prepared.version;
         }
-        let schemaRecord = await storage.get<SchemaRecord>(keys.schema(id));
-        if (!schemaRecord) {
-          schemaRecord = { id, schemaType, schema: input.schema, references, hash };
-          ops.push({ type: "put", key: keys.schema(id), value: schemaRecord });
-        }
-        const version = (versions.at(-1)?.version ?? 0) + 1;
-        const added: VersionRecord = { version, id, deleted: false };
-        ops.push({
-          type: "put",
-          key: keys.subject(subject),
-          value: { subject, versions: [...versions, added] },
-        });
-        ops.push({ type: "put", key: keys.use(id, subject, version), value: { subject, version } });
-        for (const ref of schemaRecord.references) {
-          ops.push({
-            type: "put",
-            key: keys.referrer(ref, subject, version),
-            value: { subject, version, id },
-          });
-        }
-        await storage.batch(ops);
-        // the compiled form of a new id is the one just built
-        if (!compiledById.get(id)) compiledById.set(id, Promise.resolve(compiled));
-        emit({ subject });
-        return toSubjectVersion(subject, added, schemaRecord);
+        return commitRegistration(subject, input, prepared);
       });
     },
 
