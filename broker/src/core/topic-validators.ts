@@ -242,6 +242,14 @@ export class TopicValidators {
           { details: { topic, field: `schemas.${part}`, subject }, cause: error },
         );
       }
+      if (isWeirError(error) && error.code === "SCHEMA_INVALID" && messageType !== "") {
+        // An unknown Protobuf message type: name the topic field that asked for it.
+        throw new WeirError(
+          "SCHEMA_INVALID",
+          `topic "${topic}": schemas.${part}Message "${messageType}" cannot be used with subject "${subject}": ${error.message}`,
+          { details: { ...error.details, topic, field: `schemas.${part}Message`, subject }, cause: error },
+        );
+      }
       throw error;
     }
   }
