@@ -1,11 +1,16 @@
 import { readFile } from "node:fs/promises";
-import { extname, join, relative, resolve, sep } from "node:path";
+import { basename, extname, join, relative, resolve, sep } from "node:path";
 import { Option, type Command } from "commander";
 import { isWeirError } from "@weir/common";
 import { loadConfigDirectory, loadConfigFromGit, type ConfigError, type LoadResult } from "@weir/controller";
 import { compatibilityModes, type CompatibilityMode } from "@weir/schema";
 import { CommandExit } from "../command-exit.js";
-import { compareJsonSchemas, SchemaProblems, type SchemaComparison } from "../schema/compare-json-schemas.js";
+import {
+  compareJsonSchemas,
+  SchemaProblems,
+  type SchemaComparison,
+  type SchemaText,
+} from "../schema/compare-json-schemas.js";
 import { checkProtobufSchemas } from "../schema/protobuf-check.js";
 import { gitBaseline, registryBaseline, type SchemaFileFormat } from "../schema/schema-baseline.js";
 import { runSchemaCheck } from "../schema/schema-check.js";
@@ -72,9 +77,7 @@ export function registerSchemaCommands(program: Command): void {
       try {
         result =
           format === "protobuf"
-            ? ((
-                await checkProtobufSchemas([{ name: "schema", mode: flags.mode, newer, previous: [older] }])
-              ).get("schema") ?? { compatible: true, changes: [] })
+            ? await compareProtobufPair(flags.mode, newer, older)
             : compareJsonSchemas(flags.mode, newer, [older]);
       } catch (error) {
         if (error instanceof SchemaProblems) {
@@ -178,6 +181,17 @@ export function registerSchemaCommands(program: Command): void {
       );
       if (!report.compatible) throw new CommandExit(exit.incompatible);
     });
+}
+
+/** One pair through the tree check; the tree file is named after the new file so buf's messages read well. */
+async function compareProtobufPair(
+  mode: CompatibilityMode,
+  newer: SchemaText,
+  older: SchemaText,
+): Promise<SchemaComparison> {
+  const name = basename(newer.file).replace(/\.proto$/i, "") || "schema";
+  const results = await checkProtobufSchemas([{ name, mode, newer, previous: [older] }]);
+  return results.get(name) ?? { compatible: true, changes: [] };
 }
 
 function schemaOutput(cmd: Command): SchemaOutput {
