@@ -246,6 +246,7 @@ void suite("Protobuf format: validator", () => {
           e.message,
           /at "items\[2\]\.price\.units": field 1 is int64 and must be written with wire type VARINT \(0\).*uses I64 \(1\)/,
         );
+        assert.doesNotMatch(e.message, /packed/, "a singular field is never packed");
         assert.equal(e.details?.pointer, "items[2].price.units");
         assert.equal(e.details?.keyword, "wire-type");
         return true;
@@ -286,6 +287,20 @@ void suite("Protobuf format: validator", () => {
       .finish();
     assert.throws(() => schema.validator(label).validate(badMap), {
       message: /at "labels\["team"\]": field 2 is string/,
+    });
+    // A repeated int32 may come as VARINT elements or packed; as I32 it is neither.
+    const badElement = new BinaryWriter()
+      .tag(2, 2)
+      .fork()
+      .tag(3, 0)
+      .int32(1)
+      .tag(3, 5)
+      .fixed32(2)
+      .join()
+      .finish();
+    assert.throws(() => schema.validator(label).validate(badElement), {
+      message:
+        /at "items\[0\]\.sizes\[1\]": field 3 is int32 and must be written with wire type VARINT \(0\) or LEN \(2\) when packed, but the payload uses I32 \(5\)/,
     });
     // sizes is a packed repeated int32; a varint cut short inside the packed run.
     const badPacked = new BinaryWriter()

@@ -150,17 +150,18 @@ function fieldPlan(field: DescField, planOf: (d: DescMessage) => MessagePlan): F
     message: planOf(desc),
     packable: false,
   });
-  const scalarValue = (t: ScalarType, utf8: boolean): ValuePlan => ({
+  // Only list elements may arrive packed.
+  const scalarValue = (t: ScalarType, utf8: boolean, list = false): ValuePlan => ({
     wireType: scalarWireType(t),
     typeName: scalarNames[t] ?? String(t),
     utf8: t === ScalarType.STRING && utf8,
-    packable: t !== ScalarType.STRING && t !== ScalarType.BYTES,
+    packable: list && t !== ScalarType.STRING && t !== ScalarType.BYTES,
   });
-  const enumValue = (typeName: string): ValuePlan => ({
+  const enumValue = (typeName: string, list = false): ValuePlan => ({
     wireType: VARINT,
     typeName: `enum ${typeName}`,
     utf8: false,
-    packable: true,
+    packable: list,
   });
   switch (field.fieldKind) {
     case "scalar":
@@ -176,9 +177,9 @@ function fieldPlan(field: DescField, planOf: (d: DescMessage) => MessagePlan): F
     case "list": {
       const value =
         field.listKind === "scalar"
-          ? scalarValue(field.scalar, field.utf8Validation)
+          ? scalarValue(field.scalar, field.utf8Validation, true)
           : field.listKind === "enum"
-            ? enumValue(field.enum.typeName)
+            ? enumValue(field.enum.typeName, true)
             : messageValue(field.message, field.delimitedEncoding);
       return { name: field.name, repeated: true, value };
     }
