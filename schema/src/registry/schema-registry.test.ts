@@ -662,6 +662,19 @@ void suite("createSchemaRegistry: validators and changes", () => {
     assert.throws(() => a.validate(bytes({})), code("SCHEMA_VALIDATION_FAILED"));
   });
 
+  void test("keeps at most cacheSize validators, dropping the least recently used", async () => {
+    const { registry } = setup({ cacheSize: 2 });
+    await registry.register("a", json(order));
+    await registry.register("b", json(order));
+    await registry.register("c", json(order));
+    const a = await registry.validator("a");
+    const b = await registry.validator("b");
+    assert.equal(await registry.validator("a"), a);
+    await registry.validator("c"); // evicts b, the least recently used
+    assert.equal(await registry.validator("a"), a);
+    assert.notEqual(await registry.validator("b"), b);
+  });
+
   void test("concurrent first calls share one validator", async () => {
     const { registry } = setup();
     await registry.register("s", json(order));

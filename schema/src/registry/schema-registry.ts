@@ -10,6 +10,7 @@ import { WeirError } from "@weir/common";
 import type { CompatibilityMode, CompatibilityResult } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
+import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
 import type {
@@ -45,28 +46,6 @@ export interface SchemaRegistryOptions {
 }
 
 type StorageOp = Parameters<RegistryStorage["batch"]>[0][number];
-
-/** A Map that forgets its least recently used entries beyond `limit`. */
-class LruCache<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly limit: number) {}
-  get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(key: K): void {
-    this.map.delete(key);
-  }
-}
 
 /** A reference error in Confluent's terms (42201 invalid schema), naming the reference. */
 function referenceError(ref: SchemaReference, problem: string): WeirError {
