@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sourceEnv } from "@weir/testing";
-import { scenarioNames, type BenchReport } from "@weir/bench";
+import { scenarioNames, type BenchReport, type ValidationRun } from "@weir/bench";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -93,6 +93,23 @@ void test(
         }
       }
     }
+    // The schema validation comparison ran on every Weir target, both sides, and reports a ratio.
+    const validation = report.validation;
+    assert.ok(validation, "no validation section in the report");
+    for (const target of report.targets.filter((x) => x.system === "weir")) {
+      for (const validated of [false, true]) {
+        const vrun: ValidationRun | undefined = validation.runs.find(
+          (r) => r.target === target.id && r.validated === validated,
+        );
+        assert.ok(vrun, `no validation run for ${target.id} validated=${validated}`);
+        assert.equal(vrun.error, undefined, `${target.id} validated=${validated} failed: ${vrun.error}`);
+        assert.ok((vrun.msgPerSec ?? 0) > 0);
+      }
+      const summary = validation.summaries.find((x) => x.target === target.id);
+      assert.ok(summary && summary.ratio > 0 && summary.size === 1024, JSON.stringify(summary));
+    }
+    assert.match(markdown, /Produce-time schema validation/);
+    assert.match(markdown, /NATS JetStream has no\s+payload validation/);
     // The table carries a ratio column and a row per metric.
     assert.match(markdown, /\/ NATS/);
     for (const label of [
