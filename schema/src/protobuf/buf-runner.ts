@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { arch, endianness } from "node:os";
+import { arch, availableParallelism, endianness } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { WeirError } from "@weir/common";
@@ -65,22 +65,32 @@ export function resolveBufCommand(): { file: string; prefixArgs: readonly string
 export interface BufRunnerOptions {
   /** Longest one buf call may take. @default 60000 */
   readonly timeoutMs?: number;
+  /**
+   * How many buf processes may run at once; more calls wait their turn, so loading many schemas at once
+   * (a broker starting with a full registry) does not start hundreds of processes.
+   * @default the CPU count, at least 2
+   */
+  readonly concurrency?: number;
 }
 
 /** The runner that starts the real buf binary with execa. */
 export function createBufRunner(options: BufRunnerOptions = {}): BufRunner {
   const timeout = options.timeoutMs ?? 60_000;
+  const limit = createLimit(options.concurrency ?? Math.max(2, availableParallelism()));
   let command: ReturnType<typeof resolveBufCommand> | undefined;
   return {
     async run(args, { cwd }) {
       command ??= resolveBufCommand();
-      const result = await execa(command.file, [...command.prefixArgs, ...args], {
-        cwd,
-        reject: false,
-        encoding: "buffer",
-        timeout,
-        stdin: "ignore",
-      });
+      const { file, prefixArgs } = command;
+      const result = await limit(() =>
+        execa(file, [...prefixArgs, ...args], {
+          cwd,
+          reject: false,
+          encoding: "buffer",
+          timeout,
+          stdin: "ignore",
+        }),
+      );
       // No exit code: buf did not start, timed out or was killed. Exit codes are buf's to explain.
       if (result.exitCode === undefined) {
         throw new WeirError("INTERNAL", `buf ${args[0] ?? ""} could not run: ${result.message}`, {
@@ -93,6 +103,24 @@ export function createBufRunner(options: BufRunnerOptions = {}): BufRunner {
         stderr: new TextDecoder().decode(result.stderr),
       };
     },
+  };
+}
+
+/** Runs at most `max` tasks at once, the rest in call order. */
+export function createLimit(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    // A finished task hands its slot straight to the next waiter, so no new caller can slip in between.
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next !== undefined) next();
+      else running--;
+    }
   };
 }
 
