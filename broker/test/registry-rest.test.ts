@@ -340,6 +340,31 @@ void suite("Confluent-compatible REST API (hand-written requests)", () => {
     assertConfluentError(await sr(base, "DELETE", "/subjects/rest.address/versions/1"), 422, 42206);
   });
 
+  void test("GET /schemas lists every version (latestOnly, subjectPrefix, offset/limit)", async () => {
+    await sr(base, "PUT", "/config/rest.all-value", { compatibility: "NONE" });
+    const first = (await sr(base, "POST", "/subjects/rest.all-value/versions", jsonBody(orderV1))).body as {
+      id: number;
+    };
+    await sr(base, "POST", "/subjects/rest.all-value/versions", jsonBody(orderRequiresAmount));
+    const all = (await sr(base, "GET", "/schemas?subjectPrefix=rest.all-")).body as Array<
+      Record<string, unknown>
+    >;
+    assert.deepEqual(
+      all.map((s) => [s["subject"], s["version"], s["schemaType"]]),
+      [
+        ["rest.all-value", 1, "JSON"],
+        ["rest.all-value", 2, "JSON"],
+      ],
+    );
+    assert.equal(all[0]!["id"], first.id);
+    const latest = (await sr(base, "GET", "/schemas?subjectPrefix=rest.all-&latestOnly=true"))
+      .body as unknown[];
+    assert.equal(latest.length, 1);
+    assert.deepEqual(latest[0], all[1]);
+    const page = (await sr(base, "GET", "/schemas?subjectPrefix=rest.all-&offset=1&limit=1")).body;
+    assert.deepEqual(page, [all[1]]);
+  });
+
   void test("subjects with URL-encoded characters (a slash) work as one path segment", async () => {
     const reg = await sr(base, "POST", "/subjects/team%2Forders-value/versions", jsonBody(orderV1));
     assert.equal(reg.status, 200, JSON.stringify(reg.body));

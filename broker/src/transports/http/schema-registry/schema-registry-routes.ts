@@ -75,6 +75,23 @@ export async function schemaRegistryRoutes(
 
   app.get("/schemas/types", async () => [...registry.schemaTypes]);
 
+  // Every schema version, subject by subject (Confluent's GET /schemas): tools list a registry with it.
+  app.get<{ Querystring: Query }>("/schemas", async (req) => {
+    const deleted = flag(req.query.deleted);
+    const subjects = await registry.listSubjects({ ...prefixOf(req.query.subjectPrefix), deleted });
+    const out = [];
+    for (const subject of subjects) {
+      const versions = await registry.listVersions(subject, { deleted });
+      const wanted = flag(req.query.latestOnly) ? versions.slice(-1) : versions;
+      for (const version of wanted) {
+        out.push(subjectVersionBody(await registry.getVersion(subject, version, { deleted })));
+      }
+    }
+    const offset = wholeParam(req.query.offset, 0);
+    const limit = wholeParam(req.query.limit, -1);
+    return out.slice(offset, limit < 0 ? undefined : offset + limit);
+  });
+
   app.get<{ Params: IdParams }>("/schemas/ids/:id", async (req) =>
     schemaBody(await registry.getById(parseId(req.params.id))),
   );
@@ -98,9 +115,7 @@ export async function schemaRegistryRoutes(
   // --- subjects --------------------------------------------------------------------------------------
 
   app.get<{ Querystring: Query }>("/subjects", async (req) => {
-    const prefix = stringParam(req.query.subjectPrefix);
-    // ":*:" is Confluent's "every context"; Weir has one context, so it means every subject.
-    const prefixOption = prefix === undefined || prefix === "" || prefix === ":*:" ? {} : { prefix };
+    const prefixOption = prefixOf(req.query.subjectPrefix);
     if (flag(req.query.deletedOnly)) {
       const all = await registry.listSubjects({ ...prefixOption, deleted: true });
       const live = new Set(await registry.listSubjects(prefixOption));
@@ -226,6 +241,17 @@ export async function schemaRegistryRoutes(
 
   app.get("/mode", async () => ({ mode: "READWRITE" }));
   app.get("/mode/:subject", async () => ({ mode: "READWRITE" }));
+}
+
+/** The `subjectPrefix` filter: ":*:" is Confluent's "every context"; Weir has one, so it means all. */
+function prefixOf(raw: string | undefined): { prefix?: string } {
+  const prefix = stringParam(raw);
+  return prefix === undefined || prefix === "" || prefix === ":*:" ? {} : { prefix };
+}
+
+/** A whole-number query parameter (`offset`, `limit`), or the fallback when absent or not a number. */
+function wholeParam(raw: string | undefined, fallback: number): number {
+  return raw !== undefined && /^-?[0-9]+$/.test(raw) ? Number(raw) : fallback;
 }
 
 /** Sends a schema's text as it is (Confluent's `/schema` endpoints return the bare schema). */
