@@ -13,10 +13,13 @@
  * | `refs/<subject>/<version>/<by subject>/<by version>`  | `{ subject, version, id }`: who references a version |
  *
  * `<subject>` is escaped (only `A-Z a-z 0-9 _ -` stay; every other UTF-8 byte is `=XX`), so keys are
- * valid in every metadata store (LMDB, NATS KV) and one subject's prefix never matches another's.
+ * valid in every metadata store (LMDB, NATS KV) and one subject's prefix never matches another's. An
+ * escaped subject longer than 160 characters is replaced by `~` and its SHA-256 (so keys stay far below
+ * LMDB's 1978-byte limit); records keep the real subject name.
  * Numbers are zero-padded to 10 digits so keys sort numerically. `hashes/` entries are never deleted:
  * a permanently deleted schema registered again gets its old id back, and ids are never reused.
  */
+import { createHash } from "node:crypto";
 import type { SchemaReference, SchemaType } from "./registry-types.js";
 
 /** A schema under its global id, as stored. */
@@ -42,14 +45,18 @@ export interface SubjectRecord {
   readonly versions: readonly VersionRecord[];
 }
 
-/** Escapes a subject for use inside a key. */
+/** The longest escaped subject used as is in a key. */
+const maxEscapedLength = 160;
+
+/** Escapes a subject for use inside a key (one-to-one: different subjects never share a key segment). */
 export function escapeSubject(subject: string): string {
   let out = "";
   for (const byte of Buffer.from(subject, "utf8")) {
     const c = String.fromCharCode(byte);
     out += /[A-Za-z0-9_-]/.test(c) ? c : `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
-  return out;
+  // "~" never appears in an escaped subject, so a hashed one cannot collide with an escaped one
+  return out.length <= maxEscapedLength ? out : `~${createHash("sha256").update(subject).digest("hex")}`;
 }
 
 const pad = (n: number): string => String(n).padStart(10, "0");

@@ -400,6 +400,23 @@ void suite("createSchemaRegistry: bad input", () => {
     );
   });
 
+  void test("keeps keys short for long non-ASCII subjects", async () => {
+    const { storage, registry } = setup();
+    const long = "注文".repeat(127);
+    const other = `${"注文".repeat(126)}注x`;
+    await registry.register("money", json({ type: "integer" }));
+    await registry.register(long, {
+      ...json({ $ref: "m.json" }),
+      references: [{ name: "m.json", subject: "money", version: 1 }],
+    });
+    await registry.register(other, json(order));
+    assert.deepEqual(await registry.listSubjects(), ["money", other, long].sort());
+    assert.equal((await registry.getVersion(long, 1)).references[0]?.subject, "money");
+    assert.deepEqual(await registry.versionsOfId(2), [{ subject: long, version: 1 }]);
+    const keys = (await storage.list("")).map(([k]) => k);
+    assert.ok(Math.max(...keys.map((k) => Buffer.byteLength(k))) < 400, keys.join("\n"));
+  });
+
   void test("keeps subjects that differ only in escaped characters apart", async () => {
     const { registry } = setup();
     await registry.register("a/b", json(order));
