@@ -58,8 +58,9 @@ export function schemaBody(s: StoredSchema): ConfluentSchema {
 }
 
 /**
- * One change as a line a person can act on, naming the version compared with, the direction, where in the
- * new schema (a JSON pointer, or file:line:col for Protobuf), the change type and its explanation, e.g.
+ * One change as a line a person can act on, naming the version compared with, the direction, where (a
+ * JSON pointer into the new schema, or the file:line:col buf reports for Protobuf), the change type and
+ * its explanation, e.g.
  * `version 1 (backward): REQUIRED_ADDED at /required/0: ...`.
  */
 export function changeMessage(change: VersionedChange): string {
