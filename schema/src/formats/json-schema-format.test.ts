@@ -80,6 +80,20 @@ void suite("createJsonSchemaFormat", () => {
     );
   });
 
+  void test("refuses two references that declare the same $id with SCHEMA_INVALID", async () => {
+    const ref = (name: string) => ({
+      name,
+      subject: name,
+      version: 1,
+      schema: JSON.stringify({ $id: "https://example.com/same.json" }),
+      references: [],
+    });
+    await assert.rejects(
+      format.compile(JSON.stringify({ $ref: "a.json" }), [ref("a.json"), ref("b.json")]),
+      (e) => isWeirError(e) && e.code === "SCHEMA_INVALID" && /same\.json/.test(e.message),
+    );
+  });
+
   void test("resolves references of references, and by $id", async () => {
     const compiled = await format.compile(JSON.stringify({ $ref: "outer.json" }), [
       {

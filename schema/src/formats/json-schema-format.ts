@@ -1,3 +1,4 @@
+import { WeirError, isWeirError } from "@weir/common";
 import type { Direction } from "../jsonschema/changes.js";
 import type { RefResolver } from "../jsonschema/analyzer.js";
 import { checkJsonSchemaCompatibility } from "../jsonschema/check.js";
@@ -142,7 +143,16 @@ export function createJsonSchemaFormat(): SchemaFormat {
         });
         return Promise.resolve(new CompiledJsonSchema(document, compiled, refs));
       } catch (e) {
-        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+        if (isWeirError(e)) return Promise.reject(e);
+        // ajv refuses e.g. two referenced schemas that declare the same $id
+        const why = e instanceof Error ? e.message : String(e);
+        return Promise.reject(
+          new WeirError(
+            "SCHEMA_INVALID",
+            `schema or its references cannot be compiled: ${why}; give each referenced schema its own $id`,
+            { details: { pointer: "" }, cause: e },
+          ),
+        );
       }
     },
   };
