@@ -142,7 +142,8 @@ function changePath(message: string): string {
 /**
  * Turns a buf breaking annotation into a {@link FormatChange}: `type` is buf's rule id, `location` the
  * file, line and column buf reported (for forward checks: in the older version, since buf ran with the
- * roles swapped), and `message` buf's sentence plus what to do.
+ * roles swapped), and `message` buf's sentence plus what to do (without the position, which callers
+ * format from `location`).
  */
 export function annotationToChange(
   annotation: BufAnnotation,
@@ -151,16 +152,18 @@ export function annotationToChange(
   const remedy =
     remedies[annotation.type] ?? "undo the change, or make it under a new field number or type name";
   const file = options.file ?? annotation.path;
-  const where =
+  // The position is in `location` (callers show it in their own form); the message only says which
+  // version it points into when that is not the newer one.
+  const forwardNote =
     options.direction === "forward"
-      ? `${formatPosition({ ...annotation, path: file })} in the older version (forward check: readers of the older version must read data written with the newer one)`
-      : formatPosition({ ...annotation, path: file });
+      ? " (Forward check: readers of the older version must read data written with the newer one; the position is in the older version.)"
+      : "";
   const path = changePath(annotation.message);
   return {
     type: annotation.type,
     path,
     oldPath: path,
-    message: `${where}: ${annotation.message} [buf rule ${annotation.type}, category ${options.category}] Fix: ${remedy}.`,
+    message: `${annotation.message} [buf rule ${annotation.type}, category ${options.category}] Fix: ${remedy}.${forwardNote}`,
     breaking: true,
     location: { file, line: annotation.line, column: annotation.column },
   };
