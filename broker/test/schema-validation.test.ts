@@ -276,6 +276,24 @@ void suite("produce-time schema validation", () => {
     await client.publish(topic, "[1]");
   });
 
+  void test("a topic whose subject is deleted refuses produces until the subject has a live version again", async () => {
+    const { subject, topic } = names("deleted");
+    await register(subject, ordersSchema);
+    await client.admin.createTopic(topic, { partitions: 1, schemas: { value: subject } });
+    await node.server.broker.registry.deleteSubject(subject);
+    // Never let unchecked payloads in: the binding stays, and produces say why they are refused.
+    await assert.rejects(client.publish(topic, valid(1)), {
+      code: "SUBJECT_NOT_FOUND",
+      message: new RegExp(`topic "${topic.replace(".", "\\.")}" cannot validate payloads.*register a schema`),
+    });
+    const { id } = await register(subject, { ...ordersSchema, required: ["id"] });
+    await client.publish(topic, JSON.stringify({ id: "o-1" }));
+    const sub = client.subscribe(topic, { group: "check", mode: "stream", from: "earliest" });
+    const [m] = await take(sub, 1);
+    await sub.close();
+    assert.equal(m!.header(schemaHeaders.valueSchemaId), String(id));
+  });
+
   void test("/metrics counts validation failures and validations per topic and subject", async () => {
     const { subject, topic } = names("metrics");
     await register(subject, ordersSchema);
