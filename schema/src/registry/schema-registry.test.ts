@@ -318,6 +318,38 @@ void suite("createSchemaRegistry: compatibility", () => {
 });
 
 void suite("createSchemaRegistry: formats", () => {
+  void test("compiles only the versions the mode compares with", async () => {
+    const compiled: string[] = [];
+    const json = createJsonSchemaFormat();
+    const counting: SchemaFormat = {
+      schemaType: "JSON",
+      compile: (schema, refs) => {
+        compiled.push(schema);
+        return json.compile(schema, refs);
+      },
+    };
+    const storage = createMemoryRegistryStorage();
+    const first = createSchemaRegistry({ storage, formats: [counting] });
+    for (let i = 1; i <= 4; i++)
+      await first.register("s", { schema: JSON.stringify({ description: `v${i}` }) });
+    await first.deleteVersion("s", 4);
+    // a fresh registry has nothing compiled yet
+    const registry = createSchemaRegistry({ storage, formats: [counting] });
+    compiled.length = 0;
+    await registry.register("s", { schema: JSON.stringify({ description: "v5" }) });
+    assert.deepEqual(
+      compiled.map((s) => (JSON.parse(s) as { description: string }).description),
+      ["v5", "v3"],
+    );
+    compiled.length = 0;
+    await registry.setMode("s", "NONE");
+    await registry.register("s", { schema: JSON.stringify({ description: "v6" }) });
+    assert.deepEqual(
+      compiled.map((s) => (JSON.parse(s) as { description: string }).description),
+      ["v6"],
+    );
+  });
+
   void test("tells the format which mode and direction each comparison is for", async () => {
     const calls: string[] = [];
     const recording: SchemaFormat = {

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { WeirError } from "@weir/common";
-import type { CompatibilityMode, CompatibilityResult } from "../compatibility-mode.js";
+import { modeRule, type CompatibilityMode, type CompatibilityResult } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { LruCache } from "./lru-cache.js";
@@ -269,18 +269,19 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     mode: CompatibilityMode,
     compiled: CompiledSchema,
     versions: readonly VersionRecord[],
-  ): Promise<CompatibilityResult> =>
-    checkSubjectCompatibility(
+  ): Promise<CompatibilityResult> => {
+    // compile only the versions the mode compares with (a Protobuf compile runs buf)
+    const { directions, transitive } = modeRule(mode);
+    const live = versions.filter((v) => !v.deleted);
+    const against = directions.length === 0 ? [] : transitive ? live : live.slice(-1);
+    return checkSubjectCompatibility(
       mode,
       compiled,
       await Promise.all(
-        versions.map(async (v) => ({
-          version: v.version,
-          deleted: v.deleted,
-          schema: await compiledSchema(v.id),
-        })),
+        against.map(async (v) => ({ version: v.version, schema: await compiledSchema(v.id) })),
       ),
     );
+  };
 
   /** Ops that remove versions for good: their id uses, their reference entries, orphaned schemas. */
   const purgeOps = async (subject: string, purged: readonly VersionRecord[]): Promise<StorageOp[]> => {
