@@ -330,6 +330,20 @@ void suite("Protobuf format: validator", () => {
     });
   });
 
+  void test("Confluent message indexes name message types of the registered schema", async () => {
+    const schema = await compile(
+      `syntax = "proto3";\npackage n;\nmessage A { message Inner { string x = 1; } }\nmessage B { message C {} message D {} }\n`,
+    );
+    assert.equal(schema.messageTypeAt([]), "n.A");
+    assert.equal(schema.messageTypeAt([0]), "n.A");
+    assert.equal(schema.messageTypeAt([0, 0]), "n.A.Inner");
+    assert.equal(schema.messageTypeAt([1, 1]), "n.B.D");
+    assert.throws(() => schema.messageTypeAt([2]), {
+      code: "INVALID_ARGUMENT",
+      message: /index 2 of 2 messages/,
+    });
+  });
+
   void test("an unknown messageType is refused, naming the types there are", async () => {
     const schema = await compile(orderProto, [money]);
     assert.throws(() => schema.validator(label, { messageType: "shop.v1.Nope" }), {

@@ -22,7 +22,7 @@ import {
 import { createBufRunner, type BufRunner } from "./buf-runner.js";
 import { compileProtoFiles } from "./compile-proto-files.js";
 import { protoSourceSet, sourceSetHash, withTempDir } from "./proto-sources.js";
-import { createProtobufValidator } from "./protobuf-validator.js";
+import { createProtobufValidator, messageTypeAtIndexes } from "./protobuf-validator.js";
 import { protovalidateImportPath, protovalidateProtoText } from "./protovalidate-rules.js";
 
 /** Options of {@link createProtobufFormat}. */
@@ -57,6 +57,8 @@ export interface CompiledProtobufSchema extends CompiledSchema {
   readonly image: Uint8Array;
   /** Content hash of the files: two compiles of the same text and references share it. */
   readonly hash: string;
+  /** The fully qualified message type Confluent message indexes name (see {@link messageTypeAtIndexes}). */
+  messageTypeAt(indexes: readonly number[]): string;
   compatibility(
     older: CompiledSchema,
     direction: Direction,
@@ -155,6 +157,7 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
       registry: built.registry,
       image: built.image,
       hash,
+      messageTypeAt: (indexes) => messageTypeAtIndexes(built.registry, set.mainFile, indexes),
       compatibility(older, direction, compatOptions = {}) {
         if (!isCompiledProtobufSchema(older)) {
           return Promise.resolve({

@@ -25,7 +25,12 @@ export function selectMessageType(
 ): DescMessage {
   const available = (): string => {
     const names = [...registry]
-      .filter((d): d is DescMessage => d.kind === "message" && !d.file.name.startsWith("google/protobuf/"))
+      .filter(
+        (d): d is DescMessage =>
+          d.kind === "message" &&
+          !d.file.name.startsWith("google/protobuf/") &&
+          !d.file.name.startsWith("buf/validate/"),
+      )
       .map((d) => d.typeName);
     return names.length > 0 ? names.join(", ") : "none";
   };
@@ -148,4 +153,32 @@ function compileRules(desc: DescMessage, registry: FileRegistry, where: string):
     );
   }
   return validator;
+}
+
+/**
+ * The message type Confluent's Protobuf wire format names by message indexes (the varint array after the
+ * schema id): `[0]` is the first message of the registered schema, `[1, 0]` the first message nested in
+ * its second one, and so on. An empty array means `[0]`. Throws INVALID_ARGUMENT for indexes that name
+ * nothing.
+ */
+export function messageTypeAtIndexes(
+  registry: FileRegistry,
+  mainFile: string,
+  indexes: readonly number[],
+): string {
+  const path = indexes.length === 0 ? [0] : indexes;
+  let candidates: readonly DescMessage[] = registry.getFile(mainFile)?.messages ?? [];
+  let found: DescMessage | undefined;
+  for (const index of path) {
+    found = candidates[index];
+    if (found === undefined) {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `message indexes [${path.join(", ")}] name no message of the registered Protobuf schema (index ${index} of ${candidates.length} messages at that level)`,
+        { details: { indexes: path.join(",") } },
+      );
+    }
+    candidates = found.nestedMessages;
+  }
+  return found?.typeName ?? "";
 }
