@@ -94,7 +94,7 @@ export async function runSchemaCheck(
         });
         return;
       }
-      if (old.versions.every((v) => sameText(v, newer))) {
+      if (old.versions.every((v) => sameText(v, newer, format))) {
         entries.set(r.name, { ...base, status: "unchanged", compatible: true, changes: [] });
         return;
       }
@@ -137,12 +137,28 @@ export async function runSchemaCheck(
   };
 }
 
-function sameText(a: SchemaText, b: SchemaText): boolean {
+/** Same schema, ignoring JSON whitespace (a registry stores JSON Schemas re-serialized). */
+function sameText(a: SchemaText, b: SchemaText, format: SchemaFileFormat): boolean {
+  const same = (x: string, y: string): boolean => {
+    if (x === y) return true;
+    const [cx, cy] = format === "jsonschema" ? [compactJson(x), compactJson(y)] : [];
+    return cx !== undefined && cx === cy;
+  };
   return (
-    a.text === b.text &&
+    same(a.text, b.text) &&
     a.references.length === b.references.length &&
-    a.references.every((r, i) => r.name === b.references[i]?.name && r.text === b.references[i]?.text)
+    a.references.every(
+      (r, i) => r.name === b.references[i]?.name && same(r.text, b.references[i]?.text ?? ""),
+    )
   );
+}
+
+function compactJson(text: string): string | undefined {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 function formatChanged(
