@@ -211,7 +211,12 @@ function readVarint32(c: Cursor, end: number, what: string): number {
     if (c.pos >= end) throw new WireProblem("truncated", `the payload ends inside the ${what} varint`, start);
     const b = c.buf[c.pos++] ?? 0;
     if (shift < 28) result |= (b & 0x7f) << shift;
-    else if (shift === 28) result += (b & 0x0f) * 2 ** 28;
+    else {
+      if ((b & 0x70) !== 0) {
+        throw new WireProblem("invalid-varint", `the ${what} varint does not fit in 32 bits`, start);
+      }
+      result += (b & 0x0f) * 2 ** 28;
+    }
     if ((b & 0x80) === 0) break;
     shift += 7;
     if (shift >= 35)
@@ -469,6 +474,10 @@ function skipUnknown(c: Cursor, end: number, no: number, wt: number, depth: numb
     case SGROUP:
       walkMessage(unknownGroup, c, end, depth + 1, limit, no);
       return;
+    case EGROUP:
+      throw new WireProblem("end-group", `an end-group tag for field ${no} that was not opened`, c.pos);
+    default:
+      throw new WireProblem("wire-type", `field ${no} has wire type ${wt}, which does not exist`, c.pos);
   }
 }
 
