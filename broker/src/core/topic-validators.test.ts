@@ -127,6 +127,20 @@ void suite("TopicValidators", () => {
     assert.equal(validators.get("t")?.value?.validator.label.id, v2);
   });
 
+  void test("a version registered while a topic's validators compile is picked up when they are installed", async () => {
+    const fake = new FakeRegistry();
+    fake.register("s", amountV1);
+    const validators = new TopicValidators(fake.asRegistry(), silentLogger);
+    let release!: () => void;
+    fake.gate = new Promise((resolve) => (release = resolve));
+    const preparing = validators.prepare("t", { ...noSchemas, value: "s" }); // picks version 1, waits
+    const v2 = fake.register("s", amountV2); // no topic names "s" yet, so no refresh finds "t"
+    release();
+    validators.install("t", await preparing);
+    const current = await validators.current("t");
+    assert.equal(current?.value?.validator.label.id, v2);
+  });
+
   void test("validators are compiled once per version, not per batch or record", async () => {
     const fake = new FakeRegistry();
     fake.register("s", amountV1);

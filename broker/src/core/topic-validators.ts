@@ -27,6 +27,8 @@ export interface TopicValidatorSet {
    * every produce is then refused with this error rather than let unchecked payloads in.
    */
   readonly unavailable: WeirError | undefined;
+  /** How many registry changes had happened when compiling began (to spot one that raced it). */
+  readonly preparedAt: number;
   /**
    * The validator of an older live version of the value subject that a producer named with
    * `weir-schema-id`; resolved once per id and set, never per message.
@@ -53,12 +55,15 @@ export class TopicValidators {
   private readonly loading = new Map<string, Promise<void>>();
   private readonly byIdCache = new Map<number, Promise<BoundValidator>>();
   private readonly unsubscribe: () => void;
+  /** Registry changes seen so far. */
+  private changes = 0;
 
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly logger: Logger,
   ) {
     this.unsubscribe = registry.onChange(({ subject }) => {
+      this.changes++;
       // A deleted version must stop validating replies at once; the cache refills on demand.
       this.byIdCache.clear();
       this.refresh(subject).catch((error: unknown) => {
@@ -89,17 +94,25 @@ export class TopicValidators {
    */
   async prepare(topic: string, schemas: TopicSchemas): Promise<TopicValidatorSet | undefined> {
     if (schemas.value === "" && schemas.key === "") return undefined;
+    const preparedAt = this.changes;
     const [value, key] = await Promise.all([
       this.bind(topic, "value", schemas.value, schemas.valueMessage),
       this.bind(topic, "key", schemas.key, schemas.keyMessage),
     ]);
-    return this.makeSet(schemas, value, key, undefined);
+    return this.makeSet(schemas, value, key, undefined, preparedAt);
   }
 
   /** Makes `set` the topic's current set (undefined: the topic has no schemas). */
   install(topic: string, set: TopicValidatorSet | undefined): void {
     this.nextTicket(topic);
     this.put(topic, set);
+    // A subject that got a new version while `set` was compiling (before this topic was in the map for
+    // refresh to find) is recompiled now; produces wait for it (see current()).
+    if (set && set.preparedAt !== this.changes) {
+      this.load(topic, set.schemas).catch((error: unknown) => {
+        this.logger.error("could not recompile a topic's validators", { topic, error });
+      });
+    }
   }
 
   /**
@@ -189,7 +202,7 @@ export class TopicValidators {
         `topic "${topic}" cannot validate payloads: ${error.message}; register a schema under the subject or change the topic's schemas`,
         { details: { ...error.details, topic }, cause: error },
       );
-      return this.makeSet(schemas, undefined, undefined, unavailable);
+      return this.makeSet(schemas, undefined, undefined, unavailable, this.changes);
     }
   }
 
@@ -198,6 +211,7 @@ export class TopicValidators {
     value: BoundValidator | undefined,
     key: BoundValidator | undefined,
     unavailable: WeirError | undefined,
+    preparedAt: number,
   ): TopicValidatorSet {
     const pinnedById = new Map<number, Promise<BoundValidator>>();
     const registry = this.registry;
@@ -206,6 +220,7 @@ export class TopicValidators {
       value,
       key,
       unavailable,
+      preparedAt,
       pinned(id) {
         if (value && id === value.validator.label.id) return Promise.resolve(value);
         let found = pinnedById.get(id);
