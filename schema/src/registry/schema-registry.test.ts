@@ -423,6 +423,19 @@ void suite("createSchemaRegistry: bad input", () => {
     }
   });
 
+  void test("answers unknown ids, subjects and versions with the matching not-found code", async () => {
+    const { registry } = setup();
+    await registry.register("s", json(order));
+    await assert.rejects(registry.getById(2), code("SCHEMA_NOT_FOUND"));
+    await assert.rejects(registry.getById(0), code("SCHEMA_NOT_FOUND"));
+    await assert.rejects(registry.versionsOfId(9), code("SCHEMA_NOT_FOUND"));
+    await assert.rejects(registry.getVersion("nobody", 1), code("SUBJECT_NOT_FOUND"));
+    await assert.rejects(registry.getVersion("s", 2), code("SCHEMA_VERSION_NOT_FOUND"));
+    await assert.rejects(registry.referencedBy("nobody", 1), code("SUBJECT_NOT_FOUND"));
+    await assert.rejects(registry.validator("s", 5), code("SCHEMA_VERSION_NOT_FOUND"));
+    await assert.rejects(registry.deleteMode("bad\u0001"), code("INVALID_ARGUMENT"));
+  });
+
   void test("refuses invalid compatibility modes", async () => {
     const { registry } = setup();
     await assert.rejects(registry.setMode("s", "SIDEWAYS" as "NONE"), code("INVALID_COMPATIBILITY_MODE"));
