@@ -176,6 +176,26 @@ void suite("weir schema check", () => {
     assert.match(json.stdout, /^schemas\/orders-created\.json:1:\d+: not valid JSON/m);
   });
 
+  void test("a baseline commit whose config does not load is compared as far as it loads", async (t) => {
+    const dir = await repoWithV1(t);
+    // Break payments' document at HEAD; orders-created still loads there.
+    await writeFiles(dir, {
+      "schemas.yaml": schemasYaml.replace("metadata: { name: payments }", "metadata: { nme: payments }"),
+    });
+    commitAll(dir, "broken");
+    await writeFiles(dir, { "schemas.yaml": schemasYaml, "schemas/orders-created.json": ordersIncompatible });
+    const run = await check(dir, "--output", "json");
+    assert.equal(run.code, 1, run.stderr);
+    const out = JSON.parse(run.stdout) as { schemas: Array<{ name: string; status: string }> };
+    assert.deepEqual(
+      out.schemas.map((s) => [s.name, s.status]),
+      [
+        ["orders-created", "checked"],
+        ["payments", "new"],
+      ],
+    );
+  });
+
   void test("without --against or --broker it is a usage error", async (t) => {
     const dir = await repoWithV1(t);
     const run = await weir(["schema", "check"], dir);
