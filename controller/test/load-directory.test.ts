@@ -282,6 +282,38 @@ spec: { format: protobuf, file: ../../b.proto }
     assert.match(errors[1]!.message, /leaves the repository/);
   });
 
+  void test("Protobuf-only fields on JSON Schemas and a Config outside weir.yaml are located errors", async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, {
+      "weir.yml": "apiVersion: weir/v1\nkind: Config\nspec: { defaultNamespace: team-a }\n",
+      "sub/config.yaml": "apiVersion: weir/v1\nkind: Config\nspec: {}\n",
+      "r.yaml": `apiVersion: weir/v1
+kind: Schema
+metadata: { name: s }
+spec: { format: jsonschema, file: s.json, messageType: a.B }
+---
+apiVersion: weir/v1
+kind: Topic
+metadata: { name: t }
+spec: { schema: { value: s, valueMessage: a.B, keyMessage: a.C } }
+`,
+      "s.json": "{}",
+    });
+    const { errors, defaultNamespace } = await loadConfigDirectory(dir);
+    assert.equal(defaultNamespace, "team-a");
+    assert.deepEqual(
+      errors.map((e) => [e.file, e.line, e.pointer, e.rule]),
+      [
+        ["r.yaml", 4, "/spec/messageType", "invalid"],
+        ["r.yaml", 9, "/spec/schema/valueMessage", "invalid"],
+        ["r.yaml", 9, "/spec/schema/keyMessage", "invalid"],
+        ["sub/config.yaml", 2, "/kind", "invalid"],
+      ],
+    );
+    assert.match(errors[0]!.message, /messageType is for Protobuf schemas/);
+    assert.match(errors[3]!.message, /must be in weir\.yaml at the repository root/);
+  });
+
   void test("a missing directory is refused with INVALID_ARGUMENT", async (t) => {
     const dir = await tempDir(t);
     await assert.rejects(loadConfigDirectory(`${dir}/nope`), {
