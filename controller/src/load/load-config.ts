@@ -108,7 +108,7 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
             column: col,
             rule: "yaml-syntax",
             message: `YAML syntax error: ${e.message.replace(/ at line \d+, column \d+.*$/s, "")}`,
-            hint: "fix the YAML syntax; every other error in this file is reported once it parses",
+            hint: "fix the YAML syntax; this document is checked further once it parses",
           });
         }
         continue;
