@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { GroupMode, StartPosition } from "./broker.js";
+import { CompatibilityMode, SchemaDefinition } from "./registry.js";
 
 export const protobufPackage = "weir.v1";
 
@@ -201,6 +202,122 @@ export interface ResetOffsetsRequest {
 
 export interface ResetOffsetsResponse {
   group?: GroupInfo | undefined;
+}
+
+/** Registers a schema under a subject (a no-op when the subject already holds it). */
+export interface RegisterSchemaOp {
+  subject: string;
+  schema?:
+    | SchemaDefinition
+    | undefined;
+  /** Set as the subject's mode before the schema is checked and registered; UNSPECIFIED = leave it. */
+  mode: CompatibilityMode;
+}
+
+export interface CreateTopicOp {
+  name: string;
+  config?: TopicConfig | undefined;
+}
+
+export interface AlterTopicOp {
+  name: string;
+  /** The whole new configuration (partitions 0 = unchanged). */
+  config?:
+    | TopicConfig
+    | undefined;
+  /** The topic's version the change was planned against; any other live version fails with VERSION_CONFLICT. */
+  expectedVersion: number;
+}
+
+export interface DeleteTopicOp {
+  name: string;
+  expectedVersion: number;
+}
+
+export interface PutObjectOp {
+  kind: string;
+  name: string;
+  namespace: string;
+  /** The object's spec as JSON text (kept exactly as JSON, unlike google.protobuf.Struct numbers). */
+  specJson: string;
+  /** The object's version the change was planned against; 0 = the object must not exist yet. */
+  expectedVersion: number;
+}
+
+export interface DeleteObjectOp {
+  kind: string;
+  name: string;
+  expectedVersion: number;
+}
+
+/** One change in a changeset. */
+export interface ChangesetOp {
+  op?:
+    | { $case: "registerSchema"; value: RegisterSchemaOp }
+    | { $case: "createTopic"; value: CreateTopicOp }
+    | { $case: "alterTopic"; value: AlterTopicOp }
+    | { $case: "deleteTopic"; value: DeleteTopicOp }
+    | { $case: "putObject"; value: PutObjectOp }
+    | { $case: "deleteObject"; value: DeleteObjectOp }
+    | undefined;
+}
+
+export interface ApplyChangesetRequest {
+  /** In dependency order (schemas before the topics that name them); applied in this order. */
+  ops: ChangesetOp[];
+  /** Check every precondition and apply nothing. */
+  dryRun: boolean;
+}
+
+/** What one op did (or, on a dry run, would do). */
+export interface ChangesetOpResult {
+  index: number;
+  /** The op type: registerSchema, createTopic, alterTopic, deleteTopic, putObject, deleteObject. */
+  op: string;
+  /** The subject, topic or object name. */
+  name: string;
+  /** The topic's or object's new version; the subject's version for registerSchema. */
+  version?:
+    | number
+    | undefined;
+  /** registerSchema: the schema's global id. */
+  schemaId?: number | undefined;
+}
+
+export interface ApplyChangesetResponse {
+  /** False for a dry run. */
+  applied: boolean;
+  results: ChangesetOpResult[];
+}
+
+/** A stored object: the broker keeps it durably; policies enforce some kinds. */
+export interface StoredObject {
+  kind: string;
+  name: string;
+  namespace: string;
+  specJson: string;
+  /** 1 on create, bumped on every put. */
+  version: number;
+  updatedMs: number;
+}
+
+export interface ListObjectsRequest {
+  /** Only objects of this kind when set. */
+  kind: string;
+}
+
+export interface ListObjectsResponse {
+  objects: StoredObject[];
+}
+
+export interface GetObjectRequest {
+  kind: string;
+  name: string;
+}
+
+export interface GetObjectResponse {
+  /** Absent when there is no such object. */
+  object?: StoredObject | undefined;
 }
 
 function createBaseRetentionPolicy(): RetentionPolicy {
@@ -1910,6 +2027,1017 @@ export const ResetOffsetsResponse: MessageFns<ResetOffsetsResponse> = {
   },
 };
 
+function createBaseRegisterSchemaOp(): RegisterSchemaOp {
+  return { subject: "", schema: undefined, mode: 0 };
+}
+
+export const RegisterSchemaOp: MessageFns<RegisterSchemaOp> = {
+  encode(message: RegisterSchemaOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.schema !== undefined) {
+      SchemaDefinition.encode(message.schema, writer.uint32(18).fork()).join();
+    }
+    if (message.mode !== 0) {
+      writer.uint32(24).int32(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterSchemaOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterSchemaOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.schema = SchemaDefinition.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateTopicOp(): CreateTopicOp {
+  return { name: "", config: undefined };
+}
+
+export const CreateTopicOp: MessageFns<CreateTopicOp> = {
+  encode(message: CreateTopicOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.config !== undefined) {
+      TopicConfig.encode(message.config, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTopicOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTopicOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.config = TopicConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseAlterTopicOp(): AlterTopicOp {
+  return { name: "", config: undefined, expectedVersion: 0 };
+}
+
+export const AlterTopicOp: MessageFns<AlterTopicOp> = {
+  encode(message: AlterTopicOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.config !== undefined) {
+      TopicConfig.encode(message.config, writer.uint32(18).fork()).join();
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(24).uint64(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlterTopicOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlterTopicOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.config = TopicConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseDeleteTopicOp(): DeleteTopicOp {
+  return { name: "", expectedVersion: 0 };
+}
+
+export const DeleteTopicOp: MessageFns<DeleteTopicOp> = {
+  encode(message: DeleteTopicOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(16).uint64(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTopicOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTopicOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePutObjectOp(): PutObjectOp {
+  return { kind: "", name: "", namespace: "", specJson: "", expectedVersion: 0 };
+}
+
+export const PutObjectOp: MessageFns<PutObjectOp> = {
+  encode(message: PutObjectOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.specJson !== "") {
+      writer.uint32(34).string(message.specJson);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(40).uint64(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutObjectOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutObjectOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.specJson = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseDeleteObjectOp(): DeleteObjectOp {
+  return { kind: "", name: "", expectedVersion: 0 };
+}
+
+export const DeleteObjectOp: MessageFns<DeleteObjectOp> = {
+  encode(message: DeleteObjectOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(24).uint64(message.expectedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteObjectOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteObjectOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expectedVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseChangesetOp(): ChangesetOp {
+  return { op: undefined };
+}
+
+export const ChangesetOp: MessageFns<ChangesetOp> = {
+  encode(message: ChangesetOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.op?.$case) {
+      case "registerSchema":
+        RegisterSchemaOp.encode(message.op.value, writer.uint32(10).fork()).join();
+        break;
+      case "createTopic":
+        CreateTopicOp.encode(message.op.value, writer.uint32(18).fork()).join();
+        break;
+      case "alterTopic":
+        AlterTopicOp.encode(message.op.value, writer.uint32(26).fork()).join();
+        break;
+      case "deleteTopic":
+        DeleteTopicOp.encode(message.op.value, writer.uint32(34).fork()).join();
+        break;
+      case "putObject":
+        PutObjectOp.encode(message.op.value, writer.uint32(42).fork()).join();
+        break;
+      case "deleteObject":
+        DeleteObjectOp.encode(message.op.value, writer.uint32(50).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangesetOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangesetOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.op = { $case: "registerSchema", value: RegisterSchemaOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.op = { $case: "createTopic", value: CreateTopicOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.op = { $case: "alterTopic", value: AlterTopicOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.op = { $case: "deleteTopic", value: DeleteTopicOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.op = { $case: "putObject", value: PutObjectOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.op = { $case: "deleteObject", value: DeleteObjectOp.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseApplyChangesetRequest(): ApplyChangesetRequest {
+  return { ops: [], dryRun: false };
+}
+
+export const ApplyChangesetRequest: MessageFns<ApplyChangesetRequest> = {
+  encode(message: ApplyChangesetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ops) {
+      ChangesetOp.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyChangesetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyChangesetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ops.push(ChangesetOp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseChangesetOpResult(): ChangesetOpResult {
+  return { index: 0, op: "", name: "", version: undefined, schemaId: undefined };
+}
+
+export const ChangesetOpResult: MessageFns<ChangesetOpResult> = {
+  encode(message: ChangesetOpResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.op !== "") {
+      writer.uint32(18).string(message.op);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(32).uint64(message.version);
+    }
+    if (message.schemaId !== undefined) {
+      writer.uint32(40).uint32(message.schemaId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangesetOpResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangesetOpResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.op = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.schemaId = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseApplyChangesetResponse(): ApplyChangesetResponse {
+  return { applied: false, results: [] };
+}
+
+export const ApplyChangesetResponse: MessageFns<ApplyChangesetResponse> = {
+  encode(message: ApplyChangesetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.applied !== false) {
+      writer.uint32(8).bool(message.applied);
+    }
+    for (const v of message.results) {
+      ChangesetOpResult.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyChangesetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyChangesetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.results.push(ChangesetOpResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseStoredObject(): StoredObject {
+  return { kind: "", name: "", namespace: "", specJson: "", version: 0, updatedMs: 0 };
+}
+
+export const StoredObject: MessageFns<StoredObject> = {
+  encode(message: StoredObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.specJson !== "") {
+      writer.uint32(34).string(message.specJson);
+    }
+    if (message.version !== 0) {
+      writer.uint32(40).uint64(message.version);
+    }
+    if (message.updatedMs !== 0) {
+      writer.uint32(48).int64(message.updatedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredObject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredObject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.specJson = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.updatedMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListObjectsRequest(): ListObjectsRequest {
+  return { kind: "" };
+}
+
+export const ListObjectsRequest: MessageFns<ListObjectsRequest> = {
+  encode(message: ListObjectsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListObjectsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListObjectsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListObjectsResponse(): ListObjectsResponse {
+  return { objects: [] };
+}
+
+export const ListObjectsResponse: MessageFns<ListObjectsResponse> = {
+  encode(message: ListObjectsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.objects) {
+      StoredObject.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListObjectsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListObjectsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.objects.push(StoredObject.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetObjectRequest(): GetObjectRequest {
+  return { kind: "", name: "" };
+}
+
+export const GetObjectRequest: MessageFns<GetObjectRequest> = {
+  encode(message: GetObjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetObjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetObjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetObjectResponse(): GetObjectResponse {
+  return { object: undefined };
+}
+
+export const GetObjectResponse: MessageFns<GetObjectResponse> = {
+  encode(message: GetObjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== undefined) {
+      StoredObject.encode(message.object, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetObjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetObjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = StoredObject.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /** The control plane: topics and groups. */
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
@@ -1988,6 +3116,40 @@ export const AdminServiceService = {
       Buffer.from(ResetOffsetsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResetOffsetsResponse => ResetOffsetsResponse.decode(value),
   },
+  /**
+   * Checks every op's preconditions (names, configs, versions, schema compatibility), then applies the
+   * ops in order; when any precondition fails nothing is applied. Serialized with every other admin write.
+   */
+  applyChangeset: {
+    path: "/weir.v1.AdminService/ApplyChangeset" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyChangesetRequest): Buffer =>
+      Buffer.from(ApplyChangesetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyChangesetRequest => ApplyChangesetRequest.decode(value),
+    responseSerialize: (value: ApplyChangesetResponse): Buffer =>
+      Buffer.from(ApplyChangesetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyChangesetResponse => ApplyChangesetResponse.decode(value),
+  },
+  /** Stored objects (Principal, AccessPolicy, RoutePolicy, Quota, controller state...), by kind and name. */
+  listObjects: {
+    path: "/weir.v1.AdminService/ListObjects" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListObjectsRequest): Buffer => Buffer.from(ListObjectsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListObjectsRequest => ListObjectsRequest.decode(value),
+    responseSerialize: (value: ListObjectsResponse): Buffer => Buffer.from(ListObjectsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListObjectsResponse => ListObjectsResponse.decode(value),
+  },
+  getObject: {
+    path: "/weir.v1.AdminService/GetObject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetObjectRequest): Buffer => Buffer.from(GetObjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetObjectRequest => GetObjectRequest.decode(value),
+    responseSerialize: (value: GetObjectResponse): Buffer => Buffer.from(GetObjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetObjectResponse => GetObjectResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -1999,6 +3161,14 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listGroups: handleUnaryCall<ListGroupsRequest, ListGroupsResponse>;
   describeGroup: handleUnaryCall<DescribeGroupRequest, DescribeGroupResponse>;
   resetOffsets: handleUnaryCall<ResetOffsetsRequest, ResetOffsetsResponse>;
+  /**
+   * Checks every op's preconditions (names, configs, versions, schema compatibility), then applies the
+   * ops in order; when any precondition fails nothing is applied. Serialized with every other admin write.
+   */
+  applyChangeset: handleUnaryCall<ApplyChangesetRequest, ApplyChangesetResponse>;
+  /** Stored objects (Principal, AccessPolicy, RoutePolicy, Quota, controller state...), by kind and name. */
+  listObjects: handleUnaryCall<ListObjectsRequest, ListObjectsResponse>;
+  getObject: handleUnaryCall<GetObjectRequest, GetObjectResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -2121,6 +3291,56 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResetOffsetsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks every op's preconditions (names, configs, versions, schema compatibility), then applies the
+   * ops in order; when any precondition fails nothing is applied. Serialized with every other admin write.
+   */
+  applyChangeset(
+    request: ApplyChangesetRequest,
+    callback: (error: ServiceError | null, response: ApplyChangesetResponse) => void,
+  ): ClientUnaryCall;
+  applyChangeset(
+    request: ApplyChangesetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyChangesetResponse) => void,
+  ): ClientUnaryCall;
+  applyChangeset(
+    request: ApplyChangesetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyChangesetResponse) => void,
+  ): ClientUnaryCall;
+  /** Stored objects (Principal, AccessPolicy, RoutePolicy, Quota, controller state...), by kind and name. */
+  listObjects(
+    request: ListObjectsRequest,
+    callback: (error: ServiceError | null, response: ListObjectsResponse) => void,
+  ): ClientUnaryCall;
+  listObjects(
+    request: ListObjectsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListObjectsResponse) => void,
+  ): ClientUnaryCall;
+  listObjects(
+    request: ListObjectsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListObjectsResponse) => void,
+  ): ClientUnaryCall;
+  getObject(
+    request: GetObjectRequest,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
+  ): ClientUnaryCall;
+  getObject(
+    request: GetObjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
+  ): ClientUnaryCall;
+  getObject(
+    request: GetObjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
   ): ClientUnaryCall;
 }
 
