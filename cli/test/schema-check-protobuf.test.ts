@@ -88,6 +88,38 @@ void suite("weir schema check (Protobuf)", () => {
     );
   });
 
+  void test("two schemas declaring the same package and messages are checked each on its own", async (t) => {
+    const dir = await tempDir(t);
+    git(dir, "init", "-q", "-b", "main");
+    const twoSubjects = `apiVersion: weir/v1
+kind: Schema
+metadata: { name: orders-a }
+spec: { format: protobuf, file: a.proto }
+---
+apiVersion: weir/v1
+kind: Schema
+metadata: { name: orders-b }
+spec: { format: protobuf, file: b.proto }
+`;
+    const order = 'syntax = "proto3";\npackage shop.v1;\n\nmessage Order {\n  string id = 1;\n}\n';
+    await writeFiles(dir, { "schemas.yaml": twoSubjects, "a.proto": order, "b.proto": order });
+    commitAll(dir, "v1");
+    await writeFiles(dir, {
+      "a.proto": order.replace("string id = 1;", "string id = 1;\n  string note = 2;"),
+      "b.proto": order.replace("string id = 1;", "int64 id = 1;"),
+    });
+    const run = await weir(["schema", "check", "--against", "HEAD", "--output", "json"], dir);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const out = JSON.parse(run.stdout) as { schemas: Array<{ name: string; compatible: boolean }> };
+    assert.deepEqual(
+      out.schemas.map((s) => [s.name, s.compatible]),
+      [
+        ["orders-a", true],
+        ["orders-b", false],
+      ],
+    );
+  });
+
   void test("a .proto file that does not compile exits 2 with its file:line:col", async (t) => {
     const dir = await tempDir(t);
     git(dir, "init", "-q", "-b", "main");

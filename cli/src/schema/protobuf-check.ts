@@ -42,8 +42,22 @@ export async function checkProtobufSchemas(
     try {
       for (const [name, result] of await checkGroup(group)) results.set(name, result);
     } catch (error) {
-      if (error instanceof SchemaProblems) problems.push(...error.problems);
-      else throw error;
+      if (!(error instanceof SchemaProblems)) throw error;
+      if (group.length === 1) {
+        problems.push(...error.problems);
+        continue;
+      }
+      // One tree fails when any file does not compile, or when two independent schemas declare the same
+      // fully qualified names (e.g. two subjects holding versions of one package). Checking each schema
+      // in its own tree sorts out which: slower, but only on this path.
+      for (const input of group) {
+        try {
+          for (const [name, result] of await checkGroup([input])) results.set(name, result);
+        } catch (single) {
+          if (single instanceof SchemaProblems) problems.push(...single.problems);
+          else throw single;
+        }
+      }
     }
   }
   if (problems.length > 0) throw new SchemaProblems(problems);
