@@ -21,3 +21,40 @@ export { compareConfigErrors, formatConfigError } from "./load/config-error.js";
 export type { ConfigError, ConfigErrorRule } from "./load/config-error.js";
 export { nodeAtPointer, pointerPosition, pointerSegments } from "./load/yaml-positions.js";
 export type { LineColumn } from "./load/yaml-positions.js";
+export {
+  allowDeleteAnnotation,
+  managedByLabel,
+  managedByValue,
+  sourceIdLabel,
+  syncStateKind,
+  syncStateNamespace,
+} from "./reconcile/types.js";
+export type {
+  Condition,
+  DesiredObject,
+  DesiredSchema,
+  DesiredState,
+  DesiredTopic,
+  DriftItem,
+  DriftReport,
+  FieldChange,
+  LiveObject,
+  LiveState,
+  LiveSubject,
+  LiveSyncState,
+  LiveTopic,
+  ObjectKind,
+  Plan,
+  PlanAction,
+  PlanItem,
+  PlanKind,
+  PlanOptions,
+  ReconcileOptions,
+  ReconcileResult,
+  ResourceStatus,
+  SourceStatus,
+  SyncStateSpec,
+} from "./reconcile/types.js";
+export type { ChangesetOp } from "./reconcile/changeset-ops.js";
+export { StatusTracker } from "./reconcile/status.js";
+export type { ConditionInput } from "./reconcile/status.js";
