@@ -196,6 +196,39 @@ void suite("weir schema check", () => {
     );
   });
 
+  void test("a change in a referenced schema is reported for it and for the schemas that $ref it", async (t) => {
+    const dir = await tempDir(t);
+    git(dir, "init", "-q", "-b", "main");
+    await writeFiles(dir, {
+      "s.yaml": `apiVersion: weir/v1
+kind: Schema
+metadata: { name: orders }
+spec: { format: jsonschema, file: orders.json, references: [{ name: money.json, schema: money }] }
+---
+apiVersion: weir/v1
+kind: Schema
+metadata: { name: money }
+spec: { format: jsonschema, file: money.json }
+`,
+      "orders.json":
+        '{\n  "type": "object",\n  "properties": {\n    "total": { "$ref": "money.json" }\n  }\n}\n',
+      "money.json": '{\n  "type": "number"\n}\n',
+    });
+    commitAll(dir, "v1");
+    await writeFiles(dir, { "money.json": '{\n  "type": "number",\n  "minimum": 0\n}\n' });
+    const run = await check(dir);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      /^INCOMPATIBLE money \(money\.json, BACKWARD\)\n  money\.json:3:14: breaking MINIMUM_INCREASED at \/minimum/m,
+    );
+    // orders did not change, but what it accepts did: located in the referenced file.
+    assert.match(
+      run.stdout,
+      /^INCOMPATIBLE orders \(orders\.json, BACKWARD\)\n  money\.json:3:14: breaking MINIMUM_INCREASED at money\.json#\/minimum/m,
+    );
+  });
+
   void test("without --against or --broker it is a usage error", async (t) => {
     const dir = await repoWithV1(t);
     const run = await weir(["schema", "check"], dir);
