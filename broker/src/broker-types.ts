@@ -9,6 +9,7 @@ import type {
 import type { GroupCoordinator, GroupDescription, GroupSummary, StartFrom } from "./groups/group-types.js";
 import type { Logger, WeirError } from "@weir/common";
 import type { SchemaRegistry } from "@weir/schema";
+import type { ChangesetOp, ChangesetOptions, ChangesetResult, StoredObject } from "./core/changeset-types.js";
 
 /** A topic's configuration, as the Admin API takes and returns it. */
 export interface TopicConfig {
@@ -163,6 +164,20 @@ export interface Broker {
   listGroups(topic?: string, ctx?: CallContext): Promise<GroupSummary[]>;
   describeGroup(topic: string, group: string, ctx?: CallContext): Promise<GroupDescription>;
   resetOffsets(topic: string, group: string, to: StartFrom, ctx?: CallContext): Promise<GroupDescription>;
+
+  /**
+   * Applies schema, topic and stored-object changes as one unit: checks every op's preconditions
+   * (valid names and configs, expected versions equal to the live ones, partitions only growing,
+   * schemas compiling and compatible, topic subjects registered) and applies nothing when one fails
+   * (the error names the op in its message and in `details.opIndex/opType/opName`); then applies the
+   * ops in order, stored-object writes last in one atomic batch. Serialized with every other admin
+   * write. With `dryRun` only the checks run. See `core/changeset.ts` for what is not transactional.
+   */
+  applyChangeset(ops: ChangesetOp[], options?: ChangesetOptions, ctx?: CallContext): Promise<ChangesetResult>;
+  /** Stored objects (all, or of one kind), ordered by kind then name. */
+  listObjects(kind?: string, ctx?: CallContext): Promise<StoredObject[]>;
+  /** One stored object, or undefined. */
+  getObject(kind: string, name: string, ctx?: CallContext): Promise<StoredObject | undefined>;
 
   /**
    * Turns anything a call threw into a WeirError, counts it in `weir_errors_total{code,transport}`

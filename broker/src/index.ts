@@ -2,6 +2,15 @@ export { createBroker, resolveBrokerOptions, recordSize, registryKeyPrefix } fro
 export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
 export { murmur2 } from "./core/partitioner.js";
+export { maxChangesetOps } from "./core/changeset.js";
+export type {
+  ChangesetOp,
+  ChangesetOpResult,
+  ChangesetOpType,
+  ChangesetOptions,
+  ChangesetResult,
+  StoredObject,
+} from "./core/changeset-types.js";
 export { startWeirServer } from "./server.js";
 export type { WeirServer, WeirServerOptions } from "./server.js";
 export { requestHeaders, deadLetterHeaders, schemaHeaders } from "./broker-types.js";

@@ -20,6 +20,10 @@ import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
 import { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateReply } from "./validate-batch.js";
+import { AdminLock } from "./admin-lock.js";
+import { applyChangeset, type ChangesetHost } from "./changeset.js";
+import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
+import { createRegistryOverlay } from "./registry-overlay.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -99,6 +103,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     await validators.load(name, config.schemas);
     topics.set(name, entry(name, config, stored.createdMs, stored.version));
   }
+
+  const objects = await ObjectStore.open(metadata);
+  const adminLock = new AdminLock();
 
   function entry(name: string, config: TopicConfig, createdMs: number, version: number): TopicEntry {
     const e: TopicEntry = {
@@ -211,6 +218,83 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     metrics: metrics.registry,
   });
 
+  // Topic writes for callers that hold the admin lock: the Broker methods below take it around them,
+  // and a changeset calls them while it holds it.
+  async function createTopicLocked(name: string, input: TopicConfigInput): Promise<TopicInfo> {
+    assertOpen();
+    assertTopicName(name);
+    const config = resolveTopicConfig(name, input);
+    if (topics.has(name)) {
+      throw new WeirError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists; use alter to change it`, {
+        details: { topic: name },
+      });
+    }
+    const validatorSet = await validators.prepare(name, config.schemas);
+    await engine.configureTopic(name, logSpec(config));
+    const t = entry(name, config, Date.now(), 1);
+    await persist(t);
+    validators.install(name, validatorSet);
+    topics.set(name, t);
+    logger.info("topic created", { topic: name, partitions: config.partitions });
+    return describe(t);
+  }
+
+  async function alterTopicLocked(
+    name: string,
+    input: TopicConfigInput,
+    expectedVersion: number | undefined,
+  ): Promise<TopicInfo> {
+    assertOpen();
+    const t = requireTopic(name);
+    if (expectedVersion !== undefined && expectedVersion !== 0 && expectedVersion !== t.version) {
+      throw new WeirError(
+        "VERSION_CONFLICT",
+        `topic "${name}" changed since you read it (expected version ${expectedVersion}, now ${t.version}); read it again and retry`,
+        { details: { topic: name, expectedVersion, version: t.version } },
+      );
+    }
+    const config = resolveTopicConfig(name, input);
+    if (config.partitions < t.config.partitions) {
+      throw new WeirError(
+        "UNSUPPORTED_CHANGE",
+        `topic "${name}": partitions cannot shrink from ${t.config.partitions} to ${config.partitions} (keys would move and records would be lost); create a new topic instead`,
+        { details: { topic: name, from: t.config.partitions, to: config.partitions } },
+      );
+    }
+    const validatorSet = await validators.prepare(name, config.schemas);
+    await engine.configureTopic(name, logSpec(config));
+    const next = { ...t, config, version: t.version + 1 };
+    await persist(next);
+    validators.install(name, validatorSet);
+    t.config = config;
+    t.version = next.version;
+    groups.topicChanged(name);
+    return describe(t);
+  }
+
+  async function deleteTopicLocked(name: string): Promise<void> {
+    assertOpen();
+    requireTopic(name);
+    topics.delete(name);
+    validators.remove(name);
+    await metadata.delete(topicKey(name));
+    await groups.topicDeleted(name);
+    await engine.deleteTopic(name);
+    logger.info("topic deleted", { topic: name });
+  }
+
+  const changesetHost: ChangesetHost = {
+    registry,
+    registryOverlay: async () =>
+      opts.registry === undefined ? createRegistryOverlay(registry, metadata, registryKeyPrefix) : undefined,
+    objects,
+    topic: (name) => topics.get(name),
+    createTopic: createTopicLocked,
+    alterTopic: alterTopicLocked,
+    deleteTopic: deleteTopicLocked,
+    logger: logger.child({ component: "changeset" }),
+  };
+
   const broker: Broker = {
     engine,
     metadata,
@@ -221,26 +305,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     maxRecordBytes: opts.maxRecordBytes,
 
     async createTopic(name, input) {
-      assertOpen();
-      assertTopicName(name);
-      const config = resolveTopicConfig(name, input);
-      if (topics.has(name)) {
-        throw new WeirError(
-          "TOPIC_ALREADY_EXISTS",
-          `topic "${name}" already exists; use alter to change it`,
-          {
-            details: { topic: name },
-          },
-        );
-      }
-      const validatorSet = await validators.prepare(name, config.schemas);
-      await engine.configureTopic(name, logSpec(config));
-      const t = entry(name, config, Date.now(), 1);
-      await persist(t);
-      validators.install(name, validatorSet);
-      topics.set(name, t);
-      logger.info("topic created", { topic: name, partitions: config.partitions });
-      return describe(t);
+      return adminLock.run(() => createTopicLocked(name, input));
     },
 
     async describeTopic(name) {
@@ -248,43 +313,27 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async alterTopic(name, input, expectedVersion) {
-      assertOpen();
-      const t = requireTopic(name);
-      if (expectedVersion !== undefined && expectedVersion !== 0 && expectedVersion !== t.version) {
-        throw new WeirError(
-          "VERSION_CONFLICT",
-          `topic "${name}" changed since you read it (expected version ${expectedVersion}, now ${t.version}); read it again and retry`,
-          { details: { topic: name, expectedVersion, version: t.version } },
-        );
-      }
-      const config = resolveTopicConfig(name, input);
-      if (config.partitions < t.config.partitions) {
-        throw new WeirError(
-          "UNSUPPORTED_CHANGE",
-          `topic "${name}": partitions cannot shrink from ${t.config.partitions} to ${config.partitions} (keys would move and records would be lost); create a new topic instead`,
-          { details: { topic: name, from: t.config.partitions, to: config.partitions } },
-        );
-      }
-      const validatorSet = await validators.prepare(name, config.schemas);
-      await engine.configureTopic(name, logSpec(config));
-      const next = { ...t, config, version: t.version + 1 };
-      await persist(next);
-      validators.install(name, validatorSet);
-      t.config = config;
-      t.version = next.version;
-      groups.topicChanged(name);
-      return describe(t);
+      return adminLock.run(() => alterTopicLocked(name, input, expectedVersion));
     },
 
     async deleteTopic(name) {
+      return adminLock.run(() => deleteTopicLocked(name));
+    },
+
+    async applyChangeset(ops, options = {}) {
       assertOpen();
-      requireTopic(name);
-      topics.delete(name);
-      validators.remove(name);
-      await metadata.delete(topicKey(name));
-      await groups.topicDeleted(name);
-      await engine.deleteTopic(name);
-      logger.info("topic deleted", { topic: name });
+      return adminLock.run(() => applyChangeset(changesetHost, ops, options));
+    },
+
+    async listObjects(kind) {
+      if (kind !== undefined) assertObjectKind(kind, "listObjects");
+      return objects.list(kind);
+    },
+
+    async getObject(kind, name) {
+      assertObjectKind(kind, "getObject");
+      assertObjectName(name, "getObject");
+      return objects.get(kind, name);
     },
 
     async listTopics() {
