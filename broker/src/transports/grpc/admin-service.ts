@@ -10,6 +10,11 @@ import {
   topicConfigFromProto,
   topicInfoToProto,
 } from "./grpc-mapping.js";
+import {
+  changesetOpFromProto,
+  changesetOpResultToProto,
+  storedObjectToProto,
+} from "./grpc-changeset-mapping.js";
 
 /** Builds the `weir.v1.AdminService` handlers on a broker: each maps 1:1 onto a Broker method. */
 export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplementation {
@@ -64,6 +69,26 @@ export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplem
         );
       }
       return { group: groupDescriptionToProto(await broker.resetOffsets(req.topic, req.group, to, ctx)) };
+    }),
+
+    applyChangeset: unaryHandler<pb.ApplyChangesetRequest, pb.ApplyChangesetResponse>(
+      broker,
+      async (req, ctx) => {
+        const ops = req.ops.map((op, index) => changesetOpFromProto(op, index));
+        const result = await broker.applyChangeset(ops, { dryRun: req.dryRun }, ctx);
+        return { applied: result.applied, results: result.results.map(changesetOpResultToProto) };
+      },
+    ),
+
+    listObjects: unaryHandler<pb.ListObjectsRequest, pb.ListObjectsResponse>(broker, async (req, ctx) => ({
+      objects: (await broker.listObjects(req.kind === "" ? undefined : req.kind, ctx)).map(
+        storedObjectToProto,
+      ),
+    })),
+
+    getObject: unaryHandler<pb.GetObjectRequest, pb.GetObjectResponse>(broker, async (req, ctx) => {
+      const object = await broker.getObject(req.kind, req.name, ctx);
+      return object ? { object: storedObjectToProto(object) } : {};
     }),
   };
 }
