@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import { createBroker } from "./core/broker.js";
@@ -23,6 +24,11 @@ export interface WeirServerOptions {
   /** Largest record accepted when a topic sets none. @default 1 MiB */
   maxRecordBytes?: number;
   logger?: Logger;
+  /**
+   * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
+   * routes in `weir up`), registered in their own scope before it listens.
+   */
+  httpPlugins?: readonly FastifyPluginAsync[];
 }
 
 /** A running broker node with its transports. */
@@ -62,7 +68,12 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });
     let http;
     try {
-      http = await startHttpServer(broker, { host, port: options.httpPort ?? 7080, logger });
+      http = await startHttpServer(broker, {
+        host,
+        port: options.httpPort ?? 7080,
+        logger,
+        ...(options.httpPlugins === undefined ? {} : { plugins: options.httpPlugins }),
+      });
     } catch (error) {
       await grpc.close();
       throw error;

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
 import { WeirError, type Logger } from "@weir/common";
 import type { Broker, CallContext } from "../../broker-types.js";
 import { registerAdminRoutes } from "./admin-routes.js";
@@ -29,6 +29,8 @@ export interface HttpServerOptions {
   heartbeatMs?: number;
   /** The longest `wait` a long-poll may ask for. @default 300000 (5 minutes) */
   maxWaitMs?: number;
+  /** More routes, each plugin registered in its own encapsulated scope (its own body parsers, hooks). */
+  plugins?: readonly FastifyPluginAsync[];
 }
 
 /** A running HTTP server. */
@@ -204,6 +206,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   registerAdminRoutes(app, route);
   // Confluent Schema Registry compatible API, with Confluent's error bodies inside its prefix only.
   await app.register(schemaRegistryRoutes, { prefix: schemaRegistryBasePath, broker, bodyLimit });
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   await app.listen({ host: options.host, port: options.port });
   const port = (app.server.address() as AddressInfo).port;
