@@ -28,6 +28,10 @@ export type {
   PartitionInfo,
   GroupSummary,
   GroupDescription,
+  ChangesetOp,
+  ChangesetOpResult,
+  ChangesetResult,
+  StoredObject,
 } from "./admin-client.js";
 export { RegistryClient } from "./registry-client.js";
 export type {
