@@ -58,3 +58,33 @@ export type {
 export type { ChangesetOp } from "./reconcile/changeset-ops.js";
 export { StatusTracker } from "./reconcile/status.js";
 export type { ConditionInput } from "./reconcile/status.js";
+export type { ChangeReason, SourceSnapshot, SourceWatcher } from "./sources/source-watcher.js";
+export { createDirectoryWatcher } from "./sources/directory-watcher.js";
+export type { DirectoryWatcherOptions } from "./sources/directory-watcher.js";
+export { createGitWatcher } from "./sources/git-watcher.js";
+export type { GitWatcherOptions } from "./sources/git-watcher.js";
+export { createRemoteGitWatcher } from "./sources/remote-git-watcher.js";
+export type { RemoteGitWatcherOptions } from "./sources/remote-git-watcher.js";
+export { isGitRepositoryRoot, openSourceWatcher } from "./sources/open-source.js";
+export type { OpenSourceOptions } from "./sources/open-source.js";
+export { parseWebhookEvent, verifyWebhookSignature, webhookProvider } from "./runtime/webhook.js";
+export type { WebhookEvent, WebhookHeaders, WebhookProvider } from "./runtime/webhook.js";
+export { controllerRoutes, controllerStatusPath, gitWebhookPath } from "./runtime/controller-routes.js";
+export type { ControllerRoutesOptions } from "./runtime/controller-routes.js";
+export { createControllerMetrics, syncStateNames, syncStateOf } from "./runtime/controller-metrics.js";
+export type { ControllerMetrics, SyncStateName } from "./runtime/controller-metrics.js";
+export {
+  brokerTopicDefaults,
+  defaultCompatibility,
+  defaultPartitions,
+  desiredState,
+} from "./reconcile/desired-state.js";
+export { objectKey, readLiveState } from "./reconcile/live-state.js";
+export { managedTopicNames, planChanges, sameSchemaText } from "./reconcile/plan.js";
+export { formatPlan } from "./reconcile/format-plan.js";
+export type { FormatPlanOptions } from "./reconcile/format-plan.js";
+export { planToChangeset } from "./reconcile/changeset.js";
+export type { SyncInfo } from "./reconcile/changeset.js";
+export { validateAgainstLive } from "./reconcile/validate-live.js";
+export { detectDrift } from "./reconcile/drift.js";
+export { reconcile } from "./reconcile/reconcile.js";

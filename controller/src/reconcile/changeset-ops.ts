@@ -1,29 +1,32 @@
 import type { CompatibilityMode, SchemaInput, TopicConfigInput } from "@weir/client";
 
 /*
- * The Admin API's changeset operations, as agreed with the broker side (helper CHANGESET adds
- * `client.admin.applyChangeset`). Mirrored here until @weir/client exports them; the shapes are the
- * contract, so switching to the client's exports changes no caller.
+ * The Admin API's changeset operations and stored objects, as agreed with the broker side (helper
+ * CHANGESET adds `client.admin.applyChangeset` / `listObjects`). Mirrored here until @weir/client exports
+ * them; the shapes are the contract (broker/src/core/changeset-types.ts), so switching to the client's
+ * exports changes no caller.
  */
 
 /** One operation of an atomic changeset; the broker checks every precondition before applying any. */
 export type ChangesetOp =
   | {
-      readonly op: "registerSchema";
+      readonly type: "registerSchema";
       readonly subject: string;
       readonly schema: SchemaInput;
+      /** Set as the subject's mode before the schema is checked and registered. */
       readonly mode?: CompatibilityMode;
     }
-  | { readonly op: "createTopic"; readonly name: string; readonly config: TopicConfigInput }
+  | { readonly type: "createTopic"; readonly name: string; readonly config: TopicConfigInput }
   | {
-      readonly op: "alterTopic";
+      readonly type: "alterTopic";
       readonly name: string;
+      /** The whole new configuration. */
       readonly config: TopicConfigInput;
       readonly expectedVersion: number;
     }
-  | { readonly op: "deleteTopic"; readonly name: string; readonly expectedVersion: number }
+  | { readonly type: "deleteTopic"; readonly name: string; readonly expectedVersion: number }
   | {
-      readonly op: "putObject";
+      readonly type: "putObject";
       readonly kind: string;
       readonly name: string;
       readonly namespace: string;
@@ -32,7 +35,7 @@ export type ChangesetOp =
       readonly expectedVersion: number;
     }
   | {
-      readonly op: "deleteObject";
+      readonly type: "deleteObject";
       readonly kind: string;
       readonly name: string;
       readonly expectedVersion: number;

@@ -1,0 +1,85 @@
+import type { WeirClient } from "@weir/client";
+import { isWeirError } from "@weir/common";
+import { changesetAdmin } from "./admin-api.js";
+import {
+  syncStateKind,
+  type LiveObject,
+  type LiveState,
+  type LiveSubject,
+  type LiveSyncState,
+  type LiveTopic,
+  type SyncStateSpec,
+} from "./types.js";
+
+/**
+ * Reads what the broker has now: every topic (configuration, version, whether it holds records), every
+ * subject's latest live version and mode, the stored objects, and this source's sync record.
+ */
+export async function readLiveState(client: WeirClient, sourceId: string): Promise<LiveState> {
+  const admin = changesetAdmin(client);
+  const [topicList, subjectNames, objectList] = await Promise.all([
+    client.admin.listTopics(),
+    client.registry.listSubjects(),
+    admin.listObjects(),
+  ]);
+
+  const topics = new Map<string, LiveTopic>();
+  for (const t of topicList) {
+    const records = t.partitions.reduce((n, p) => n + Math.max(0, p.endOffset - p.startOffset), 0);
+    topics.set(t.name, {
+      name: t.name,
+      config: t.config,
+      version: t.version,
+      hasRecords: records > 0,
+      records,
+    });
+  }
+
+  const subjects = new Map<string, LiveSubject>();
+  const read = await Promise.all(subjectNames.map((s) => readSubject(client, s)));
+  for (const s of read) if (s) subjects.set(s.subject, s);
+
+  const objects = new Map<string, LiveObject>();
+  let sync: LiveSyncState | undefined;
+  for (const o of objectList) {
+    if (o.kind === syncStateKind) {
+      if (o.name === sourceId) sync = { version: o.version, spec: o.spec as SyncStateSpec };
+      continue;
+    }
+    objects.set(objectKey(o.kind, o.name), {
+      kind: o.kind,
+      name: o.name,
+      namespace: o.namespace,
+      spec: o.spec,
+      version: o.version,
+    });
+  }
+  return { topics, subjects, objects, sourceId, ...(sync ? { sync } : {}) };
+}
+
+/** The key of a stored object in {@link LiveState.objects}. */
+export function objectKey(kind: string, name: string): string {
+  return `${kind}/${name}`;
+}
+
+async function readSubject(client: WeirClient, subject: string): Promise<LiveSubject | undefined> {
+  try {
+    const [v, mode] = await Promise.all([
+      client.registry.getVersion(subject, "latest"),
+      client.registry.getMode(subject),
+    ]);
+    return {
+      subject,
+      version: v.version,
+      id: v.id,
+      schemaType: v.schemaType,
+      text: v.schema,
+      references: v.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
+      mode,
+    };
+  } catch (error) {
+    // Deleted between the listing and the read: it is simply not live.
+    if (isWeirError(error) && error.code === "SUBJECT_NOT_FOUND") return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,358 @@
+import { errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
+import { formatConfigError, type ConfigError } from "../load/config-error.js";
+import { changesetAdmin } from "./admin-api.js";
+import { planToChangeset } from "./changeset.js";
+import { desiredState } from "./desired-state.js";
+import { detectDrift } from "./drift.js";
+import { readLiveState } from "./live-state.js";
+import { planChanges } from "./plan.js";
+import { StatusTracker, type ConditionInput } from "./status.js";
+import type {
+  DesiredState,
+  DriftReport,
+  LiveState,
+  Plan,
+  ReconcileOptions,
+  ReconcileResult,
+  ResourceStatus,
+  SourceStatus,
+} from "./types.js";
+import { validateAgainstLive } from "./validate-live.js";
+
+/** How a reconcile ended; turned into conditions by {@link summarize}. */
+interface Outcome {
+  /** CamelCase reason of the Ready condition. */
+  readonly reason:
+    | "Applied"
+    | "UpToDate"
+    | "DriftCorrected"
+    | "DriftDetected"
+    | "Planned"
+    | "ValidationFailed"
+    | "ApplyFailed"
+    | "ConflictRetriesExhausted";
+  readonly ready: boolean;
+  readonly message: string;
+  /** The failure will not go away without a new commit (as opposed to: retry later). */
+  readonly stalled?: boolean;
+  readonly failure?: Error;
+}
+
+/** One step's verdict: go on, or stop with an outcome. */
+type StepResult = { readonly kind: "continue" } | { readonly kind: "done"; readonly outcome: Outcome };
+
+/** What the steps share. */
+interface ReconcileContext {
+  readonly options: ReconcileOptions;
+  readonly revision?: string;
+  prune: boolean;
+  selfHeal: boolean;
+  desired?: DesiredState;
+  live?: LiveState;
+  plan?: Plan;
+  drift?: DriftReport;
+  errors: ConfigError[];
+  attempts: number;
+  applied: boolean;
+}
+
+type ReconcileStep = (ctx: ReconcileContext) => Promise<StepResult>;
+
+const proceed: StepResult = { kind: "continue" };
+const done = (outcome: Outcome): StepResult => ({ kind: "done", outcome });
+
+/**
+ * Brings the broker to what a loaded commit says, as a list of steps with explicit results:
+ * reject an invalid load → desired state → read live → validate against the live registry → plan →
+ * skip (already applied; drift is reported, or reverted with selfHeal) → apply one atomic changeset,
+ * re-reading and re-planning when live changed in between (VERSION_CONFLICT). Nothing of a rejected
+ * commit is applied and the last applied commit stays in force. Never throws for config or broker
+ * problems: they are in the result's `errors` / `failure` and status conditions.
+ */
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const tracker = options.tracker ?? new StatusTracker();
+  const settings = options.load.config?.spec;
+  const revision = options.load.errors.length === 0 ? undefined : options.load.source.commit;
+  const ctx: ReconcileContext = {
+    options,
+    ...(revision === undefined ? {} : { revision }),
+    prune: options.prune ?? settings?.prune ?? false,
+    selfHeal: options.selfHeal ?? settings?.selfHeal ?? false,
+    errors: [],
+    attempts: 0,
+    applied: false,
+  };
+  const steps: ReconcileStep[] = [
+    rejectInvalidLoad,
+    buildDesired,
+    readLive,
+    validateLive,
+    plan,
+    skipIfApplied,
+    apply,
+  ];
+  let outcome: Outcome | undefined;
+  for (const step of steps) {
+    let result: StepResult;
+    try {
+      result = await step(ctx);
+    } catch (error) {
+      const failure = toWeirError(error);
+      result = done({
+        reason: "ApplyFailed",
+        ready: false,
+        stalled: !errorCodes[failure.code].retriable,
+        message: failure.message,
+        failure,
+      });
+    }
+    if (result.kind === "done") {
+      outcome = result.outcome;
+      break;
+    }
+  }
+  outcome ??= { reason: "Applied", ready: true, message: "applied" };
+  const logger = options.logger ?? silentLogger;
+  logger.info("reconciled", {
+    source: options.sourceId,
+    commit: ctx.desired?.revision ?? ctx.revision ?? "",
+    reason: outcome.reason,
+    applied: ctx.applied,
+    attempts: ctx.attempts,
+  });
+  const status = summarize(ctx, outcome, tracker, started, now());
+  return {
+    ...(ctx.plan ? { plan: ctx.plan } : {}),
+    applied: ctx.applied,
+    ...(ctx.desired ? { commit: ctx.desired.revision } : ctx.revision ? { commit: ctx.revision } : {}),
+    errors: ctx.errors,
+    ...(outcome.failure ? { failure: outcome.failure } : {}),
+    ...(ctx.drift ? { drift: ctx.drift } : {}),
+    attempts: ctx.attempts,
+    status,
+  };
+}
+
+/** A commit with load errors is rejected whole. */
+const rejectInvalidLoad: ReconcileStep = (ctx) => {
+  const errors = ctx.options.load.errors;
+  if (errors.length === 0) return Promise.resolve(proceed);
+  ctx.errors.push(...errors);
+  return Promise.resolve(done(rejected(errors)));
+};
+
+const buildDesired: ReconcileStep = (ctx) => {
+  ctx.desired = desiredState(ctx.options.load, ctx.options.sourceId);
+  return Promise.resolve(proceed);
+};
+
+const readLive: ReconcileStep = async (ctx) => {
+  ctx.live = await readLiveState(ctx.options.client, ctx.options.sourceId);
+  return proceed;
+};
+
+/** Schema changes the live registry refuses, and schemas that do not compile, reject the commit. */
+const validateLive: ReconcileStep = async (ctx) => {
+  const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client);
+  if (errors.length === 0) return proceed;
+  ctx.errors.push(...errors);
+  return done(rejected(errors));
+};
+
+const plan: ReconcileStep = (ctx) => {
+  ctx.plan = planChanges(ctx.desired!, ctx.live!, { prune: ctx.prune });
+  ctx.attempts += 1;
+  if (ctx.options.dryRun === true) {
+    return Promise.resolve(
+      done({
+        reason: "Planned",
+        ready: true,
+        message: `dry run: ${ctx.plan.changes} change(s) planned, nothing applied`,
+      }),
+    );
+  }
+  return Promise.resolve(proceed);
+};
+
+/**
+ * A revision already applied is not applied again: no changes means nothing to do; changes mean someone
+ * altered the broker by hand (drift), reverted only with selfHeal.
+ */
+const skipIfApplied: ReconcileStep = (ctx) => {
+  const desired = ctx.desired!;
+  const live = ctx.live!;
+  if (live.sync?.spec.commit !== desired.revision) return Promise.resolve(proceed);
+  ctx.drift = detectDrift(desired, live);
+  if (ctx.plan!.changes === 0) {
+    return Promise.resolve(
+      done({ reason: "UpToDate", ready: true, message: `${desired.revision} is applied` }),
+    );
+  }
+  if (ctx.selfHeal) return Promise.resolve(proceed);
+  return Promise.resolve(
+    done({
+      reason: "DriftDetected",
+      ready: true,
+      message: `${desired.revision} is applied, but ${ctx.drift.drifted.length} resource(s) differ on the broker; enable selfHeal to revert them`,
+    }),
+  );
+};
+
+/** One atomic changeset; when live changed since the plan, read and plan again. */
+const apply: ReconcileStep = async (ctx) => {
+  const maxAttempts = ctx.options.maxAttempts ?? 3;
+  const healing = ctx.drift !== undefined;
+  for (;;) {
+    const ops = planToChangeset(ctx.plan!, ctx.desired!, ctx.live!, {
+      commit: ctx.desired!.revision,
+      sourceId: ctx.options.sourceId,
+      source: ctx.desired!.source.description,
+      nowMs: (ctx.options.now ?? Date.now)(),
+    });
+    try {
+      await changesetAdmin(ctx.options.client).applyChangeset(ops);
+      ctx.applied = true;
+      const p = ctx.plan!;
+      return done({
+        reason: healing ? "DriftCorrected" : "Applied",
+        ready: true,
+        message: healing
+          ? `reverted drift of ${ctx.drift!.drifted.length} resource(s) to ${ctx.desired!.revision}`
+          : `applied ${ctx.desired!.revision}: ${p.changes} change(s)${p.blocked > 0 ? `, ${p.blocked} blocked` : ""}`,
+      });
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      if (ctx.attempts >= maxAttempts) {
+        return done({
+          reason: "ConflictRetriesExhausted",
+          ready: false,
+          message: `the broker changed during each of ${ctx.attempts} plan/apply attempts; will retry (${toWeirError(error).message})`,
+          failure: toWeirError(error),
+        });
+      }
+      (ctx.options.logger ?? silentLogger).info("live state changed since the plan; planning again", {
+        source: ctx.options.sourceId,
+        attempt: ctx.attempts,
+      });
+      for (const step of [readLive, validateLive, plan]) {
+        const result = await step(ctx);
+        if (result.kind === "done") return result;
+      }
+      if (ctx.plan!.changes === 0 && ctx.live!.sync?.spec.commit === ctx.desired!.revision) {
+        return done({ reason: "UpToDate", ready: true, message: `${ctx.desired!.revision} is applied` });
+      }
+    }
+  }
+};
+
+/** Live changed between plan and apply (a version moved, or a topic appeared or went). */
+function isConflict(error: unknown): boolean {
+  return (
+    isWeirError(error) &&
+    (error.code === "VERSION_CONFLICT" ||
+      error.code === "TOPIC_ALREADY_EXISTS" ||
+      error.code === "TOPIC_NOT_FOUND")
+  );
+}
+
+function rejected(errors: readonly ConfigError[]): Outcome {
+  const first = errors[0];
+  return {
+    reason: "ValidationFailed",
+    ready: false,
+    stalled: true,
+    message: `commit rejected, nothing applied: ${errors.length} error(s)${first ? `; first: ${formatConfigError(first).split("\n")[0]}` : ""}`,
+  };
+}
+
+/** Conditions for the source and each resource from the outcome. */
+function summarize(
+  ctx: ReconcileContext,
+  outcome: Outcome,
+  tracker: StatusTracker,
+  started: number,
+  finished: number,
+): SourceStatus {
+  const previous = tracker.current;
+  const revision = ctx.desired?.revision ?? ctx.revision;
+  const drifted = outcome.reason === "DriftDetected" ? (ctx.drift?.drifted ?? []) : [];
+  const conditions: ConditionInput[] = [
+    {
+      type: "Ready",
+      status: outcome.ready ? "True" : "False",
+      reason: outcome.reason,
+      message: outcome.message,
+    },
+    {
+      type: "Reconciling",
+      status: !outcome.ready && outcome.stalled !== true ? "True" : "False",
+      reason: !outcome.ready && outcome.stalled !== true ? "RetryScheduled" : "Idle",
+      message: !outcome.ready && outcome.stalled !== true ? "the reconcile will be retried" : "",
+    },
+    {
+      type: "Stalled",
+      status: outcome.stalled === true ? "True" : "False",
+      reason: outcome.stalled === true ? outcome.reason : "Progressing",
+      message: outcome.stalled === true ? `${outcome.message}; push a fixed commit` : "",
+    },
+    {
+      type: "Drifted",
+      status: drifted.length > 0 ? "True" : "False",
+      reason: drifted.length > 0 ? "DriftDetected" : "InSync",
+      message: drifted.map((d) => `${d.kind} ${d.name} ${d.change}`).join("; "),
+    },
+  ];
+
+  let resources: readonly ResourceStatus[] = previous?.resources ?? [];
+  if (ctx.plan && outcome.reason !== "ValidationFailed" && outcome.reason !== "Planned") {
+    const driftedNames = new Set(drifted.map((d) => `${d.kind}/${d.name}`));
+    const before = new Map(previous?.resources.map((r) => [`${r.kind}/${r.name}`, r.conditions]) ?? []);
+    const ok = outcome.ready;
+    resources = ctx.plan.items
+      .filter((i) => i.action !== "delete" || !ctx.applied)
+      .map((i): ResourceStatus => {
+        const blocked = i.action === "blocked";
+        const isDrifted = driftedNames.has(`${i.kind}/${i.name}`);
+        const conds: ConditionInput[] = [
+          {
+            type: "Ready",
+            status: ok && !blocked ? "True" : "False",
+            reason: blocked ? "Blocked" : ok ? (isDrifted ? "DriftDetected" : "Applied") : outcome.reason,
+            message: i.reason ?? (ok ? `as in ${revision ?? "git"}` : outcome.message),
+          },
+          {
+            type: "Stalled",
+            status: blocked ? "True" : "False",
+            reason: blocked ? "Blocked" : "Progressing",
+            message: i.reason ?? "",
+          },
+        ];
+        return {
+          kind: i.kind,
+          name: i.name,
+          ...(i.namespace === undefined ? {} : { namespace: i.namespace }),
+          conditions: tracker.stamp(conds, finished, before.get(`${i.kind}/${i.name}`)),
+          ...(isDrifted ? { drifted: true } : {}),
+        };
+      });
+  }
+
+  const lastApplied =
+    ctx.applied || outcome.reason === "UpToDate" || outcome.reason === "DriftDetected"
+      ? revision
+      : (previous?.lastAppliedCommit ?? ctx.live?.sync?.spec.commit);
+  return tracker.record({
+    sourceId: ctx.options.sourceId,
+    source: ctx.options.load.source.description,
+    ...(lastApplied === undefined ? {} : { lastAppliedCommit: lastApplied }),
+    ...(revision === undefined ? {} : { lastAttemptedCommit: revision }),
+    lastAttemptErrors: ctx.errors,
+    conditions: tracker.stamp(conditions, finished),
+    resources,
+    driftCount: drifted.length,
+    lastReconcileMs: finished,
+    reconcileDurationMs: finished - started,
+  });
+}
