@@ -8,6 +8,7 @@ import {
   parseSize,
 } from "@weir/common";
 import type { TopicConfigInput, TopicInfo } from "../../broker-types.js";
+import type { ChangesetOp } from "../../core/changeset-types.js";
 import type { StartFrom } from "../../groups/group-types.js";
 import type { HttpRouteContext } from "./http-server.js";
 
@@ -202,6 +203,67 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: HttpRouteContext)
       return broker.resetOffsets(topic, group, startFromJson(request.body.to), ctx.callContext(reply));
     },
   );
+
+  // Stored objects and changesets (gRPC's AdminService is the primary API; these mirror it).
+  app.get<{ Querystring: { kind?: string } }>("/v1/objects", async (request, reply) => ({
+    objects: await broker.listObjects(request.query.kind, ctx.callContext(reply)),
+  }));
+
+  app.get<{ Params: { kind: string; name: string } }>("/v1/objects/:kind/:name", async (request, reply) => {
+    const { kind, name } = request.params;
+    const object = await broker.getObject(kind, name, ctx.callContext(reply));
+    if (!object) {
+      throw new WeirError(
+        "NOT_FOUND",
+        `object ${kind}/${name} does not exist; list the stored ones with GET /v1/objects?kind=${encodeURIComponent(kind)}`,
+        { details: { kind, name } },
+      );
+    }
+    return object;
+  });
+
+  app.post<{ Body: { ops: JsonObject[]; dryRun?: boolean } }>(
+    "/v1/changesets",
+    { schema: { body: changesetSchema } },
+    async (request, reply) =>
+      broker.applyChangeset(
+        request.body.ops.map(changesetOpFromJson),
+        { dryRun: request.body.dryRun ?? false },
+        ctx.callContext(reply),
+      ),
+  );
+}
+
+/** JSON Schema of a changeset body: the op shapes are checked by the broker, configs here (durations). */
+const changesetSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["ops"],
+  properties: {
+    dryRun: { type: "boolean" },
+    ops: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["type"],
+        properties: {
+          type: {
+            enum: ["registerSchema", "createTopic", "alterTopic", "deleteTopic", "putObject", "deleteObject"],
+          },
+          config: configSchema(false),
+        },
+      },
+    },
+  },
+} as const;
+
+/** A changeset op from JSON: topic configs may use "7d" / "10GiB" forms like POST /v1/topics. */
+function changesetOpFromJson(op: JsonObject): ChangesetOp {
+  const config = op.config;
+  if (config !== null && typeof config === "object" && !Array.isArray(config)) {
+    return { ...op, config: configFromJson(config) } as unknown as ChangesetOp;
+  }
+  return op as unknown as ChangesetOp;
 }
 
 function sendTopic(reply: FastifyReply, info: TopicInfo): FastifyReply {
