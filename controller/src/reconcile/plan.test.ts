@@ -69,7 +69,12 @@ function desired(parts: Partial<DesiredState>): DesiredState {
   };
 }
 
-function liveTopic(name: string, partitions: number, records = 0, labels = managedLabels): LiveTopic {
+function liveTopic(
+  name: string,
+  partitions: number,
+  records = 0,
+  labels: Record<string, string> = managedLabels,
+): LiveTopic {
   return {
     name,
     config: config(partitions, { labels: { ...labels } }),
