@@ -1,6 +1,5 @@
 import type { WeirClient } from "@weir/client";
 import { isWeirError } from "@weir/common";
-import { changesetAdmin } from "./admin-api.js";
 import {
   syncStateKind,
   type LiveObject,
@@ -16,11 +15,10 @@ import {
  * subject's latest live version and mode, the stored objects, and this source's sync record.
  */
 export async function readLiveState(client: WeirClient, sourceId: string): Promise<LiveState> {
-  const admin = changesetAdmin(client);
   const [topicList, subjectNames, objectList] = await Promise.all([
     client.admin.listTopics(),
     client.registry.listSubjects(),
-    admin.listObjects(),
+    client.admin.listObjects(),
   ]);
 
   const topics = new Map<string, LiveTopic>();

@@ -1,6 +1,5 @@
 import { errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
 import { formatConfigError, type ConfigError } from "../load/config-error.js";
-import { changesetAdmin } from "./admin-api.js";
 import { planToChangeset } from "./changeset.js";
 import { desiredState } from "./desired-state.js";
 import { detectDrift } from "./drift.js";
@@ -212,7 +211,7 @@ const apply: ReconcileStep = async (ctx) => {
       nowMs: (ctx.options.now ?? Date.now)(),
     });
     try {
-      await changesetAdmin(ctx.options.client).applyChangeset(ops);
+      await ctx.options.client.admin.applyChangeset(ops);
       ctx.applied = true;
       const p = ctx.plan!;
       return done({
