@@ -88,3 +88,7 @@ export type { SyncInfo } from "./reconcile/changeset.js";
 export { validateAgainstLive } from "./reconcile/validate-live.js";
 export { detectDrift } from "./reconcile/drift.js";
 export { reconcile } from "./reconcile/reconcile.js";
+export { createController, defaultSourceId } from "./runtime/controller.js";
+export type { Controller, ControllerOptions, SyncOptions, SyncReason } from "./runtime/controller.js";
+export { startControllerHttpServer } from "./runtime/controller-http-server.js";
+export type { ControllerHttpServer, ControllerHttpServerOptions } from "./runtime/controller-http-server.js";
