@@ -1,9 +1,14 @@
 import { Command, CommanderError, Option } from "commander";
+import { registerApplyCommand } from "./commands/apply.js";
 import { registerConsumeCommand } from "./commands/consume.js";
+import { registerControllerCommand } from "./commands/controller.js";
+import { registerDevCommand } from "./commands/dev.js";
 import { registerGroupCommands } from "./commands/group.js";
+import { registerPlanCommand } from "./commands/plan.js";
 import { registerProduceCommand } from "./commands/produce.js";
 import { registerSchemaCommands } from "./commands/schema.js";
 import { registerServeCommands } from "./commands/serve.js";
+import { registerStatusCommand } from "./commands/status.js";
 import { registerTopicCommands } from "./commands/topic.js";
 import { CommandExit } from "./command-exit.js";
 import { errorReport, outputFormats, printError, type OutputFormat } from "./output.js";
@@ -36,6 +41,11 @@ export function createProgram(): Command {
   registerConsumeCommand(program);
   registerGroupCommands(program);
   registerSchemaCommands(program);
+  registerPlanCommand(program);
+  registerApplyCommand(program);
+  registerStatusCommand(program);
+  registerControllerCommand(program);
+  registerDevCommand(program);
   return program;
 }
 

@@ -2,8 +2,16 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, type LogLevel } from "@weir/common";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
+import {
+  addControllerOptions,
+  describeFirst,
+  prepareEmbeddedController,
+  type ControllerFlags,
+} from "./controller.js";
 
-interface ServeFlags {
+interface ServeFlags extends Partial<ControllerFlags> {
+  /** `weir up` only: a config directory or git repository the controller applies and follows. */
+  config?: string;
   dataDir: string;
   host: string;
   grpcPort: string;
@@ -14,16 +22,27 @@ interface ServeFlags {
 }
 
 /**
- * Registers `weir up` (everything in one process: today the broker; the controller joins it with
- * `--config`) and `weir broker` (the broker alone).
+ * Registers `weir up` (everything in one process: the broker, and with `--config` the GitOps
+ * controller applying and following that directory or repository) and `weir broker` (the broker alone).
  */
 export function registerServeCommands(program: Command): void {
   for (const [name, summary] of [
-    ["up", "run Weir on this machine: an embedded broker (gRPC + HTTP) with zero setup"],
+    [
+      "up",
+      "run Weir on this machine: an embedded broker (gRPC + HTTP) with zero setup, plus the controller with --config",
+    ],
     ["broker", "run a broker node"],
   ] as const) {
-    program
-      .command(name)
+    const cmd = program.command(name);
+    if (name === "up") {
+      addControllerOptions(
+        cmd.option(
+          "--config <dir or repo>",
+          "apply and follow this config: a directory (applied on save), a git repository (applied on push) or an http(s):// git URL",
+        ),
+      );
+    }
+    cmd
       .description(summary)
       .option("--data-dir <dir>", "where logs and metadata are stored", ".weir/data")
       .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -52,6 +71,10 @@ export function registerServeCommands(program: Command): void {
 
 async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
+  const embedded =
+    flags.config === undefined
+      ? undefined
+      : prepareEmbeddedController(flags.config, flags as ControllerFlags, logger);
   const options: WeirServerOptions = {
     dataDir: flags.dataDir,
     host: flags.host,
@@ -61,7 +84,15 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
+  const controller = await embedded
+    ?.start({ grpcAddress: server.grpcAddress, metrics: server.broker.metrics })
+    .catch(async (error: unknown) => {
+      await server.close();
+      throw error;
+    });
+  const first = controller?.status();
   const ready = {
     event: "listening",
     grpc: server.grpcAddress,
@@ -70,6 +101,15 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     engine: server.broker.engine.name,
     durability: server.broker.engine.durability,
     pid: process.pid,
+    ...(controller && first
+      ? {
+          controller: {
+            source: controller.source.description,
+            commit: first.lastAppliedCommit ?? null,
+            errors: first.lastAttemptErrors.length,
+          },
+        }
+      : {}),
   };
   if (json) {
     process.stdout.write(JSON.stringify(ready) + "\n");
@@ -80,6 +120,16 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
         `  gRPC     ${ready.grpc}`,
         `  HTTP     http://${ready.http}   (metrics: http://${ready.http}/metrics)`,
         `  data     ${ready.dataDir}`,
+        ...(controller && first
+          ? [
+              `  config   ${controller.source.description}   (status: http://${ready.http}/v1/controller/status)`,
+              describeFirst(
+                first.lastAppliedCommit,
+                first.lastAttemptErrors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`),
+                undefined,
+              ),
+            ]
+          : []),
         `Try:  npm run weir -- topic create demo --partitions 3 --broker ${ready.grpc}`,
         `      npm run weir -- produce demo hello --broker ${ready.grpc}`,
         `      npm run weir -- consume demo --group g1 --from earliest --broker ${ready.grpc}`,
@@ -93,13 +143,16 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error("shutdown failed", { error });
-        process.exit(1);
-      },
-    );
+    (embedded?.close() ?? Promise.resolve())
+      .catch((error: unknown) => logger.error("stopping the controller failed", { error }))
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error("shutdown failed", { error });
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
