@@ -5,9 +5,12 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
+import { startWeirServer } from "@weir/broker";
+import { createClient } from "@weir/client";
 import {
   formatConfigError,
   loadConfigDirectory,
+  reconcile,
   type LoadResult,
   type LoadedResource,
 } from "@weir/controller";
@@ -19,6 +22,7 @@ import {
   type ResolvedReference,
   type SchemaRegistry,
 } from "@weir/schema";
+import { tempDir } from "./fixtures.js";
 
 // examples/config is what `npm start` serves and what the docs point at: it must stay loadable, every
 // schema must compile in the real registry, and its sample payloads must pass (and fail) as documented.
@@ -267,5 +271,69 @@ void suite("examples/config", () => {
     assert.equal(files["payment-events"], "payments/proto/shop/payments/v1/payments.proto");
     assert.equal(files["money"], "platform/schemas/money.json");
     assert.equal(files["inventory-reservation"], "inventory/schemas/inventory-reservation.json");
+  });
+});
+
+void suite("examples/config on a real broker", () => {
+  void test("reconciles onto an empty broker, serves the samples, then reconciles again as a no-op", async (t) => {
+    const dataDir = await tempDir(t, "weir-examples-broker-");
+    const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
+    // The checkout service's documented dev token (examples/README.md).
+    const client = createClient({ address: server.grpcAddress, token: "checkout-dev-token" });
+    t.after(async () => {
+      await client.close();
+      await server.close();
+    });
+
+    const first = await reconcile({ client, sourceId: "examples", load });
+    assert.deepEqual(first.errors.map(formatConfigError), []);
+    assert.equal(first.failure, undefined);
+    assert.equal(first.applied, true);
+    const objects = load.resources.filter(
+      (r) => r.kind !== "Topic" && r.kind !== "Schema" && r.kind !== "Config",
+    );
+    assert.equal(first.plan?.changes, topics.length + schemas.size + objects.length);
+
+    const live = new Map((await client.admin.listTopics()).map((x) => [x.name, x]));
+    for (const t of topics) assert.ok(live.has(t.name), `topic ${t.name} exists`);
+    const created = live.get("orders.created")!;
+    assert.equal(created.config.partitions, 6);
+    assert.deepEqual(
+      { key: created.config.schemas.key, value: created.config.schemas.value },
+      { key: "order-key", value: "order-created" },
+    );
+    assert.equal(created.config.delivery.deadLetterTopic, "orders.created.dlq");
+    assert.equal(live.get("orders.created.dlq")!.config.partitions, 1);
+    assert.equal(live.get("notifications.email.dlq")!.config.partitions, 1);
+    // Per-topic settings and labels reach the broker.
+    assert.equal(live.get("inventory.stock-changed")!.config.partitions, 12);
+    assert.equal(live.get("orders.eu")!.config.labels.region, "eu");
+    assert.deepEqual((await client.registry.listSubjects()).sort(), [...schemas.keys()].sort());
+
+    // The broker validates at produce time with the schemas the controller registered.
+    await client.publish("orders.created", await sample("orders.created.json"), {
+      key: (await sample("orders.created.key.json")).trim(),
+    });
+    const broken = JSON.parse(await sample("orders.created.json")) as { items: unknown[] };
+    broken.items = [];
+    await assert.rejects(
+      client.publish("orders.created", JSON.stringify(broken), { key: '"ord_7Kq2mV9xT4"' }),
+      { code: "SCHEMA_VALIDATION_FAILED", message: /\/items[\s\S]*minItems/ },
+    );
+    await client.publish(
+      "payments.captured",
+      await protobufPayload(
+        schemas.get("payment-events")!,
+        "shop.payments.v1.PaymentCaptured",
+        await sample("payments.captured.json"),
+      ),
+    );
+
+    const second = await reconcile({ client, sourceId: "examples", load });
+    assert.deepEqual(second.errors, []);
+    assert.equal(second.failure, undefined);
+    assert.equal(second.applied, false);
+    assert.equal(second.plan?.changes, 0);
+    assert.ok(second.plan?.items.every((i) => i.action === "unchanged"));
   });
 });
