@@ -231,23 +231,30 @@ void suite("reconcile against a real broker", () => {
     assert.deepEqual(result.status.lastAttemptErrors, result.errors);
   });
 
-  void test("a schema change that breaks the subject's mode rejects the commit, located at the Schema", async (t) => {
+  void test("a schema change that breaks the subject's mode rejects the commit, located in the schema file", async (t) => {
     const f = await setup(t);
     await f.run();
-    const breaking = JSON.stringify({
-      type: "object",
-      properties: { id: { type: "string" }, amount: { type: "number" }, currency: { type: "string" } },
-      required: ["id", "currency"],
-    });
+    const breaking = JSON.stringify(
+      {
+        type: "object",
+        properties: { id: { type: "string" }, amount: { type: "number" }, currency: { type: "string" } },
+        required: ["id", "currency"],
+      },
+      null,
+      2,
+    );
     await f.write({ "schemas/orders.json": breaking, "topics.yaml": topicsYaml(6) });
     const result = await f.run();
     assert.equal(result.applied, false);
-    assert.equal(result.errors.length, 1);
-    const error = result.errors[0]!;
-    assert.equal(error.file, "topics.yaml");
-    assert.equal(error.line, 13, "the Schema document's first line");
-    assert.match(error.message, /orders-value.*schemas\/orders\.json.*BACKWARD/s);
-    assert.match(error.message, /currency/);
+    const error = result.errors.find((e) => e.message.includes("REQUIRED_ADDED"));
+    assert.ok(error, "the new required property is reported");
+    assert.equal(error.file, "schemas/orders.json");
+    assert.deepEqual([error.line, error.column, error.pointer], [14, 3, "/required"]);
+    assert.match(
+      error.message,
+      /Schema "orders-value": .*"currency".*BACKWARD compatibility with live version 1/s,
+    );
+    assert.deepEqual(error.related, [{ file: "topics.yaml", line: 13, column: 1 }], "the Schema document");
     assert.equal((await f.client.registry.getVersion("orders-value")).version, 1);
     assert.equal((await topic(f.client, "orders"))?.config.partitions, 3);
     assert.equal(condition(result.status, "Stalled"), "True ValidationFailed");

@@ -1,7 +1,8 @@
-import type { SchemaInput, WeirClient } from "@weir/client";
+import type { CompatibilityResult, SchemaInput, WeirClient } from "@weir/client";
 import { isWeirError } from "@weir/common";
 import { compileJsonSchemaValidator } from "@weir/schema";
 import type { ConfigError } from "../load/config-error.js";
+import { jsonPointerPosition } from "./json-position.js";
 import { sameSchemaText } from "./plan.js";
 import type { DesiredSchema, DesiredState, LiveState } from "./types.js";
 
@@ -37,24 +38,7 @@ export async function validateAgainstLive(
       try {
         const result = await client.registry.checkCompatibility(s.name, input, { mode: s.mode });
         if (result.compatible) return [];
-        const breaking = result.changes.filter((c) => c.breaking);
-        const lines = breaking.map((c) => {
-          const where = c.location
-            ? `${s.file}:${c.location.line}:${c.location.column}`
-            : `${s.file}${c.path === "" ? "" : ` at ${c.path}`}`;
-          return `${where}: ${c.message} [${c.type}, ${c.direction} vs version ${c.version}]`;
-        });
-        return [
-          {
-            ...at(s),
-            rule: "invalid",
-            message: `Schema "${s.name}": ${s.file} breaks the subject's ${result.mode} compatibility against the live registry (versions ${result.checkedVersions.join(", ")}):\n  ${lines.join("\n  ")}`,
-            hint: `make the change ${result.mode.toLowerCase().replace("_", " ")}-compatible, register it under a new subject, or set spec.compatibility (e.g. NONE) on purpose`,
-            related: breaking.flatMap((c) =>
-              c.location ? [{ file: s.file, line: c.location.line, column: c.location.column }] : [],
-            ),
-          },
-        ];
+        return incompatibility(s, result);
       } catch (error) {
         if (isWeirError(error) && (error.code === "SCHEMA_INVALID" || error.code === "SCHEMA_NOT_FOUND")) {
           return [compileError(s, error.message)];
@@ -64,6 +48,37 @@ export async function validateAgainstLive(
     }),
   );
   return errors.flat();
+}
+
+/**
+ * One error per breaking change, located in the schema file (the JSON pointer's place in a JSON Schema,
+ * the Protobuf checker's line and column), with the Schema resource as the related place.
+ */
+function incompatibility(s: DesiredSchema, result: CompatibilityResult): ConfigError[] {
+  const resource = { file: s.location.file, line: s.location.line, column: s.location.column };
+  const base = (message: string) => ({
+    rule: "invalid" as const,
+    message: `Schema "${s.name}": ${message}`,
+    hint: `the subject's mode is ${result.mode} (checked against live version(s) ${result.checkedVersions.join(", ")}); make the change compatible, use a new subject, or change spec.compatibility on purpose`,
+    related: [resource],
+  });
+  const breaking = result.changes.filter((c) => c.breaking);
+  if (breaking.length === 0) {
+    return [{ ...at(s), ...base(`${s.file} breaks the subject's ${result.mode} compatibility`) }];
+  }
+  return breaking.map((c) => {
+    const position = c.location
+      ? { line: c.location.line, column: c.location.column }
+      : jsonPointerPosition(s.text, c.path);
+    return {
+      file: s.file,
+      ...position,
+      ...(c.path === "" ? {} : { pointer: c.path }),
+      ...base(
+        `${c.message} [${c.type}] breaks ${result.mode} compatibility with live version ${c.version} (${c.direction})`,
+      ),
+    };
+  });
 }
 
 function at(s: DesiredSchema): Pick<ConfigError, "file" | "line" | "column" | "pointer"> {
