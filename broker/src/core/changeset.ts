@@ -133,7 +133,9 @@ async function checkChangeset(
   const topics = new Map<string, PlannedTopic | undefined>();
   const objectVersions = new Map<string, number>();
   const registered = new Set<string>();
-  const overlay = await host.registryOverlay();
+  // The scratch registry is only needed (and only built) when the changeset registers schemas.
+  const registers = ops.some((op) => (op as { type?: unknown } | null)?.type === "registerSchema");
+  const overlay = registers ? await host.registryOverlay() : undefined;
   const now = Date.now();
 
   const liveTopic = (name: string): PlannedTopic | undefined =>
@@ -146,15 +148,14 @@ async function checkChangeset(
     for (const part of ["value", "key"] as const) {
       const subject = config.schemas[part];
       if (subject === "") continue;
-      // Without a scratch registry, a subject registered earlier in the changeset is checked on apply.
-      if (!overlay && registered.has(subject)) continue;
+      // A subject registered earlier in the changeset exists only in the scratch registry (without
+      // one, it is checked on apply); any other is checked on the live registry, whose compiled
+      // validators are cached, so a topic op that keeps its subjects costs no compile.
+      const registry = registered.has(subject) ? overlay : host.registry;
+      if (!registry) continue;
       const messageType = config.schemas[part === "value" ? "valueMessage" : "keyMessage"];
       try {
-        await (overlay ?? host.registry).validator(
-          subject,
-          "latest",
-          messageType === "" ? {} : { messageType },
-        );
+        await registry.validator(subject, "latest", messageType === "" ? {} : { messageType });
       } catch (error) {
         if (isWeirError(error) && error.code === "SUBJECT_NOT_FOUND") {
           throw new WeirError(
