@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, suite, test } from "node:test";
 import type { ChangesetOp, WeirClient, WeirError } from "@weir/client";
 import { startTestNode, type TestNode } from "./grpc-test-helpers.js";
@@ -410,6 +412,40 @@ void suite("changesets", () => {
       "INVALID_ARGUMENT",
       0,
     );
+  });
+
+  void test("an I/O failure while applying names the failed op and the applied ones; the object writes (last) are not made", async () => {
+    // A file where the engine wants the topic's directory: creating that topic fails with a real I/O
+    // error, after the checks passed.
+    await writeFile(join(node.dataDir, "log", "topics", "io.blocked"), "not a directory");
+    await assert.rejects(
+      client.admin.applyChangeset([
+        { type: "registerSchema", subject: "io-value", schema: { schema: ordersV1 } },
+        { type: "createTopic", name: "io.ok", config: { partitions: 1 } },
+        { type: "createTopic", name: "io.blocked", config: { partitions: 1 } },
+        {
+          type: "putObject",
+          kind: "weir.dev/SyncState",
+          name: "io",
+          namespace: "",
+          spec: {},
+          expectedVersion: 0,
+        },
+      ]),
+      (e: WeirError) => {
+        assert.equal(e.details.opIndex, 2, e.message);
+        assert.equal(e.details.appliedOps, "0,1", e.message);
+        assert.match(
+          e.message,
+          /changeset op 2 \(createTopic "io\.blocked"\) failed while applying \(ops 0, 1 had been applied/,
+        );
+        return true;
+      },
+    );
+    assert.equal((await client.registry.getVersion("io-value", "latest")).version, 1);
+    await client.admin.describeTopic("io.ok");
+    await assert.rejects(client.admin.describeTopic("io.blocked"), { code: "TOPIC_NOT_FOUND" });
+    assert.equal(await client.admin.getObject("weir.dev/SyncState", "io"), undefined);
   });
 
   void test("concurrent changesets are serialized: of two creating the same topic, exactly one wins", async () => {
