@@ -1,0 +1,298 @@
+import { suite, test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startWeirServer } from "@weir/broker";
+
+// `weir plan`, `weir apply`, `weir status` and `weir up --config` as real processes against real brokers.
+
+const cliMain = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment of a child `weir` running from TypeScript sources, without the developer's broker address. */
+function sourceEnv(): NodeJS.ProcessEnv {
+  const inherited = process.env.NODE_OPTIONS ?? "";
+  const nodeOptions = inherited.includes("@weir/source")
+    ? inherited
+    : `${inherited} --conditions=@weir/source --import=tsx`.trim();
+  return { ...process.env, NODE_OPTIONS: nodeOptions };
+}
+
+/** A broker in this process; the CLI under test is the separate process. */
+async function startBroker(t: TestContext): Promise<{ grpc: string }> {
+  const server = await startWeirServer({
+    dataDir: await tempDir(t),
+    grpcPort: 0,
+    httpPort: 0,
+    fsync: "none",
+  });
+  t.after(() => server.close());
+  return { grpc: server.grpcAddress };
+}
+
+function weir(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = sourceEnv();
+    delete env.WEIR_BROKER;
+    const child = spawn(process.execPath, [cliMain, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(); // not a terminal: nobody can confirm
+  });
+}
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "weir-cli-controller-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "Weir Test",
+      GIT_AUTHOR_EMAIL: "test@weir.dev",
+      GIT_COMMITTER_NAME: "Weir Test",
+      GIT_COMMITTER_EMAIL: "test@weir.dev",
+      GIT_CONFIG_NOSYSTEM: "1",
+      HOME: cwd,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
+}
+
+const topic = (name: string, partitions: number): string =>
+  `apiVersion: weir/v1\nkind: Topic\nmetadata: { name: ${name} }\nspec: { partitions: ${partitions} }\n`;
+
+interface PlanJson {
+  items: Array<{
+    action: string;
+    kind: string;
+    name: string;
+    fields?: Array<{ path: string; old: unknown; new: unknown }>;
+  }>;
+  changes: number;
+  blocked: number;
+  source: { type: string; description: string; commit?: string };
+}
+
+void suite("weir plan / apply / status", () => {
+  void test("plan exits 2 with changes, apply --auto-approve applies them, then plan exits 0", async (t) => {
+    const broker = await startBroker(t);
+    const dir = await tempDir(t);
+    await writeFiles(dir, { "topics.yaml": `${topic("orders", 3)}---\n${topic("payments", 1)}` });
+    const b = ["--broker", broker.grpc];
+
+    const plan = await weir(["plan", "--dir", dir, ...b, "--detailed-exitcode"]);
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.match(plan.stdout, /\+ Topic orders/);
+    assert.match(plan.stdout, /Plan: 2 to create, 0 to update, 0 to delete/);
+    assert.doesNotMatch(plan.stdout, /\x1b\[/, "no colour when stdout is not a terminal");
+    assert.equal((await weir(["plan", "--dir", dir, ...b])).code, 0, "exit 0 without --detailed-exitcode");
+
+    const json = await weir(["plan", "--dir", dir, ...b, "--output", "json", "--detailed-exitcode"]);
+    assert.equal(json.code, 2);
+    const parsed = JSON.parse(json.stdout) as PlanJson;
+    assert.equal(parsed.changes, 2);
+    assert.equal(parsed.blocked, 0);
+    assert.deepEqual(
+      parsed.items.map((i) => [i.action, i.kind, i.name]),
+      [
+        ["create", "Topic", "orders"],
+        ["create", "Topic", "payments"],
+      ],
+    );
+    assert.equal(parsed.source.type, "directory");
+
+    const refused = await weir(["apply", "--dir", dir, ...b]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /stdin is not a terminal.*--auto-approve/);
+
+    const apply = await weir(["apply", "--dir", dir, ...b, "--auto-approve"]);
+    assert.equal(apply.code, 0, apply.stderr);
+    assert.match(apply.stdout, /Applied 2 change\(s\)/);
+    const again = await weir(["plan", "--dir", dir, ...b, "--detailed-exitcode"]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /No changes/);
+
+    await writeFiles(dir, { "topics.yaml": `${topic("orders", 6)}---\n${topic("payments", 1)}` });
+    const update = JSON.parse(
+      (await weir(["plan", "--dir", dir, ...b, "--output", "json"])).stdout,
+    ) as PlanJson;
+    const orders = update.items.find((i) => i.name === "orders");
+    assert.equal(orders?.action, "update");
+    assert.deepEqual(orders.fields, [{ path: "partitions", old: 3, new: 6 }]);
+
+    const status = await weir(["status", ...b, "--output", "json"]);
+    assert.equal(status.code, 0, status.stderr);
+    const sync = (
+      JSON.parse(status.stdout) as { sync: Array<{ sourceId: string; commit: string; topics: number }> }
+    ).sync;
+    assert.equal(sync.length, 1);
+    assert.equal(sync[0]?.sourceId, "default");
+    assert.match(sync[0]?.commit ?? "", /^sha256:/);
+    assert.equal(sync[0]?.topics, 2);
+  });
+
+  void test("plan of an invalid config exits 1 naming file:line:col; a git --source plans a commit", async (t) => {
+    const broker = await startBroker(t);
+    const root = await tempDir(t);
+    const work = join(root, "work");
+    await writeFiles(work, { "topics.yaml": topic("orders", 3) });
+    git(root, "init", "-q", "-b", "main", work);
+    git(work, "add", "-A");
+    git(work, "commit", "-q", "-m", "first");
+    const sha = git(work, "rev-parse", "HEAD");
+    // An uncommitted, broken edit: --source reads the commit, --dir the files.
+    await writeFiles(work, {
+      "topics.yaml":
+        "apiVersion: weir/v1\nkind: Topic\nmetadata: { name: orders }\nspec: { partitions: -1 }\n",
+    });
+
+    const bad = await weir(["plan", "--dir", work, "--broker", broker.grpc, "--detailed-exitcode"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /CONFIG_INVALID/);
+    assert.match(bad.stderr, /topics\.yaml:4:\d+: Topic: /);
+
+    const fromGit = await weir([
+      "plan",
+      "--source",
+      work,
+      "--ref",
+      "main",
+      "--broker",
+      broker.grpc,
+      "--output",
+      "json",
+    ]);
+    assert.equal(fromGit.code, 0, fromGit.stderr);
+    const plan = JSON.parse(fromGit.stdout) as PlanJson;
+    assert.equal(plan.source.commit, sha);
+    assert.deepEqual(
+      plan.items.map((i) => `${i.action} ${i.name}`),
+      ["create orders"],
+    );
+  });
+});
+
+/** `weir up` as a real process; resolves with its ready line once it listens. */
+async function startUp(
+  t: TestContext,
+  args: string[],
+): Promise<{ child: ChildProcess; grpc: string; http: string; ready: Record<string, unknown> }> {
+  const env = sourceEnv();
+  delete env.WEIR_BROKER;
+  const child = spawn(
+    process.execPath,
+    [
+      cliMain,
+      "up",
+      "--output",
+      "json",
+      "--grpc-port",
+      "0",
+      "--http-port",
+      "0",
+      "--log-level",
+      "warn",
+      ...args,
+    ],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+  });
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`weir up did not start in 30 s: ${stderr}`)), 30_000);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      if (msg.event === "listening") {
+        clearTimeout(timer);
+        resolve(msg);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`weir up exited (${code}): ${stderr}`)));
+  });
+  return { child, grpc: String(ready.grpc), http: String(ready.http), ready };
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+void suite("weir up --config", () => {
+  void test("runs broker and controller in one process and applies each git push to the repository", async (t) => {
+    const root = await tempDir(t);
+    const bare = join(root, "config.git");
+    const work = join(root, "work");
+    git(root, "init", "-q", "--bare", "-b", "main", bare);
+    git(root, "clone", "-q", bare, work);
+    git(work, "checkout", "-q", "-b", "main");
+    await writeFiles(work, { "topics.yaml": topic("orders", 2) });
+    git(work, "add", "-A");
+    git(work, "commit", "-q", "-m", "first");
+    git(work, "push", "-q", "origin", "main");
+    const first = git(work, "rev-parse", "HEAD");
+
+    const up = await startUp(t, ["--data-dir", join(root, "data"), "--config", bare]);
+    assert.deepEqual(up.ready.controller, { source: `${bare}#main`, commit: first, errors: 0 });
+
+    await writeFiles(work, { "topics.yaml": `${topic("orders", 4)}---\n${topic("audit", 1)}` });
+    git(work, "commit", "-q", "-am", "second");
+    git(work, "push", "-q", "origin", "main");
+    const second = git(work, "rev-parse", "HEAD");
+    const pushed = Date.now();
+    const status = await waitFor("the push to be applied", async () => {
+      const res = await fetch(`http://${up.http}/v1/controller/status`);
+      const s = (await res.json()) as { lastAppliedCommit?: string };
+      return s.lastAppliedCommit === second ? s : undefined;
+    });
+    t.diagnostic(`applied ${Date.now() - pushed} ms after git push returned`);
+    assert.ok(status);
+
+    const text = await weir(["status", "--broker", up.grpc, "--controller", `http://${up.http}`]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`default\\s+${second.slice(0, 12)}`));
+    assert.match(text.stdout, /Ready\s+True\s+Applied/);
+    const metrics = await (await fetch(`http://${up.http}/metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(`weir_controller_last_applied_commit_info\\{source="default",commit="${second}"\\} 1`),
+    );
+    const plan = await weir(["plan", "--source", bare, "--broker", up.grpc, "--detailed-exitcode"]);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+});
