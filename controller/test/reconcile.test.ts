@@ -229,6 +229,9 @@ void suite("reconcile against a real broker", () => {
     assert.equal(condition(result.status, "Stalled"), "True ValidationFailed");
     assert.equal(result.status.lastAppliedCommit, good.commit);
     assert.deepEqual(result.status.lastAttemptErrors, result.errors);
+    // A fresh process (no tracker history) still names the commit in force, from the sync record.
+    const restarted = await f.run({ tracker: new StatusTracker() });
+    assert.equal(restarted.status.lastAppliedCommit, good.commit);
   });
 
   void test("a schema change that breaks the subject's mode rejects the commit, located in the schema file", async (t) => {

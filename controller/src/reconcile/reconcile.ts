@@ -6,15 +6,17 @@ import { detectDrift } from "./drift.js";
 import { readLiveState } from "./live-state.js";
 import { planChanges } from "./plan.js";
 import { StatusTracker, type ConditionInput } from "./status.js";
-import type {
-  DesiredState,
-  DriftReport,
-  LiveState,
-  Plan,
-  ReconcileOptions,
-  ReconcileResult,
-  ResourceStatus,
-  SourceStatus,
+import {
+  syncStateKind,
+  type DesiredState,
+  type DriftReport,
+  type LiveState,
+  type Plan,
+  type ReconcileOptions,
+  type ReconcileResult,
+  type ResourceStatus,
+  type SourceStatus,
+  type SyncStateSpec,
 } from "./types.js";
 import { validateAgainstLive } from "./validate-live.js";
 
@@ -51,6 +53,8 @@ interface ReconcileContext {
   plan?: Plan;
   drift?: DriftReport;
   errors: ConfigError[];
+  /** The sync record's commit, when read without reading all of live (a rejected load). */
+  lastAppliedCommit?: string;
   attempts: number;
   applied: boolean;
 }
@@ -135,11 +139,19 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
 }
 
 /** A commit with load errors is rejected whole. */
-const rejectInvalidLoad: ReconcileStep = (ctx) => {
+const rejectInvalidLoad: ReconcileStep = async (ctx) => {
   const errors = ctx.options.load.errors;
-  if (errors.length === 0) return Promise.resolve(proceed);
+  if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
-  return Promise.resolve(done(rejected(errors)));
+  // The status still names the commit in force, also right after a restart.
+  try {
+    const sync = await ctx.options.client.admin.getObject(syncStateKind, ctx.options.sourceId);
+    const commit = (sync?.spec as SyncStateSpec | undefined)?.commit;
+    if (commit !== undefined) ctx.lastAppliedCommit = commit;
+  } catch {
+    // Unreachable broker: the status then shows what this process last applied.
+  }
+  return done(rejected(errors));
 };
 
 const buildDesired: ReconcileStep = (ctx) => {
@@ -341,7 +353,7 @@ function summarize(
   const lastApplied =
     ctx.applied || outcome.reason === "UpToDate" || outcome.reason === "DriftDetected"
       ? revision
-      : (previous?.lastAppliedCommit ?? ctx.live?.sync?.spec.commit);
+      : (ctx.live?.sync?.spec.commit ?? ctx.lastAppliedCommit ?? previous?.lastAppliedCommit);
   return tracker.record({
     sourceId: ctx.options.sourceId,
     source: ctx.options.load.source.description,
