@@ -341,6 +341,22 @@ spec: {}
     assert.equal((await topic(f.client, "orders"))?.config.partitions, 5);
   });
 
+  void test("prune switched on for a revision already applied deletes what left git (it is not drift)", async (t) => {
+    const f = await setup(t, {
+      "more.yaml": "apiVersion: weir/v1\nkind: Topic\nmetadata: { name: extra }\nspec: {}\n",
+    });
+    await f.run();
+    await rm(join(f.dir, "more.yaml"));
+    const kept = await f.run({ prune: false });
+    assert.equal(kept.applied, true);
+    assert.ok(await topic(f.client, "extra"));
+    const pruned = await f.run({ prune: true });
+    assert.equal(pruned.commit, kept.commit);
+    assert.equal(pruned.applied, true);
+    assert.equal(condition(pruned.status, "Ready"), "True Applied");
+    assert.equal(await topic(f.client, "extra"), undefined);
+  });
+
   void test("drift is reported, then reverted with selfHeal", async (t) => {
     const f = await setup(t);
     await f.run();

@@ -201,7 +201,8 @@ const skipIfApplied: ReconcileStep = (ctx) => {
       done({ reason: "UpToDate", ready: true, message: `${desired.revision} is applied` }),
     );
   }
-  if (ctx.selfHeal) return Promise.resolve(proceed);
+  // Deletes are not drift: prune was switched on for this run (weir.yaml's prune changes the revision).
+  if (ctx.selfHeal || ctx.plan!.items.some((i) => i.action === "delete")) return Promise.resolve(proceed);
   return Promise.resolve(
     done({
       reason: "DriftDetected",
@@ -214,7 +215,7 @@ const skipIfApplied: ReconcileStep = (ctx) => {
 /** One atomic changeset; when live changed since the plan, read and plan again. */
 const apply: ReconcileStep = async (ctx) => {
   const maxAttempts = ctx.options.maxAttempts ?? 3;
-  const healing = ctx.drift !== undefined;
+  const healing = ctx.drift !== undefined && ctx.drift.drifted.length > 0;
   for (;;) {
     const ops = planToChangeset(ctx.plan!, ctx.desired!, ctx.live!, {
       commit: ctx.desired!.revision,
