@@ -29,13 +29,12 @@ function sourceEnv(): NodeJS.ProcessEnv {
 
 /** A broker in this process; the CLI under test is the separate process. */
 async function startBroker(t: TestContext): Promise<{ grpc: string }> {
-  const server = await startWeirServer({
-    dataDir: await tempDir(t),
-    grpcPort: 0,
-    httpPort: 0,
-    fsync: "none",
+  const dataDir = await mkdtemp(join(tmpdir(), "weir-cli-controller-broker-"));
+  const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
+  t.after(async () => {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
   });
-  t.after(() => server.close());
   return { grpc: server.grpcAddress };
 }
 
