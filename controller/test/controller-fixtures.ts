@@ -95,3 +95,22 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+const stacks = new WeakMap<TestContext, Array<() => Promise<void> | void>>();
+
+/**
+ * Registers cleanup that runs last-in-first-out (node:test runs `t.after` hooks in registration order),
+ * so a controller stops before the broker it talks to, and the broker closes before its data is removed.
+ */
+export function defer(t: TestContext, fn: () => Promise<void> | void): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const fns: Array<() => Promise<void> | void> = [];
+    stacks.set(t, fns);
+    t.after(async () => {
+      for (const f of fns.reverse()) await f();
+    });
+    stack = fns;
+  }
+  stack.push(fn);
+}

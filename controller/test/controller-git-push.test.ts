@@ -1,5 +1,7 @@
 import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWeirServer } from "@weir/broker";
 import { createClient, type WeirClient } from "@weir/client";
@@ -10,7 +12,7 @@ import {
   type Controller,
   type ControllerOptions,
 } from "@weir/controller";
-import { waitFor } from "./controller-fixtures.js";
+import { defer, waitFor } from "./controller-fixtures.js";
 import { commitAll, git, tempDir, writeFiles } from "./fixtures.js";
 
 const weirYaml = "apiVersion: weir/v1\nkind: Config\nspec: { defaultNamespace: shop }\n";
@@ -26,13 +28,12 @@ const orderSchema = JSON.stringify({
 
 /** A real broker in this process (its own data dir) and a client of it; both closed after the test. */
 async function startBroker(t: TestContext): Promise<{ client: WeirClient; dataDir: string }> {
-  const dataDir = await tempDir(t, "weir-controller-broker-");
+  const dataDir = await mkdtemp(join(tmpdir(), "weir-controller-broker-"));
+  defer(t, () => rm(dataDir, { recursive: true, force: true }));
   const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
+  defer(t, () => server.close());
   const client = createClient({ address: server.grpcAddress });
-  t.after(async () => {
-    await client.close();
-    await server.close();
-  });
+  defer(t, () => client.close());
   return { client, dataDir };
 }
 
@@ -66,7 +67,7 @@ function controllerFor(
     driftIntervalMs: 0,
     ...extra,
   });
-  t.after(() => controller.stop());
+  defer(t, () => controller.stop());
   return controller;
 }
 

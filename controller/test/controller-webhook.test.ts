@@ -2,6 +2,8 @@ import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWeirServer } from "@weir/broker";
 import { createClient, type WeirClient } from "@weir/client";
@@ -11,7 +13,7 @@ import {
   startControllerHttpServer,
   type Controller,
 } from "@weir/controller";
-import { serveGitHttp, waitFor } from "./controller-fixtures.js";
+import { defer, serveGitHttp, waitFor } from "./controller-fixtures.js";
 import { commitAll, git, tempDir, writeFiles } from "./fixtures.js";
 
 const secret = "webhook-test-secret";
@@ -42,12 +44,9 @@ async function setup(t: TestContext, webhookSecret: string | undefined): Promise
   git(work, "push", "-q", "origin", "main");
   const base = await serveGitHttp(t, root);
 
-  const server = await startWeirServer({
-    dataDir: await tempDir(t, "weir-webhook-broker-"),
-    grpcPort: 0,
-    httpPort: 0,
-    fsync: "none",
-  });
+  const dataDir = await mkdtemp(join(tmpdir(), "weir-webhook-broker-"));
+  defer(t, () => rm(dataDir, { recursive: true, force: true }));
+  const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
   const client = createClient({ address: server.grpcAddress });
   const controller = createController({
     client,
@@ -63,7 +62,7 @@ async function setup(t: TestContext, webhookSecret: string | undefined): Promise
     port: 0,
     ...(webhookSecret === undefined ? {} : { webhookSecret }),
   });
-  t.after(async () => {
+  defer(t, async () => {
     await http.close();
     await controller.stop();
     await client.close();

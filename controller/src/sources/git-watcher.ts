@@ -39,6 +39,7 @@ export function createGitWatcher(options: GitWatcherOptions): SourceWatcher {
   let watchers: FSWatcher[] = [];
   let poll: NodeJS.Timeout | undefined;
   let checking = false;
+  let recheck = false;
 
   const locate = async (): Promise<{ gitdir: string; ref: string }> => {
     gitdir ??= await findGitDir(dir);
@@ -59,14 +60,22 @@ export function createGitWatcher(options: GitWatcherOptions): SourceWatcher {
       const at = await locate();
       last = await readRefCommit(at.gitdir, at.ref);
       const check = async (reason: ChangeReason): Promise<void> => {
-        if (checking) return;
+        // An event during a read (the lock file appears, then is renamed over the ref) must not be
+        // dropped: the read in progress may have seen the old ref, so read once more after it.
+        if (checking) {
+          recheck = true;
+          return;
+        }
         checking = true;
         try {
-          const now = await readRefCommit(at.gitdir, at.ref);
-          if (now !== last) {
-            last = now;
-            onChange(reason);
-          }
+          do {
+            recheck = false;
+            const now = await readRefCommit(at.gitdir, at.ref);
+            if (now !== last) {
+              last = now;
+              onChange(reason);
+            }
+          } while (recheck);
         } finally {
           checking = false;
         }
