@@ -390,6 +390,17 @@ spec: {}
     assert.equal(condition(healed.status, "Ready"), "True DriftCorrected");
     assert.equal(condition(healed.status, "Drifted"), "False InSync");
     assert.equal((await topic(f.client, "audit"))?.config.retention.bytes, 1024 * 1024);
+
+    // Partitions added by hand cannot be taken back: reported, selfHeal or not.
+    const healedAudit = (await topic(f.client, "audit"))!;
+    await f.client.admin.alterTopic("audit", { ...healedAudit.config, partitions: 7 });
+    const stuck = await f.run({ selfHeal: true });
+    assert.equal(stuck.applied, false);
+    assert.equal(condition(stuck.status, "Drifted"), "True DriftDetected");
+    assert.match(
+      stuck.plan?.items.find((i) => i.name === "audit")?.reason ?? "",
+      /partitions can only grow \(7 → 2\)/,
+    );
   });
 
   void test("a dry run plans without applying", async (t) => {

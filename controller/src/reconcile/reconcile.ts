@@ -196,9 +196,19 @@ const skipIfApplied: ReconcileStep = (ctx) => {
   const live = ctx.live!;
   if (live.sync?.spec.commit !== desired.revision) return Promise.resolve(proceed);
   ctx.drift = detectDrift(desired, live);
-  if (ctx.plan!.changes === 0) {
+  if (ctx.plan!.changes === 0 && ctx.drift.drifted.length === 0) {
     return Promise.resolve(
       done({ reason: "UpToDate", ready: true, message: `${desired.revision} is applied` }),
+    );
+  }
+  if (ctx.plan!.changes === 0) {
+    // Only drift no changeset can revert (partitions added by hand): reported, selfHeal or not.
+    return Promise.resolve(
+      done({
+        reason: "DriftDetected",
+        ready: true,
+        message: `${desired.revision} is applied, but ${ctx.drift.drifted.length} resource(s) differ on the broker in ways that cannot be reverted (see the blocked plan items)`,
+      }),
     );
   }
   // Deletes are not drift: prune was switched on for this run (weir.yaml's prune changes the revision).
