@@ -4,7 +4,7 @@
 // money.proto through a reference, and google/protobuf/timestamp.proto), principals, access policies and
 // quotas per domain. Deterministic: the same options write the same bytes.
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /** Options of {@link writeScaleRepo}. */
@@ -361,4 +361,33 @@ spec:
     jsonSchemas: own - protobufCount,
     protobufSchemas: protobufCount,
   };
+}
+
+/**
+ * Makes the kind of commit a team pushes every day to a repository {@link writeScaleRepo} wrote with the
+ * same options: one new topic, and one JSON Schema gaining an optional property (a compatible change).
+ * Returns how many resources the next reconcile must change.
+ */
+export async function writeSmallChange(dir: string, options: ScaleRepoOptions): Promise<number> {
+  const schemas = Math.max(3, options.schemas);
+  const own = schemas - 2;
+  const protobufCount = Math.round(own * (options.protobufShare ?? 0.2));
+  const domainCount = Math.min(domainNames.length, Math.max(1, Math.ceil(options.topics / topicsPerDomain)));
+  const domain = domainNames[0];
+  const bound = `${domainNames[(own - 1) % domainCount]}-event-${own - 1}`;
+  await writeFile(
+    join(dir, `domains/${domain}/topics-added.yaml`),
+    `apiVersion: weir/v1
+kind: Topic
+metadata: { name: ${domain}.added-today, namespace: ${domain}, labels: { team: ${domain} } }
+spec: { partitions: 3, schema: { value: ${bound} } }
+`,
+  );
+  const last = own - 1;
+  if (last < protobufCount) return 1; // every own schema is Protobuf: only the topic changes
+  const file = join(dir, `domains/${domainNames[last % domainCount]}/schemas/event-${last}.json`);
+  const schema = JSON.parse(await readFile(file, "utf8")) as { properties: Record<string, unknown> };
+  schema.properties.note = { type: "string", maxLength: 500 };
+  await writeFile(file, `${JSON.stringify(schema, null, 2)}\n`);
+  return 2;
 }

@@ -8,6 +8,7 @@
 //   apply     a full reconcile: plan, validate against the live registry, apply one changeset
 //   no-op     reconcile the same revision again (nothing to do): the steady state of a controller
 //             that polls; run `noChangeRuns` times
+//   small     a day-to-day commit (one new topic, one schema changed compatibly): load + reconcile
 // The broker runs in this process (as in `weir up`), with a temporary data dir and ephemeral ports.
 import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
@@ -26,7 +27,7 @@ import {
   type Plan,
 } from "@weir/controller";
 import { createMemoryRegistryStorage, createSchemaRegistry } from "@weir/schema";
-import { writeScaleRepo, type ScaleRepoSummary } from "./controller-scale-repo.js";
+import { writeScaleRepo, writeSmallChange, type ScaleRepoSummary } from "./controller-scale-repo.js";
 
 /** Options of {@link runControllerScale}. */
 export interface ControllerScaleOptions {
@@ -46,7 +47,7 @@ export interface ControllerScaleOptions {
 
 /** One timed step. */
 export interface ControllerScaleStep {
-  readonly name: "load (cold)" | "load" | "compile" | "plan" | "apply" | "no-op";
+  readonly name: "load (cold)" | "load" | "compile" | "plan" | "apply" | "no-op" | "small change";
   readonly ms: number;
   /** What the step did, in words (counts of changes, errors...). */
   readonly detail: string;
@@ -75,11 +76,14 @@ export interface ControllerScaleReport {
     readonly planMs: number;
     readonly applyMs: number;
     readonly noChangeReconcileMs: number;
+    /** Load + reconcile of a small commit (one topic added, one schema changed). */
+    readonly smallChangeMs: number;
   };
-  /** The first plan's counts (on the empty broker) and the no-op plans' change counts. */
+  /** The first plan's counts (on the empty broker), the no-op plans' and the small commit's change counts. */
   readonly plans: {
     readonly initial: { readonly creates: number; readonly changes: number; readonly blocked: number };
     readonly noChange: readonly number[];
+    readonly smallChange: number;
   };
 }
 
@@ -230,6 +234,24 @@ export async function runControllerScale(
         steps.push({ name: "no-op", ms: run.ms, detail: `run ${i + 1}: 0 changes, nothing sent` });
       }
 
+      const expected = await writeSmallChange(repoDir, resolved);
+      const small = await timed(async () => {
+        const next = await loadConfigDirectory(repoDir);
+        failIfErrors(next);
+        return reconcile({ client, sourceId, load: next, prune: false });
+      });
+      const smallChanges = small.value.plan?.changes ?? -1;
+      if (!small.value.applied || smallChanges !== expected || small.value.failure) {
+        const why =
+          small.value.failure?.message ?? small.value.errors.slice(0, 5).map(formatConfigError).join("\n");
+        throw new Error(`the small commit applied ${smallChanges} changes, expected ${expected}: ${why}`);
+      }
+      steps.push({
+        name: "small change",
+        ms: small.ms,
+        detail: `load + reconcile of a commit adding a topic and changing a schema: ${smallChanges} changes`,
+      });
+
       const cpu = cpus();
       return {
         schema: "weir-bench-controller-scale/v1",
@@ -251,8 +273,9 @@ export async function runControllerScale(
           planMs: plan.ms,
           applyMs: apply.ms,
           noChangeReconcileMs: median(noChangeMs),
+          smallChangeMs: small.ms,
         },
-        plans: { initial, noChange },
+        plans: { initial, noChange, smallChange: smallChanges },
       };
     } finally {
       await client.close();
@@ -287,11 +310,12 @@ export function renderControllerScaleMarkdown(report: ControllerScaleReport): st
     ...report.steps.map((s) => `| ${s.name} | ${seconds(s.ms)} | ${s.detail} |`),
     "",
     `**Full apply** (plan + validate against the live registry + one changeset): ${seconds(summary.applyMs)}. ` +
-      `**No-change reconcile** (median of ${report.plans.noChange.length}): ${seconds(summary.noChangeReconcileMs)}.`,
+      `**No-change reconcile** (median of ${report.plans.noChange.length}): ${seconds(summary.noChangeReconcileMs)}. ` +
+      `**Small commit** (load + reconcile, ${report.plans.smallChange} changes): ${seconds(summary.smallChangeMs)}.`,
     "",
     "Steps: load = parse + kind validation + references; compile = every schema compiled and registered in an " +
       "in-memory registry; plan = read the empty broker + plan; apply = the first `reconcile`; no-op = `reconcile` " +
-      "of the same revision again.",
+      "of the same revision again; small change = load + `reconcile` after adding a topic and a property to a schema.",
     "",
   ];
   return lines.join("\n");

@@ -29,7 +29,7 @@ function run(args: string[]): Promise<{ code: number | null; output: string }> {
 }
 
 void test(
-  "controller-scale with 20 topics and 5 schemas applies everything, then reconciles as a no-op, and writes JSON + markdown",
+  "controller-scale with 20 topics and 5 schemas applies everything, reconciles as a no-op, applies a small commit, and writes JSON + markdown",
   { timeout: 180_000 },
   async (t) => {
     const out = await mkdtemp(join(tmpdir(), "weir-controller-scale-smoke-"));
@@ -65,10 +65,17 @@ void test(
     assert.ok(report.repo.protobufSchemas >= 1, "the repo has Protobuf schemas besides the shared one");
     assert.deepEqual(
       report.steps.map((s) => s.name),
-      ["load (cold)", "load", "compile", "plan", "apply", "no-op", "no-op"],
+      ["load (cold)", "load", "compile", "plan", "apply", "no-op", "no-op", "small change"],
     );
     for (const s of report.steps) assert.ok(Number.isFinite(s.ms) && s.ms >= 0, `${s.name}: ${s.ms}`);
-    for (const key of ["loadMs", "compileMs", "planMs", "applyMs", "noChangeReconcileMs"] as const) {
+    for (const key of [
+      "loadMs",
+      "compileMs",
+      "planMs",
+      "applyMs",
+      "noChangeReconcileMs",
+      "smallChangeMs",
+    ] as const) {
       assert.ok(Number.isFinite(report.summary[key]), key);
     }
     // On the empty broker every topic, schema and object (principal, policy, quota) is a create.
@@ -79,6 +86,8 @@ void test(
       blocked: 0,
     });
     assert.deepEqual(report.plans.noChange, [0, 0]);
+    // The day-to-day commit: one topic added, one JSON Schema given a new optional property.
+    assert.equal(report.plans.smallChange, 2);
 
     const markdown = await readFile(join(out, "controller-scale-latest.md"), "utf8");
     assert.match(markdown, /^# Controller at scale/);
