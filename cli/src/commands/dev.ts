@@ -62,9 +62,14 @@ export function registerDevCommand(program: Command): void {
     .action(async (dir: string, flags: DevFlags, cmd: Command) => {
       const json = outputFormat(cmd) === "json";
       const logger = createLogger({ level: flags.logLevel });
+      let lastOutcome = "";
       const report = (result: ReconcileResult, reason: SyncReason): void => {
-        // The drift timer runs every few seconds; only what changed something is worth a line.
-        if (reason === "drift" && !result.applied && result.errors.length === 0 && !result.failure) return;
+        // The drift timer runs every few seconds: a line only when something was applied or the outcome
+        // changed (not the same rejection again and again).
+        const outcome = `${result.commit ?? ""}|${result.errors.length}|${result.failure?.message ?? ""}`;
+        const repeated = outcome === lastOutcome;
+        lastOutcome = outcome;
+        if (repeated && !result.applied) return;
         process.stdout.write(
           `${json ? JSON.stringify(devEvent(result, reason)) : devText(result, reason, useColor(flags))}\n`,
         );
