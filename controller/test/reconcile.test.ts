@@ -403,6 +403,44 @@ spec: {}
     );
   });
 
+  void test("a referenced schema and its referrer changed in one commit: the referrer points at the new version", async (t) => {
+    const schemas = (common: object, orders: object) => ({
+      "refs.yaml": `apiVersion: weir/v1
+kind: Schema
+metadata: { name: common }
+spec: { format: jsonschema, file: schemas/common.json }
+---
+apiVersion: weir/v1
+kind: Schema
+metadata: { name: with-ref }
+spec:
+  format: jsonschema
+  file: schemas/with-ref.json
+  references: [{ name: common.json, schema: common }]
+`,
+      "schemas/common.json": JSON.stringify(common),
+      "schemas/with-ref.json": JSON.stringify(orders),
+    });
+    const f = await setup(
+      t,
+      schemas({ type: "number" }, { type: "object", properties: { price: { $ref: "common.json" } } }),
+    );
+    assert.equal((await f.run()).applied, true);
+    await f.write(
+      schemas(
+        { type: "number", description: "an amount" },
+        { type: "object", description: "an order", properties: { price: { $ref: "common.json" } } },
+      ),
+    );
+    const result = await f.run();
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.applied, true);
+    const latest = await f.client.registry.getVersion("with-ref");
+    assert.equal(latest.version, 2);
+    assert.deepEqual(latest.references, [{ name: "common.json", subject: "common", version: 2 }]);
+    assert.equal((await f.run()).applied, false, "and the next reconcile is a no-op");
+  });
+
   void test("a dry run plans without applying", async (t) => {
     const f = await setup(t);
     const result = await f.run({ dryRun: true });
