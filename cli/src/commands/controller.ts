@@ -24,6 +24,7 @@ export interface ControllerFlags {
   driftInterval: number;
   pollInterval?: number;
   webhookSecret?: string;
+  cacheDir?: string;
 }
 
 /** Adds the controller's options to a command. */
@@ -48,6 +49,10 @@ export function addControllerOptions(cmd: Command): Command {
         "how often the source is re-read: a repository on disk (default 1s, pushes are seen at once anyway) or a URL (default 60s; webhooks sync at once)",
       ).argParser(durationArg("--poll-interval")),
     )
+    .option(
+      "--cache-dir <dir>",
+      "http(s) sources: the bare repository fetched objects are kept in (default: under the data dir for weir up, else the temp dir)",
+    )
     .addOption(
       new Option(
         "--webhook-secret <secret>",
@@ -57,11 +62,11 @@ export function addControllerOptions(cmd: Command): Command {
 }
 
 /** The source a `--source` / `--config` value names, with the flags' ref and poll interval. */
-export function sourceFromFlags(spec: string, flags: ControllerFlags, cacheDir?: string): SourceWatcher {
+export function sourceFromFlags(spec: string, flags: ControllerFlags): SourceWatcher {
   return openSourceWatcher(spec, {
     ...(flags.ref === undefined ? {} : { ref: flags.ref }),
     ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
-    ...(cacheDir === undefined ? {} : { cacheDir }),
+    ...(flags.cacheDir === undefined ? {} : { cacheDir: flags.cacheDir }),
     ...gitAuth(),
   });
 }

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, type LogLevel } from "@weir/common";
@@ -74,7 +75,12 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   const embedded =
     flags.config === undefined
       ? undefined
-      : prepareEmbeddedController(flags.config, flags as ControllerFlags, logger);
+      : prepareEmbeddedController(
+          flags.config,
+          // A remote source's fetched objects live with the broker's data, so a restart fetches only news.
+          { ...(flags as ControllerFlags), cacheDir: flags.cacheDir ?? join(flags.dataDir, "git-cache") },
+          logger,
+        );
   const options: WeirServerOptions = {
     dataDir: flags.dataDir,
     host: flags.host,
