@@ -280,8 +280,8 @@ spec: { partitions: 1, retention: { time: 30d } }
   }
   for (let k = 0; k < topics - deadLetters; k++) {
     const domain = domains[k % domains.length]!;
-    const own = schemasOf.get(domain)!;
-    const pool = own.length > 0 ? own : allOwn;
+    const domainSchemas = schemasOf.get(domain)!;
+    const pool = domainSchemas.length > 0 ? domainSchemas : allOwn;
     const schema = pool[Math.floor(k / domains.length) % pool.length]!;
     // Every fifth topic is consumed by a queue group that dead-letters (to its domain's DLQ topic).
     const hasDeadLetter = k % 5 === 0 && k % domains.length < deadLetters;
