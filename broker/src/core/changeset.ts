@@ -311,6 +311,15 @@ async function applyChecked(
   for (let index = 0; index < checked.length; index++) {
     const op = checked[index]!;
     const result = results[index]!;
+    if (op.type === "createTopic") {
+      // A run of topic creations is independent (names checked distinct and absent), and each one waits
+      // on directory fsyncs and a metadata commit: create them concurrently, in bounded chunks, so a
+      // changeset of 1,000 topics costs ~1,000/chunk sequential round trips instead of 1,000.
+      const end = runEnd(checked, index, "createTopic");
+      await applyCreates(host, checked, results, index, end, applied);
+      index = end - 1;
+      continue;
+    }
     try {
       switch (op.type) {
         case "registerSchema": {
@@ -320,9 +329,6 @@ async function applyChecked(
           result.schemaId = v.id;
           break;
         }
-        case "createTopic":
-          result.version = (await host.createTopic(op.name, op.config)).version;
-          break;
         case "alterTopic":
           result.version = (await host.alterTopic(op.name, op.config, op.expectedVersion)).version;
           break;
@@ -343,6 +349,42 @@ async function applyChecked(
     await host.objects.commit(writes);
   } catch (error) {
     throw applyError(results[writeIndexes[0]!]!, applied, error);
+  }
+}
+
+/** Topic creations run at most this many at a time within one changeset. */
+const createConcurrency = 32;
+
+/** The index after the last op of the run of `type` ops starting at `start`. */
+function runEnd(checked: readonly CheckedOp[], start: number, type: CheckedOp["type"]): number {
+  let end = start;
+  while (end < checked.length && checked[end]!.type === type) end++;
+  return end;
+}
+
+/** Creates the topics of ops `start..end-1` concurrently in chunks; a failure reports what was applied. */
+async function applyCreates(
+  host: ChangesetHost,
+  checked: readonly CheckedOp[],
+  results: ChangesetOpResult[],
+  start: number,
+  end: number,
+  applied: number[],
+): Promise<void> {
+  for (let chunk = start; chunk < end; chunk += createConcurrency) {
+    const indexes = Array.from({ length: Math.min(createConcurrency, end - chunk) }, (_, i) => chunk + i);
+    const outcomes = await Promise.allSettled(
+      indexes.map(async (index) => {
+        const op = checked[index]! as Extract<CheckedOp, { type: "createTopic" }>;
+        results[index]!.version = (await host.createTopic(op.name, op.config)).version;
+      }),
+    );
+    let failed: { index: number; reason: unknown } | undefined;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "fulfilled") applied.push(indexes[i]!);
+      else failed ??= { index: indexes[i]!, reason: outcome.reason };
+    });
+    if (failed) throw applyError(results[failed.index]!, applied, failed.reason);
   }
 }
 
