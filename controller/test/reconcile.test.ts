@@ -166,7 +166,7 @@ void suite("reconcile against a real broker", () => {
 
   void test("re-applying the same revision is a no-op: nothing is sent, versions stay", async (t) => {
     const f = await setup(t);
-    await f.run();
+    const first = await f.run();
     const before = await f.client.admin.listTopics();
     const syncBefore = await f.client.admin.getObject(syncStateKind, "main");
     const again = await f.run();
@@ -178,6 +178,9 @@ void suite("reconcile against a real broker", () => {
     );
     assert.equal((await f.client.admin.getObject(syncStateKind, "main"))?.version, syncBefore?.version);
     assert.equal(condition(again.status, "Ready"), "True UpToDate");
+    const readySince = (r: typeof first) =>
+      r.status.conditions.find((c) => c.type === "Ready")?.lastTransitionMs;
+    assert.equal(readySince(again), readySince(first), "Ready stayed True: its transition time is kept");
   });
 
   void test("a changed partition count updates the topic in place", async (t) => {
