@@ -52,13 +52,58 @@ function suffix(item: PlanItem): string {
   }
 }
 
-/** `retention.timeMs: 604800000 → 86400000`; a field only on one side shows as (none). */
+/**
+ * `retention.timeMs: 604800000 (7d) → 86400000 (1d)`: durations and sizes also in units people read; a
+ * field only on one side shows as (none).
+ */
 function formatField(f: FieldChange): string {
-  return `${f.path}: ${show(f.old)} → ${show(f.new)}`;
+  return `${f.path}: ${show(f.old, f.path)} → ${show(f.new, f.path)}`;
 }
 
-function show(v: unknown): string {
+function show(v: unknown, path: string): string {
   if (v === undefined) return "(none)";
+  if (typeof v === "number" && v > 0) {
+    if (/Ms$/.test(path)) return `${v} (${humanDuration(v)})`;
+    if (/[bB]ytes$/.test(path)) return `${v} (${humanSize(v)})`;
+  }
   if (typeof v === "string") return v === "" ? '""' : JSON.stringify(v);
   return JSON.stringify(v);
+}
+
+const durationUnits: ReadonlyArray<[string, number]> = [
+  ["w", 604_800_000],
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1000],
+  ["ms", 1],
+];
+
+/** 90000 → "1m30s" (the notation the config files use). */
+function humanDuration(ms: number): string {
+  let rest = ms;
+  let out = "";
+  for (const [unit, size] of durationUnits) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return out;
+}
+
+/** 10485760 → "10MiB"; sizes that are not whole units stay in bytes. */
+function humanSize(bytes: number): string {
+  for (const [unit, size] of [
+    ["TiB", 1024 ** 4],
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+    ["TB", 1e12],
+    ["GB", 1e9],
+    ["MB", 1e6],
+    ["KB", 1e3],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
 }

@@ -356,6 +356,25 @@ void suite("formatPlan", () => {
     );
   });
 
+  void test("shows durations and sizes also in units", () => {
+    const t = topic("orders", 1);
+    const changed = {
+      ...t,
+      config: { ...t.config, retention: { timeMs: 90_000, bytes: 10 * 1024 * 1024 }, maxRecordBytes: 1500 },
+    };
+    const text = formatPlan(
+      planChanges(desired({ topics: [changed] }), live({ topics: [liveTopic("orders", 1)] }), {
+        prune: false,
+      }),
+      {
+        color: false,
+      },
+    );
+    assert.match(text, /^ {4}retention\.timeMs: 604800000 \(1w\) → 90000 \(1m30s\)$/m);
+    assert.match(text, /^ {4}retention\.bytes: 0 → 10485760 \(10MiB\)$/m);
+    assert.match(text, /^ {4}maxRecordBytes: 0 → 1500 \(1500B\)$/m);
+  });
+
   void test("uses ANSI colours only when asked", () => {
     assert.doesNotMatch(formatPlan(plan, { color: false }), /\x1b\[/);
     assert.match(formatPlan(plan, { color: true }), /\x1b\[32m\+ Topic new/);
