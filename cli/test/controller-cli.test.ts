@@ -1,6 +1,7 @@
 import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -197,39 +198,29 @@ void suite("weir plan / apply / status", () => {
   });
 });
 
-/** `weir up` as a real process; resolves with its ready line once it listens. */
-async function startUp(
+/** A long-running `weir` command as a real process; resolves with its ready line once it listens. */
+async function startProcess(
   t: TestContext,
   args: string[],
-): Promise<{ child: ChildProcess; grpc: string; http: string; ready: Record<string, unknown> }> {
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; ready: Record<string, unknown> }> {
   const env = sourceEnv();
   delete env.WEIR_BROKER;
-  const child = spawn(
-    process.execPath,
-    [
-      cliMain,
-      "up",
-      "--output",
-      "json",
-      "--grpc-port",
-      "0",
-      "--http-port",
-      "0",
-      "--log-level",
-      "warn",
-      ...args,
-    ],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [cliMain, ...args, "--output", "json", "--log-level", "warn"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await exited;
   });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`weir up did not start in 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`weir ${args[0]} did not start in 30 s: ${stderr}`)),
+      30_000,
+    );
     createInterface({ input: child.stdout }).on("line", (line) => {
       const msg = JSON.parse(line) as Record<string, unknown>;
       if (msg.event === "listening") {
@@ -237,9 +228,18 @@ async function startUp(
         resolve(msg);
       }
     });
-    child.once("exit", (code) => reject(new Error(`weir up exited (${code}): ${stderr}`)));
+    child.once("exit", (code) => reject(new Error(`weir ${args[0]} exited (${code}): ${stderr}`)));
   });
-  return { child, grpc: String(ready.grpc), http: String(ready.http), ready };
+  return { child, exited, ready };
+}
+
+/** `weir up` as a real process. */
+async function startUp(
+  t: TestContext,
+  args: string[],
+): Promise<{ grpc: string; http: string; ready: Record<string, unknown> }> {
+  const { ready } = await startProcess(t, ["up", "--grpc-port", "0", "--http-port", "0", ...args]);
+  return { grpc: String(ready.grpc), http: String(ready.http), ready };
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -293,5 +293,74 @@ void suite("weir up --config", () => {
     );
     const plan = await weir(["plan", "--source", bare, "--broker", up.grpc, "--detailed-exitcode"]);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+});
+
+void suite("weir controller", () => {
+  void test("follows a repository on its own, serves status and a signed webhook, and stops on SIGTERM", async (t) => {
+    const broker = await startBroker(t);
+    const root = await tempDir(t);
+    const bare = join(root, "config.git");
+    const work = join(root, "work");
+    git(root, "init", "-q", "--bare", "-b", "main", bare);
+    git(root, "clone", "-q", bare, work);
+    git(work, "checkout", "-q", "-b", "main");
+    await writeFiles(work, { "topics.yaml": topic("orders", 2) });
+    git(work, "add", "-A");
+    git(work, "commit", "-q", "-m", "first");
+    git(work, "push", "-q", "origin", "main");
+    const first = git(work, "rev-parse", "HEAD");
+
+    const secret = "cli-test-secret";
+    const { child, exited, ready } = await startProcess(t, [
+      "controller",
+      "--source",
+      bare,
+      "--broker",
+      broker.grpc,
+      "--http-port",
+      "0",
+      "--webhook-secret",
+      secret,
+    ]);
+    assert.equal(ready.commit, first);
+    const http = String(ready.http);
+    assert.equal(ready.webhooks, `${http}/hooks/git`);
+
+    const body = JSON.stringify({ ref: "refs/heads/main" });
+    const unsigned = await fetch(`${http}/hooks/git`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push" },
+      body,
+    });
+    assert.equal(unsigned.status, 401);
+    const signed = await fetch(`${http}/hooks/git`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
+      },
+      body,
+    });
+    assert.equal(signed.status, 202);
+
+    await writeFiles(work, { "topics.yaml": topic("orders", 3) });
+    git(work, "commit", "-q", "-am", "second");
+    git(work, "push", "-q", "origin", "main");
+    const second = git(work, "rev-parse", "HEAD");
+    await waitFor("the push to be applied", async () => {
+      const s = (await (await fetch(`${http}/v1/controller/status`)).json()) as {
+        lastAppliedCommit?: string;
+      };
+      return s.lastAppliedCommit === second ? s : undefined;
+    });
+    assert.match(
+      await (await fetch(`${http}/metrics`)).text(),
+      /weir_controller_sync_state\{source="default",state="ready"\} 1/,
+    );
+
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
   });
 });
