@@ -90,7 +90,10 @@ export function registerDevCommand(program: Command): void {
           `weir dev: applying ${source.description} to ${flags.broker} on every save (Ctrl-C stops)`,
         );
         await controller.start();
+        // Watchers and timers do not hold the process (servers do elsewhere); this does until Ctrl-C.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         onSignals(logger, async () => {
+          clearInterval(keepAlive);
           await controller.stop();
           await client.close().catch(() => undefined);
         });

@@ -39,7 +39,9 @@ export function createDirectoryWatcher(options: DirectoryWatcherOptions): Source
     ref: undefined,
     async start(onChange: (reason: ChangeReason) => void) {
       if (watcher) return;
-      const w = watch(root, { ignored, ignoreInitial: true, persistent: true });
+      // Not persistent: whoever runs the controller (a server) keeps the process alive, and chokidar can
+      // open a watch for a just-created file after close() resolved, which must not hold the process.
+      const w = watch(root, { ignored, ignoreInitial: true, persistent: false });
       watcher = w;
       w.on("all", () => {
         clearTimeout(timer);
