@@ -10,6 +10,7 @@ import {
   startControllerHttpServer,
   type Controller,
   type ControllerOptions,
+  type SourceStatus,
   type SourceWatcher,
 } from "@weir/controller";
 import { addBrokerOption, durationArg, outputFormat, type BrokerFlags } from "../options.js";
@@ -221,8 +222,16 @@ export function describeFirst(
   failure: Error | undefined,
 ): string {
   if (errors.length > 0) return `  first sync: rejected (nothing applied):\n    ${errors.join("\n    ")}`;
-  if (failure) return `  first sync: failed: ${failure.message} (retried on every change)`;
+  if (failure)
+    return `  first sync: failed: ${failure.message} (retried on every change and every drift check)`;
   return `  first sync: ${commit ? `at ${shortRevision(commit)}` : "done"}`;
+}
+
+/** The failure a status reports (Ready False, not a rejected commit), for the startup banner. */
+export function failureOf(status: SourceStatus): Error | undefined {
+  const ready = status.conditions.find((c) => c.type === "Ready");
+  if (ready === undefined || ready.status === "True" || status.lastAttemptErrors.length > 0) return undefined;
+  return new Error(ready.message);
 }
 
 /** A commit SHA or directory digest (`sha256:...`) shortened for people. */

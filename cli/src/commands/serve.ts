@@ -6,6 +6,7 @@ import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
   describeFirst,
+  failureOf,
   prepareEmbeddedController,
   type ControllerFlags,
 } from "./controller.js";
@@ -132,7 +133,7 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
               describeFirst(
                 first.lastAppliedCommit,
                 first.lastAttemptErrors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`),
-                undefined,
+                failureOf(first),
               ),
             ]
           : []),
