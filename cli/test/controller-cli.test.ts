@@ -1,13 +1,14 @@
 import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startWeirServer } from "@weir/broker";
+import { git, tempDir, writeFiles } from "@weir/testing";
 
 // `weir plan`, `weir apply`, `weir status` and `weir up --config` as real processes against real brokers.
 
@@ -52,36 +53,6 @@ function weir(args: string[]): Promise<Run> {
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(); // not a terminal: nobody can confirm
   });
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "weir-cli-controller-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "Weir Test",
-      GIT_AUTHOR_EMAIL: "test@weir.dev",
-      GIT_COMMITTER_NAME: "Weir Test",
-      GIT_COMMITTER_EMAIL: "test@weir.dev",
-      GIT_CONFIG_NOSYSTEM: "1",
-      HOME: cwd,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  }).trim();
 }
 
 const topic = (name: string, partitions: number): string =>

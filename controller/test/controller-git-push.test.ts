@@ -13,7 +13,7 @@ import {
   type ControllerOptions,
 } from "@weir/controller";
 import { defer, waitFor } from "./controller-fixtures.js";
-import { commitAll, git, tempDir, writeFiles } from "./fixtures.js";
+import { commitAll, git, tempDir, writeFiles } from "@weir/testing";
 
 const weirYaml = "apiVersion: weir/v1\nkind: Config\nspec: { defaultNamespace: shop }\n";
 const topic = (name: string, partitions: number, extra = ""): string =>

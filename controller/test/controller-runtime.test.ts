@@ -14,7 +14,7 @@ import {
   type ReconcileResult,
 } from "@weir/controller";
 import { defer } from "./controller-fixtures.js";
-import { tempDir, writeFiles } from "./fixtures.js";
+import { tempDir, writeFiles } from "@weir/testing";
 
 const topic = (name: string, partitions: number): string =>
   `apiVersion: weir/v1\nkind: Topic\nmetadata: { name: ${name} }\nspec: { partitions: ${partitions} }\n`;

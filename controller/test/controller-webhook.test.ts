@@ -14,7 +14,7 @@ import {
   type Controller,
 } from "@weir/controller";
 import { defer, serveGitHttp, waitFor } from "./controller-fixtures.js";
-import { commitAll, git, tempDir, writeFiles } from "./fixtures.js";
+import { commitAll, git, tempDir, writeFiles } from "@weir/testing";
 
 const secret = "webhook-test-secret";
 const topic = (name: string, partitions: number): string =>

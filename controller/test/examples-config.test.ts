@@ -22,7 +22,7 @@ import {
   type ResolvedReference,
   type SchemaRegistry,
 } from "@weir/schema";
-import { tempDir } from "./fixtures.js";
+import { tempDir } from "@weir/testing";
 
 // examples/config is what `npm start` serves and what the docs point at: it must stay loadable, every
 // schema must compile in the real registry, and its sample payloads must pass (and fail) as documented.

@@ -1,7 +1,7 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfigDirectory, formatConfigError, type ConfigError } from "@weir/controller";
-import { tempDir, writeFiles } from "./fixtures.js";
+import { tempDir, writeFiles } from "@weir/testing";
 
 const weirYaml = `apiVersion: weir/v1
 kind: Config

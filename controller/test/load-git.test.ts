@@ -2,7 +2,7 @@ import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfigFromGit, formatConfigError } from "@weir/controller";
-import { commitAll, git, gitInit, tempDir, writeFiles } from "./fixtures.js";
+import { commitAll, git, gitInit, tempDir, writeFiles } from "@weir/testing";
 
 const topic = (name: string, partitions: number): string =>
   `apiVersion: weir/v1\nkind: Topic\nmetadata: { name: ${name} }\nspec: { partitions: ${partitions}, schema: { value: ${name}-value } }\n---\n` +

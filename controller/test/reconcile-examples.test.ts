@@ -4,7 +4,7 @@ import { suite, test } from "node:test";
 import { startWeirServer } from "@weir/broker";
 import { createClient } from "@weir/client";
 import { loadConfigDirectory, reconcile } from "@weir/controller";
-import { tempDir } from "./fixtures.js";
+import { tempDir } from "@weir/testing";
 
 // The example repository (JSON Schema and Protobuf schemas with references across subjects, dead-letter
 // topics, every stored-object kind) applies in one changeset, and applying it again sends nothing.

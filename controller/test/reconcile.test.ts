@@ -11,7 +11,7 @@ import {
   syncStateKind,
   type ReconcileOptions,
 } from "@weir/controller";
-import { tempDir, writeFiles } from "./fixtures.js";
+import { tempDir, writeFiles } from "@weir/testing";
 
 // Reconcile against a real broker (in this process, on a temp dir) and real config directories on disk.
 

@@ -11,7 +11,7 @@ import {
   type SourceWatcher,
 } from "@weir/controller";
 import { serveGitHttp, waitFor } from "./controller-fixtures.js";
-import { commitAll, git, tempDir, writeFiles } from "./fixtures.js";
+import { commitAll, git, tempDir, writeFiles } from "@weir/testing";
 
 const topic = (name: string, partitions: number): string =>
   `apiVersion: weir/v1\nkind: Topic\nmetadata: { name: ${name} }\nspec: { partitions: ${partitions} }\n`;

@@ -4,3 +4,4 @@ export { logEngineContract } from "./contracts/log-engine-contract.js";
 export type { LogEngineFixture } from "./contracts/log-engine-contract.js";
 export { metadataStoreContract } from "./contracts/metadata-store-contract.js";
 export type { MetadataStoreFixture } from "./contracts/metadata-store-contract.js";
+export { commitAll, git, gitInit, tempDir, writeFiles } from "./repo-fixtures.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite, test, type TestContext } from "node:test";
 import { loadConfigDirectory } from "../load/load-config.js";
-import { writeFiles } from "../../test/fixtures.js";
+import { writeFiles } from "@weir/testing";
 import { desiredState } from "./desired-state.js";
 
 async function load(t: TestContext, files: Record<string, string>) {

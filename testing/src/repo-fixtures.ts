@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 
-/** Runs the real git CLI in `cwd` with a fixed identity, returning trimmed stdout. */
+// Real files and real git repositories for tests: the controller's and the CLI's tests push to repos
+// made with the git CLI, exactly as users do.
+
+/**
+ * Runs the real git CLI in `cwd` with a fixed identity and no system or user config (HOME is `cwd`), so
+ * a developer's git settings never change a test; returns trimmed stdout.
+ */
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, {
     cwd,
@@ -22,8 +28,20 @@ export function git(cwd: string, ...args: string[]): string {
   }).trim();
 }
 
-/** A temporary directory removed after the test. */
-export async function tempDir(t: TestContext, prefix = "weir-controller-"): Promise<string> {
+/** `git init` on branch `main` in `dir` (pass `--bare` for a bare repository). */
+export function gitInit(dir: string, ...extra: string[]): void {
+  git(dir, "init", "-q", "-b", "main", ...extra);
+}
+
+/** Stages everything in the repository at `dir` and commits; returns the new commit's SHA. */
+export function commitAll(dir: string, message: string): string {
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", message);
+  return git(dir, "rev-parse", "HEAD");
+}
+
+/** A temporary directory, removed after the test. */
+export async function tempDir(t: TestContext, prefix = "weir-test-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -35,16 +53,4 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-}
-
-/** `git init` on `main` in `dir`. */
-export function gitInit(dir: string, ...extra: string[]): void {
-  git(dir, "init", "-q", "-b", "main", ...extra);
-}
-
-/** Stages everything in a test repository and commits; returns the new commit's SHA. */
-export function commitAll(dir: string, message: string): string {
-  git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", message);
-  return git(dir, "rev-parse", "HEAD");
 }
