@@ -1,5 +1,5 @@
 // Holds the JSON Schema compatibility checker against two independent corpora of expectations
-// (../shared/test-vectors/, beside the repository; see its README). Every case runs in both directions.
+// (schema/test-vectors/, copied with their license notices; see its README). Every case runs in both directions.
 // Agreement must be at least 95% per corpus and direction, and the cases where Weir differs are listed
 // below with the reason: the test fails when the set of disagreements changes in either way, so the
 // checker can neither regress nor improve silently (update the list, with a reason, when it does).
@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { checkJsonSchemaCompatibility } from "./jsonschema/check.js";
 import { compileJsonSchemaValidator, type JsonSchemaValidator } from "./validator.js";
 
-const vectors = new URL("../../../shared/test-vectors/", import.meta.url);
+const vectors = new URL("../test-vectors/", import.meta.url);
 
 function readJson(url: URL): unknown {
   return JSON.parse(readFileSync(url, "utf8")) as unknown;
@@ -67,7 +67,7 @@ function assertDisagreements(found: Set<string>, listed: readonly Disagreement[]
 // Ids are not unique, so a case is named `#<index> <id>`.
 // `enabled: false` cases (disabled upstream) are run too, but reported separately: they count neither
 // towards the agreement ratio nor towards the listed disagreements, and their disagreements are printed
-// as a diagnostic. (The corpus copy in ../shared has none today; all 145 cases are enabled.)
+// as a diagnostic. (The copy in schema/test-vectors has none today; all 145 cases are enabled.)
 
 const apicurioDisagreements: readonly Disagreement[] = [
   {
@@ -120,7 +120,7 @@ void suite("compatibility test vectors: Apicurio", () => {
   const file = new URL("jsonschema-apicurio/compatibility-test-data.json", vectors);
 
   void test("the corpus is present beside the repository", () => {
-    assert.ok(existsSync(file), `missing ${file.pathname}: the test vectors live in ../shared/test-vectors`);
+    assert.ok(existsSync(file), `missing ${file.pathname}: the test vectors live in schema/test-vectors`);
   });
 
   void test("agrees on at least 95% of the enabled cases per direction; the disagreements are exactly the listed ones", (t) => {
@@ -251,7 +251,7 @@ void suite("compatibility test vectors: jsoncompat", () => {
   void test("the corpus is present beside the repository", () => {
     assert.ok(
       cases.length > 0,
-      `no cases in ${dir.pathname}: the test vectors live in ../shared/test-vectors`,
+      `no cases in ${dir.pathname}: the test vectors live in schema/test-vectors`,
     );
   });
 
