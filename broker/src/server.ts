@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
-import { silentLogger, type Logger } from "@weir/common";
+import { silentLogger, WeirError, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import { createBroker } from "./core/broker.js";
 import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
@@ -57,26 +57,40 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     fsync: options.fsync ?? "always",
     logger: logger.child({ component: "engine" }),
   });
-  const metadata = await openLmdbMetadataStore({ path: join(dataDir, "meta") });
-  const broker = await createBroker({
-    engine,
-    metadata,
-    logger,
-    ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
-  });
+  // Until the broker owns the engine and the store, a failed step must release them (and with the
+  // engine its data-dir lock), or the next start finds the directory "in use" by this process.
+  let metadata;
+  let broker: Broker;
   try {
-    const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });
+    metadata = await openLmdbMetadataStore({ path: join(dataDir, "meta") });
+    broker = await createBroker({
+      engine,
+      metadata,
+      logger,
+      ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    });
+  } catch (error) {
+    await metadata?.close().catch(() => undefined);
+    await engine.close().catch(() => undefined);
+    throw error;
+  }
+  try {
+    const grpcPort = options.grpcPort ?? 7070;
+    const grpc = await startGrpcServer(broker, { host, port: grpcPort, logger }).catch((error: unknown) => {
+      throw portError(error, "gRPC", host, grpcPort);
+    });
+    const httpPort = options.httpPort ?? 7080;
     let http;
     try {
       http = await startHttpServer(broker, {
         host,
-        port: options.httpPort ?? 7080,
+        port: httpPort,
         logger,
         ...(options.httpPlugins === undefined ? {} : { plugins: options.httpPlugins }),
       });
     } catch (error) {
       await grpc.close();
-      throw error;
+      throw portError(error, "HTTP", host, httpPort);
     }
     logger.info("broker listening", { grpc: `${host}:${grpc.port}`, http: `${host}:${http.port}`, dataDir });
     return {
@@ -93,4 +107,20 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     await broker.close();
     throw error;
   }
+}
+
+/**
+ * A port another process holds is the operator's to fix, not a bug: PORT_IN_USE with the transport
+ * and address in `details` (the CLI names its flag). Other errors pass through unchanged.
+ */
+function portError(error: unknown, transport: "gRPC" | "HTTP", host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  // grpc-js reports a failed bind as a plain Error whose message carries the errno name.
+  const message = error instanceof Error ? error.message : String(error);
+  if (code !== "EADDRINUSE" && !message.includes("EADDRINUSE")) return error;
+  return new WeirError(
+    "PORT_IN_USE",
+    `the ${transport} port ${host}:${port} is already in use by another process (another Weir broker?); stop it or choose another port`,
+    { cause: error, details: { transport: transport.toLowerCase(), host, port: String(port) } },
+  );
 }

@@ -45,6 +45,7 @@ export const errorCodes = {
   NOT_AUTHORIZED: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403, retriable: false },
   CANCELLED: { grpc: GrpcStatus.CANCELLED, http: 499, retriable: false },
   UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retriable: true },
+  PORT_IN_USE: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
   STORAGE_ERROR: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: true },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: false },
 } as const satisfies Record<string, { grpc: GrpcStatus; http: number; retriable: boolean }>;

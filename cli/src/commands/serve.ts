@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { createLogger, type LogLevel } from "@weir/common";
+import { createLogger, isWeirError, WeirError, type LogLevel } from "@weir/common";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
@@ -92,7 +92,9 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
   if (embedded) options.httpPlugins = [embedded.plugin];
-  const server = await startWeirServer(options);
+  const server = await startWeirServer(options).catch((error: unknown) => {
+    throw withPortFlag(error);
+  });
   const controller = await embedded
     ?.start({ grpcAddress: server.grpcAddress, metrics: server.broker.metrics })
     .catch(async (error: unknown) => {
@@ -171,4 +173,15 @@ function port(text: string, flag: string): number {
     throw new Error(`${flag} must be a port number from 0 to 65535, got "${text}"`);
   }
   return n;
+}
+
+/** PORT_IN_USE names the flag that picks another port, so the fix is on the screen. */
+function withPortFlag(error: unknown): unknown {
+  if (!isWeirError(error) || error.code !== "PORT_IN_USE") return error;
+  const flag = error.details.transport === "http" ? "--http-port" : "--grpc-port";
+  return new WeirError(
+    "PORT_IN_USE",
+    `${error.message.replace(/; stop it or choose another port$/, "")}; stop it, or choose another port with ${flag} <port> (0 = any free port)`,
+    { cause: error, details: error.details },
+  );
 }
