@@ -17,6 +17,7 @@ import {
 } from "@weir/controller";
 import type { WeirClient } from "@weir/client";
 import { CommandExit } from "../command-exit.js";
+import { assertConfigRoot } from "../config-root.js";
 import { withClient } from "../connect.js";
 import { addBrokerOption, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput } from "../output.js";
@@ -57,7 +58,8 @@ export function addConfigSourceOptions(cmd: Command): Command {
 }
 
 /**
- * Loads the config the flags name: `--dir` (default `.`) as files, `--source` as a commit of a git
+ * Loads the config the flags name: `--dir` (default `.`) as files (refused, naming `--dir <it>`, when
+ * it has no weir.yaml but a directory below it has one), `--source` as a commit of a git
  * repository on disk or a fetched remote URL (cached in a temporary directory removed afterwards).
  */
 export async function loadConfigSource(flags: ConfigSourceFlags): Promise<LoadResult> {
@@ -67,7 +69,10 @@ export async function loadConfigSource(flags: ConfigSourceFlags): Promise<LoadRe
       "--ref needs --source <repository>; --dir reads files as they are",
     );
   }
-  if (flags.source === undefined) return loadConfigDirectory(flags.dir ?? ".");
+  if (flags.source === undefined) {
+    await assertConfigRoot(flags.dir ?? ".");
+    return loadConfigDirectory(flags.dir ?? ".");
+  }
   const ref = flags.ref === undefined ? {} : { ref: flags.ref };
   if (/^https?:\/\//i.test(flags.source)) {
     const cache = await mkdtemp(join(tmpdir(), "weir-plan-"));
