@@ -3,10 +3,21 @@
  * plus the little the checker can decide about two patterns without a regex-inclusion engine.
  */
 
-const cache = new Map<string, RegExp | null>();
+import { LruCache } from "../registry/lru-cache.js";
+
+/**
+ * How many compiled patterns {@link compilePattern} keeps. Patterns come from user-supplied schemas
+ * (every registered version, every compatibility check), so the cache forgets the least recently used
+ * beyond this instead of growing with every schema ever seen.
+ */
+export const patternCacheLimit = 1000;
+
+/** Compiled patterns by source (null: not a valid regular expression). Exported for tests. */
+export const patternCache = new LruCache<string, RegExp | null>(patternCacheLimit);
 
 /** The compiled pattern, or undefined when it is not a valid regular expression. */
 export function compilePattern(source: string): RegExp | undefined {
+  const cache = patternCache;
   let re = cache.get(source);
   if (re === undefined) {
     try {

@@ -15,6 +15,10 @@ export class LruCache<K, V> {
     this.map.set(key, value);
     if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as K);
   }
+  /** How many entries it holds (at most the limit). */
+  get size(): number {
+    return this.map.size;
+  }
   delete(key: K): void {
     this.map.delete(key);
   }
