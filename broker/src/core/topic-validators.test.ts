@@ -82,12 +82,18 @@ const header = (headers: Array<{ key: string; value: Uint8Array }> | undefined, 
   (headers ?? []).filter((h) => h.key === key).map((h) => Buffer.from(h.value).toString());
 
 void suite("TopicValidators", () => {
-  void test("refuses a subject with no live version, saying to register it first", async () => {
+  void test("refuses a subject with no live version, saying how to register it with commands that exist", async () => {
     const validators = new TopicValidators(new FakeRegistry().asRegistry(), silentLogger);
-    await assert.rejects(validators.prepare("orders", { ...noSchemas, value: "orders-value" }), {
-      code: "SUBJECT_NOT_FOUND",
-      message: /schemas\.value names subject "orders-value".*register it first/,
-    });
+    const error = await validators.prepare("orders", { ...noSchemas, value: "orders-value" }).then(
+      () => assert.fail("prepare must refuse"),
+      (e: unknown) => e as Error & { code: string },
+    );
+    assert.equal(error.code, "SUBJECT_NOT_FOUND");
+    assert.match(error.message, /schemas\.value names subject "orders-value".*register it first/);
+    assert.match(error.message, /declare a Schema named "orders-value" .* run weir apply/);
+    assert.match(error.message, /POST the schema to \/subjects\/orders-value\/versions/);
+    // There is no such command.
+    assert.doesNotMatch(error.message, /weir schema register/);
   });
 
   void test("a new version is compiled then swapped in; a set taken before keeps the old version", async () => {

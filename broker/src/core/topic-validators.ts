@@ -253,7 +253,7 @@ export class TopicValidators {
       if (isWeirError(error) && error.code === "SUBJECT_NOT_FOUND") {
         throw new WeirError(
           "SUBJECT_NOT_FOUND",
-          `topic "${topic}": schemas.${part} names subject "${subject}", which has no live schema version; register it first (e.g. via the registry API: POST /subjects/${subject}/versions, or "weir schema register")`,
+          `topic "${topic}": schemas.${part} names subject "${subject}", which has no live schema version; register it first: declare a Schema named "${subject}" in the config repository and run weir apply (or weir up --config), or POST the schema to /subjects/${subject}/versions on the registry's HTTP API`,
           { details: { topic, field: `schemas.${part}`, subject }, cause: error },
         );
       }
