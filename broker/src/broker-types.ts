@@ -186,7 +186,7 @@ export interface Broker {
    */
   observeError(error: unknown, ctx: CallContext): WeirError;
 
-  /** Whether the broker is serving (engine open, not closing). */
+  /** Whether the broker is serving (engine open and healthy — see `LogEngine.failure` — not closing). */
   ready(): boolean;
   /** Stops accepting work, flushes state and closes the engine. */
   close(): Promise<void>;

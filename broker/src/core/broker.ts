@@ -492,7 +492,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     ready() {
-      return open;
+      return open && engine.failure?.() === undefined;
     },
 
     async close() {

@@ -3,6 +3,7 @@
  * interfaces, so the embedded engine (one node, files on disk) and a replicated engine (NATS
  * JetStream) are interchangeable. Both must pass the shared contract suites in `@weir/testing`.
  */
+import type { WeirError } from "@weir/common";
 
 /** A record header; keys may repeat and order is kept. */
 export interface RecordHeader {
@@ -95,6 +96,11 @@ export interface LogEngine {
   offsetForTimestamp(topic: string, partition: number, timestampMs: number): Promise<number>;
   /** Registers a listener for durable appends; returns a function that removes it. */
   onAppend(listener: AppendListener): () => void;
+  /**
+   * The storage failure (a failed write or fsync) that makes the engine, or part of it, refuse writes
+   * until it is restarted; undefined while healthy. The broker's /readyz reports it.
+   */
+  failure?(): WeirError | undefined;
   /** Flushes and releases files and connections. */
   close(): Promise<void>;
 }

@@ -39,6 +39,15 @@ async function open(t: TestContext, options: EmbeddedEngineOptions): Promise<Emb
   return engine;
 }
 
+/** Polls `check` until it is true, failing after `ms` (waits for an event instead of a fixed time). */
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function partitionPath(dir: string, topic: string, partition = 0): string {
   return join(dir, "topics", topic, String(partition));
 }
@@ -405,24 +414,51 @@ void suite("embedded engine: fsync modes", () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => engine.append("tick", 0, [rec(`${i}`)])));
     assert.equal(engine.stats().fsyncs, 0, "acknowledged before any fsync");
     assert.equal((await readAll(engine, "tick")).length, 20, "visible once acknowledged");
-    await new Promise((r) => setTimeout(r, 120));
+    await until(() => engine.stats().fsyncs >= 1, "the interval to fsync the written partition");
     const synced = engine.stats().fsyncs;
-    assert.ok(synced >= 1, "the interval fsynced the written partition");
+    // A negative check needs time to pass: several intervals (a busy machine only makes it weaker).
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(engine.stats().fsyncs, synced, "an idle partition is not fsynced again");
+  });
+
+  void test("interval: a failed fsync is reported by failure() and refuses the partition's next appends", async (t) => {
+    const dir = await tempDir(t);
+    const engine = await open(t, { dir, fsync: "interval", fsyncIntervalMs: 10 });
+    await engine.configureTopic("eio", { ...spec, partitions: 2 });
+    assert.equal(engine.failure(), undefined);
+    // A disk that fails fdatasync on demand is not to be had; this is the one system call that fails.
+    const fdatasync = t.mock.method(fs, "fdatasync", (_fd: number, cb: (e: Error | null) => void) =>
+      cb(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })),
+    );
+    await engine.append("eio", 0, [rec("acked, then the fsync fails")]);
+    await until(() => engine.failure() !== undefined, "failure() to report the fsync");
+    assert.equal(engine.failure()?.code, "STORAGE_ERROR");
+    assert.match(engine.failure()!.message, /interval fsync of partition 0 of topic "eio" failed \(EIO/);
+    await assert.rejects(engine.append("eio", 0, [rec("refused")]), {
+      code: "STORAGE_ERROR",
+      message: /may not be on disk, so it accepts no more writes: fix the disk and restart the broker/,
+    });
+    fdatasync.mock.restore();
+    // The other partition had no failed fsync and still takes writes.
+    await engine.append("eio", 1, [rec("fine")]);
   });
 
   void test("interval: keeps fsyncing while appends never stop", async (t) => {
     const dir = await tempDir(t);
     const engine = await open(t, { dir, fsync: "interval", fsyncIntervalMs: 20 });
     await engine.configureTopic("busy", spec);
-    const until = Date.now() + 250;
+    // Appends never pause until three interval fsyncs got their turn (or a generous deadline passes).
+    const deadline = Date.now() + 20_000;
+    let appended = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        while (Date.now() < until) await engine.append("busy", 0, [rec("x")]);
+        while (engine.stats().fsyncs < 3 && Date.now() < deadline) {
+          await engine.append("busy", 0, [rec("x")]);
+          appended++;
+        }
       }),
     );
-    assert.ok(engine.stats().fsyncs >= 3, `only ${engine.stats().fsyncs} fsyncs in 250 ms of load`);
+    assert.ok(engine.stats().fsyncs >= 3, `only ${engine.stats().fsyncs} fsyncs during ${appended} appends`);
   });
 
   void test("deleting a topic during appends settles every append (done or TOPIC_NOT_FOUND)", async (t) => {

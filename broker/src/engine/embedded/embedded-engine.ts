@@ -26,6 +26,7 @@ import type {
 import { emptyStats, PartitionLog, partitionDir, type EngineStats, type FsyncMode } from "./partition-log.js";
 import { IntervalSyncer } from "./flush-scheduler.js";
 import { fsyncDir, makeDir, storageError, writeFileAtomic } from "./file-io.js";
+import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 
 export type { EngineStats, FsyncMode } from "./partition-log.js";
 
@@ -113,6 +114,8 @@ export function resolveEmbeddedEngineOptions(o: EmbeddedEngineOptions): Resolved
 /** The embedded engine, with extras beyond {@link LogEngine} for operators and tests. */
 export interface EmbeddedEngine extends LogEngine {
   readonly options: ResolvedEmbeddedEngineOptions;
+  /** The first storage failure (failed write or interval fsync) that made a partition refuse writes. */
+  failure(): WeirError | undefined;
   /** Counters since open: appends, records, bytes written, writes, fsyncs, flushes, reads... */
   stats(): EngineStats;
   /** Runs retention now (the background timer does it every `retentionCheckIntervalMs`); returns segments deleted. */
@@ -130,8 +133,6 @@ interface TopicManifest {
   spec: TopicLogSpec;
 }
 
-const openDirs = new Set<string>();
-
 /**
  * Opens (recovering as needed) or creates an embedded engine in `options.dir`. Every topic found on
  * disk is opened and its partitions' tails verified before the promise resolves.
@@ -141,11 +142,14 @@ export async function createEmbeddedEngine(options: EmbeddedEngineOptions): Prom
   const dir = path.resolve(o.dir);
   await makeDir(path.join(dir, "topics"));
   await acquireDirLock(dir);
+  let engine: Engine | undefined;
   try {
-    const engine = new Engine(o, dir);
+    engine = new Engine(o, dir);
     await engine.load();
     return engine;
   } catch (err) {
+    // Whatever step failed, nothing of this open stays behind: no timer, no open file, no lock.
+    await engine?.abandon();
     await releaseDirLock(dir);
     throw err;
   }
@@ -176,9 +180,8 @@ class Engine implements EmbeddedEngine {
     this.durability = describeDurability(options);
     this.syncer =
       options.fsync === "interval"
-        ? new IntervalSyncer<PartitionLog>(options.fsyncIntervalMs, (_p, err) =>
-            this.logger.error("interval fsync failed", { error: err }),
-          )
+        ? // The partition logs the failure and refuses writes from then on; failure() reports it.
+          new IntervalSyncer<PartitionLog>(options.fsyncIntervalMs, () => undefined)
         : undefined;
     this.retentionTimer = setInterval(() => {
       void this.runRetention().catch((err: unknown) => this.logger.error("retention failed", { error: err }));
@@ -206,9 +209,10 @@ class Engine implements EmbeddedEngine {
         continue;
       }
       const t: TopicState = { spec: manifest.spec, dir: path.join(topicsDir, name), partitions: [] };
+      // Registered first, so a failure on a later partition still closes the earlier ones (abandon).
+      this.topics.set(name, t);
       for (let p = 0; p < manifest.spec.partitions; p++)
         t.partitions.push(await this.openPartition(name, t.dir, p));
-      this.topics.set(name, t);
     }
     // From here on a crash is unclean again; the marker must be gone from disk before any write.
     this.cleanShutdown = false;
@@ -221,6 +225,25 @@ class Engine implements EmbeddedEngine {
       topics: this.topics.size,
       durability: this.durability,
     });
+  }
+
+  /** Undoes a failed {@link load}: stops the timers and closes what was opened, without a clean-shutdown marker. */
+  async abandon(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.syncer?.stop(() => undefined);
+    const parts = [...this.topics.values()].flatMap((t) => t.partitions);
+    this.topics.clear();
+    await Promise.all(parts.map((p) => p.close().catch(() => undefined)));
+  }
+
+  failure(): WeirError | undefined {
+    for (const t of this.topics.values()) {
+      for (const p of t.partitions) {
+        const f = p.failure();
+        if (f) return f;
+      }
+    }
+    return undefined;
   }
 
   stats(): EngineStats {
@@ -541,53 +564,4 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
-}
-
-/**
- * Makes sure one engine at a time uses a data directory: within this process by a registry of open
- * directories, across processes by a pid file whose owner must be gone (a crashed broker's stale
- * lock is taken over).
- */
-async function acquireDirLock(dir: string): Promise<void> {
-  if (openDirs.has(dir)) {
-    throw new WeirError(
-      "STORAGE_ERROR",
-      `storage: data directory ${dir} is already open in this process; close the other engine first`,
-    );
-  }
-  const lockFile = path.join(dir, "engine.lock");
-  try {
-    const pid = Number((await fs.promises.readFile(lockFile, "utf8")).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new WeirError(
-        "STORAGE_ERROR",
-        `storage: data directory ${dir} is in use by process ${pid}; stop it, choose another directory, ` +
-          `or delete ${lockFile} if that process is not a Weir broker`,
-        { details: { pid } },
-      );
-    }
-  } catch (err) {
-    if (err instanceof WeirError) throw err;
-  }
-  openDirs.add(dir);
-  try {
-    await fs.promises.writeFile(lockFile, `${process.pid}\n`);
-  } catch (err) {
-    openDirs.delete(dir);
-    throw storageError("write", lockFile, err);
-  }
-}
-
-async function releaseDirLock(dir: string): Promise<void> {
-  openDirs.delete(dir);
-  await fs.promises.rm(path.join(dir, "engine.lock"), { force: true }).catch(() => undefined);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

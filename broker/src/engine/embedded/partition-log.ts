@@ -12,7 +12,7 @@
  */
 import path from "node:path";
 import fs from "node:fs";
-import { WeirError, type Logger } from "@weir/common";
+import { isWeirError, WeirError, type Logger } from "@weir/common";
 import type { AppendRecord, AppendResult, PartitionState, ReadLimits, StoredRecord } from "../log-engine.js";
 import {
   decodeFrame,
@@ -344,13 +344,41 @@ export class PartitionLog {
     return n;
   }
 
-  /** fsyncs the active segment (the `interval` mode's tick). */
+  /**
+   * fsyncs the active segment (the `interval` mode's tick). A failure makes the partition refuse
+   * writes, like a failed write does: after a failed fsync the kernel may have dropped the dirty pages,
+   * so records acknowledged since the previous fsync may be lost, and writing on would hide that.
+   */
   sync(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.closing) return; // close() syncs last
-      await this.active().sync();
+      if (this.closing || this.failed) return; // close() syncs last; a failed partition writes no more
+      try {
+        await this.active().sync();
+      } catch (err) {
+        // storageError wrapped the system error; name the file and the errno once, not its advice too.
+        const file = isWeirError(err) ? err.details.file : undefined;
+        const reason = ((err as { cause?: unknown }).cause ?? err) as Error;
+        this.failed = new WeirError(
+          "STORAGE_ERROR",
+          `storage: the interval fsync of ${this.where} failed (${reason.message}${file ? ` on ${file}` : ""}); records acknowledged ` +
+            `since the previous fsync may not be on disk, so it accepts no more writes: fix the disk and restart ` +
+            `the broker, recovery will verify the log`,
+          { cause: err, details: { topic: this.config.topic, partition: this.config.partition } },
+        );
+        this.config.logger.error("interval fsync failed; partition is now read-only", {
+          topic: this.config.topic,
+          partition: this.config.partition,
+          error: err,
+        });
+        throw this.failed;
+      }
       this.config.stats.fsyncs++;
     });
+  }
+
+  /** The storage failure that made this partition stop accepting writes, if any. */
+  failure(): WeirError | undefined {
+    return this.failed;
   }
 
   /**

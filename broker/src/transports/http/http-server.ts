@@ -185,6 +185,10 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
+    // A storage failure is reported as itself (STORAGE_ERROR naming the partition), with 503 like any
+    // not-ready answer; not through observeError, which would log it again on every probe.
+    const failure = broker.engine.failure?.();
+    if (failure) return reply.code(503).send(failure.toJSON());
     if (!broker.ready()) {
       const e = broker.observeError(
         new WeirError("UNAVAILABLE", "the broker is not ready (starting or shutting down); retry shortly"),
