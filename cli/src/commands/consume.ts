@@ -3,6 +3,7 @@ import type { GroupMode, Message, StartFrom } from "@weir/client";
 import { withClient } from "../connect.js";
 import { addBrokerOption, durationArg, intArg, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput } from "../output.js";
+import { messageJson, messageText } from "../record-format.js";
 
 interface ConsumeFlags extends BrokerFlags {
   group: string;
@@ -11,23 +12,6 @@ interface ConsumeFlags extends BrokerFlags {
   max?: number;
   timeout?: number;
 }
-
-/** A consumed record as `--output json` prints it (one JSON object per line). */
-export interface ConsumedRecordJson {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  /** Parsed when the record's content-type is JSON, else the value as UTF-8 text. */
-  value?: unknown;
-  /** The value's bytes when they are not UTF-8 text. */
-  valueBase64?: string;
-  headers: Record<string, string | string[]>;
-  timestamp: number;
-  attempt: number;
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Registers `weir consume <topic>`. */
 export function registerConsumeCommand(program: Command): void {
@@ -83,7 +67,7 @@ export function registerConsumeCommand(program: Command): void {
             const next = await nextWithin(sub, flags.timeout);
             if (next === undefined || next.done) break;
             const msg = next.value;
-            out.line(recordJson(msg), () => recordText(msg));
+            out.line(messageJson(msg), () => messageText(msg));
             count++;
             // Acks are batched by the subscription and flushed on close.
             void msg.ack();
@@ -128,58 +112,4 @@ function startArg(value: string): StartFrom {
   throw new InvalidArgumentError(
     `--from must be earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>, got "${value}"`,
   );
-}
-
-function isJson(msg: Message): boolean {
-  const type = msg.header("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  return type === "application/json" || type.endsWith("+json");
-}
-
-function utf8(bytes: Uint8Array): string | undefined {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-function recordJson(msg: Message): ConsumedRecordJson {
-  const headers: Record<string, string | string[]> = {};
-  for (const h of msg.headers) {
-    const v = Buffer.from(h.value).toString("utf8");
-    const prev = headers[h.key];
-    headers[h.key] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  const out: ConsumedRecordJson = {
-    topic: msg.topic,
-    partition: msg.partition,
-    offset: msg.offset,
-    key: msg.key === undefined ? null : (utf8(msg.key) ?? null),
-    headers,
-    timestamp: msg.timestampMs,
-    attempt: msg.attempt,
-  };
-  const text = utf8(msg.value);
-  if (text === undefined) {
-    out.valueBase64 = Buffer.from(msg.value).toString("base64");
-  } else if (isJson(msg)) {
-    try {
-      out.value = JSON.parse(text);
-    } catch {
-      out.value = text;
-    }
-  } else {
-    out.value = text;
-  }
-  return out;
-}
-
-function recordText(msg: Message): string {
-  const key =
-    msg.key === undefined
-      ? ""
-      : ` key=${utf8(msg.key) ?? `base64:${Buffer.from(msg.key).toString("base64")}`}`;
-  const value = utf8(msg.value) ?? `base64:${Buffer.from(msg.value).toString("base64")}`;
-  const attempt = msg.attempt > 1 ? ` (attempt ${msg.attempt})` : "";
-  return `${msg.partition}:${msg.offset}${key}${attempt} ${value}`;
 }

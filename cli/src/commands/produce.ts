@@ -5,6 +5,7 @@ import type { RecordPosition, WeirClient } from "@weir/client";
 import { withClient } from "../connect.js";
 import { addBrokerOption, keyValueArg, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput, type Output } from "../output.js";
+import { explainJsonPayloadError } from "../json-payload-hint.js";
 
 interface ProduceFlags extends BrokerFlags {
   key?: string;
@@ -23,7 +24,10 @@ export function registerProduceCommand(program: Command): void {
       .description(
         "publish a record with the given value, or one record per non-empty line of stdin when no value is given",
       )
-      .option("--key <key>", "record key (records with a key go to a stable partition)")
+      .option(
+        "--key <key>",
+        "record key (records with a key go to a stable partition); JSON text when the topic has a JSON key schema, e.g. '\"ord_7\"'",
+      )
       .option("--header <key=value>", "a record header (repeatable)", keyValueArg("--header"))
       .option("--json", "values are JSON: check each and mark it with header content-type: application/json")
       .addHelpText(
@@ -48,7 +52,7 @@ export function registerProduceCommand(program: Command): void {
       ...(headers.length > 0 ? { headers } : {}),
     };
     const check = flags.json ? checkJson : undefined;
-    await withClient(flags, async (client) => {
+    const sending = withClient(flags, async (client) => {
       if (value !== undefined) {
         check?.(value, "the value");
         const position = await client.publish(topic, value, options);
@@ -61,6 +65,9 @@ export function registerProduceCommand(program: Command): void {
       const count = await produceLines(client, topic, options, out, check);
       if (out.format === "text")
         out.result({ count }, () => `produced ${count} record${count === 1 ? "" : "s"} to ${topic}`);
+    });
+    await sending.catch((error: unknown) => {
+      throw explainJsonPayloadError(error, { key: flags.key, value });
     });
   });
 }
