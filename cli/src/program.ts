@@ -6,6 +6,8 @@ import { registerDevCommand } from "./commands/dev.js";
 import { registerGroupCommands } from "./commands/group.js";
 import { registerPlanCommand } from "./commands/plan.js";
 import { registerProduceCommand } from "./commands/produce.js";
+import { registerReplyCommand } from "./commands/reply.js";
+import { registerRequestCommand } from "./commands/request.js";
 import { registerSchemaCommands } from "./commands/schema.js";
 import { registerServeCommands } from "./commands/serve.js";
 import { registerStatusCommand } from "./commands/status.js";
@@ -39,6 +41,8 @@ export function createProgram(): Command {
   registerTopicCommands(program);
   registerProduceCommand(program);
   registerConsumeCommand(program);
+  registerRequestCommand(program);
+  registerReplyCommand(program);
   registerGroupCommands(program);
   registerSchemaCommands(program);
   registerPlanCommand(program);

@@ -149,7 +149,9 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
 
   /** @internal Queues an ack; resolves when it is sent (or the subscription ended). */
   ack(message: Message): Promise<void> {
-    if (this.closed && !this.call) return Promise.resolve();
+    // Once closing, the stream is half-closed and takes no more acks: the message is redelivered, as
+    // close() says. Queuing it would leave the caller waiting for a flush that never comes.
+    if (this.closed) return Promise.resolve();
     this.pendingAcks.push({ partition: message.partition, offset: message.offset });
     const sent = new Promise<void>((resolve) => this.ackWaiters.push(resolve));
     if (this.pendingAcks.length >= 500) this.flushAcks();

@@ -62,6 +62,8 @@ export interface RespondOptions {
   signal?: AbortSignal;
   /** Called when a handler throws (the request is then nacked and redelivered) or a reply fails. */
   onError?: (error: unknown, request: Message) => void;
+  /** Called once a request was answered: its reply sent to the broker and the request acked. */
+  onAnswered?: (request: Message) => void;
 }
 
 /** A running responder. */
@@ -255,15 +257,23 @@ function startResponder(
       await request.nack();
       return;
     }
+    let sent = false;
     try {
       await core.unary<pb.ReplyResponse>(`reply on "${topic}"`, (md, o, cb) =>
         core.broker.reply({ replyTo, correlationId, record }, md, o, cb),
       );
+      sent = true;
     } catch (error) {
       onError(error, request);
     }
     // Answered (or the requester is gone): either way the request is done.
     await request.ack();
+    if (!sent) return;
+    try {
+      opts.onAnswered?.(request);
+    } catch {
+      // A throwing callback must not stop the responder.
+    }
   };
 
   const loop = (async () => {
