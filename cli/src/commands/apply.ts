@@ -5,8 +5,10 @@ import { formatPlan, reconcile } from "@weir/controller";
 import { withClient } from "../connect.js";
 import { outputFormat } from "../options.js";
 import { createOutput } from "../output.js";
+import { createProgress, inPhase, progressEnabled } from "../progress.js";
 import {
   addConfigSourceOptions,
+  configName,
   loadConfigSource,
   planAgainst,
   planJson,
@@ -32,9 +34,12 @@ export function registerApplyCommand(program: Command): void {
       .option("--auto-approve", "apply without asking (required when stdin is not a terminal)"),
   ).action(async (flags: ApplyFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    const load = await loadConfigSource(flags);
+    const progress = createProgress({ enabled: progressEnabled(out.format) });
+    const load = await inPhase(progress, `loading ${configName(flags)}`, () => loadConfigSource(flags));
     await withClient(flags, async (client) => {
-      const { plan } = await planAgainst(client, load, flags);
+      const { plan } = await inPhase(progress, `planning against ${flags.broker}`, () =>
+        planAgainst(client, load, flags),
+      );
       const text = (): string => formatPlan(plan, { color: useColor(flags) });
       if (plan.changes === 0) {
         out.result({ applied: false, plan: planJson(plan, load) }, text);
@@ -54,12 +59,14 @@ export function registerApplyCommand(program: Command): void {
           return;
         }
       }
-      const result = await reconcile({
-        client,
-        sourceId: flags.sourceId,
-        load,
-        ...(flags.prune ? { prune: true } : {}),
-      });
+      const result = await inPhase(progress, `applying ${plan.changes} change(s) as one changeset`, () =>
+        reconcile({
+          client,
+          sourceId: flags.sourceId,
+          load,
+          ...(flags.prune ? { prune: true } : {}),
+        }),
+      );
       throwIfRejected(result, load);
       const applied = result.plan ?? plan;
       out.result({ applied: result.applied, commit: result.commit, plan: planJson(applied, load) }, () =>

@@ -21,6 +21,7 @@ import { assertConfigRoot } from "../config-root.js";
 import { withClient } from "../connect.js";
 import { addBrokerOption, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput } from "../output.js";
+import { createProgress, inPhase, progressEnabled } from "../progress.js";
 
 /** Flags of the commands that read a config repository and compare it with a broker. */
 export interface ConfigSourceFlags extends BrokerFlags {
@@ -85,6 +86,12 @@ export async function loadConfigSource(flags: ConfigSourceFlags): Promise<LoadRe
     }
   }
   return (await createGitWatcher({ dir: flags.source, ...ref }).snapshot()).load;
+}
+
+/** The config the flags name, as a progress line shows it. */
+export function configName(flags: ConfigSourceFlags): string {
+  if (flags.source === undefined) return flags.dir ?? ".";
+  return `${flags.source}${flags.ref === undefined ? "" : `@${flags.ref}`}`;
 }
 
 /** HTTP credentials for remote git sources from `$WEIR_GIT_USERNAME` / `$WEIR_GIT_PASSWORD`. */
@@ -154,8 +161,11 @@ export function registerPlanCommand(program: Command): void {
       .option("--show-unchanged", "list unchanged resources too"),
   ).action(async (flags: PlanFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    const load = await loadConfigSource(flags);
-    const { plan } = await withClient(flags, (client) => planAgainst(client, load, flags));
+    const progress = createProgress({ enabled: progressEnabled(out.format) });
+    const load = await inPhase(progress, `loading ${configName(flags)}`, () => loadConfigSource(flags));
+    const { plan } = await inPhase(progress, `planning against ${flags.broker}`, () =>
+      withClient(flags, (client) => planAgainst(client, load, flags)),
+    );
     out.result(planJson(plan, load), () =>
       formatPlan(plan, { color: useColor(flags), showUnchanged: flags.showUnchanged === true }),
     );

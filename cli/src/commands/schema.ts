@@ -5,6 +5,7 @@ import { isWeirError } from "@weir/common";
 import { loadConfigDirectory, loadConfigFromGit, type ConfigError, type LoadResult } from "@weir/controller";
 import { compatibilityModes, type CompatibilityMode } from "@weir/schema";
 import { CommandExit } from "../command-exit.js";
+import { createProgress, progressEnabled } from "../progress.js";
 import {
   compareJsonSchemas,
   SchemaProblems,
@@ -142,18 +143,30 @@ export function registerSchemaCommands(program: Command): void {
         const rel = relative(process.cwd(), join(dir, p)).split(sep).join("/");
         return rel.startsWith("../") ? join(dir, p) : rel;
       };
-      const current = await loadOrExit(() => loadConfigDirectory(dir), output, display);
+      // On a terminal: what is being done, then a bar over the schemas (nothing when not a TTY or JSON).
+      const progress = createProgress({ enabled: progressEnabled(output) });
+      progress.phase(`loading ${flags.dir}`);
+      const current = await loadOrExit(() => loadConfigDirectory(dir), output, display).finally(() =>
+        progress.stop(),
+      );
       let baseline;
       if (flags.against !== undefined) {
         const ref = flags.against;
-        const atRef = await loadOrExit(() => loadConfigFromGit({ dir, ref }), output, display, ref);
+        progress.phase(`loading ${flags.dir} at ${ref}`);
+        const atRef = await loadOrExit(() => loadConfigFromGit({ dir, ref }), output, display, ref).finally(
+          () => progress.stop(),
+        );
         baseline = gitBaseline(atRef, ref, display);
       } else {
         baseline = registryBaseline(flags.broker!);
       }
       let report;
       try {
-        report = await runSchemaCheck(current, baseline, display, checkProtobufSchemas);
+        const total = current.resources.filter((r) => r.kind === "Schema").length;
+        progress.start(`checking schemas against ${flags.against ?? flags.broker}`, total);
+        report = await runSchemaCheck(current, baseline, display, checkProtobufSchemas, (n) =>
+          progress.tick(n),
+        ).finally(() => progress.stop());
       } catch (error) {
         if (isWeirError(error) && error.code === "UNAVAILABLE") {
           printInvalid(output, error.code, error.message, [], [], []);

@@ -64,6 +64,8 @@ export async function runSchemaCheck(
   baseline: BaselineSource,
   display: (configPath: string) => string,
   protobuf: ProtobufChecker,
+  /** Called as schemas are decided (`n` of them at once), e.g. to move a progress bar. */
+  onChecked: (n: number) => void = () => undefined,
 ): Promise<SchemaCheckReport> {
   const schemas = current.resources
     .filter((r): r is LoadedResource<"Schema"> => r.kind === "Schema")
@@ -75,42 +77,50 @@ export async function runSchemaCheck(
 
   await Promise.all(
     schemas.map(async (r) => {
-      const newer = schemaTextOf(current, r, display);
-      if (!newer) return; // the loader already reported the missing file
-      const mode = schemaMode(current, r);
-      const format = r.document.spec.format;
-      const base = { name: r.name, file: newer.file, format, mode };
-      const old = await baseline.versions(r.name, mode);
-      if (!old) {
-        entries.set(r.name, { ...base, status: "new", compatible: true, changes: [] });
-        return;
-      }
-      if (old.format !== format) {
-        entries.set(r.name, {
-          ...base,
-          status: "checked",
-          compatible: mode === "NONE",
-          changes: [formatChanged(old.format, format, newer.file, mode !== "NONE")],
-        });
-        return;
-      }
-      if (old.versions.every((v) => sameText(v, newer, format))) {
-        entries.set(r.name, { ...base, status: "unchanged", compatible: true, changes: [] });
-        return;
-      }
-      if (format === "protobuf") {
-        protoInputs.push({ name: r.name, mode, newer, previous: old.versions });
-        protoEntries.set(r.name, { ...base, status: "checked" });
-        return;
-      }
-      try {
-        entries.set(r.name, { ...base, status: "checked", ...compareJsonSchemas(mode, newer, old.versions) });
-      } catch (error) {
-        if (!(error instanceof SchemaProblems)) throw error;
-        problems.push(...error.problems);
-      }
+      // Protobuf schemas are decided together, after this loop.
+      const decided = await checkOne(r);
+      if (decided) onChecked(1);
     }),
   );
+
+  /** Decides one schema; false for a Protobuf one, which waits for the batch below. */
+  async function checkOne(r: LoadedResource<"Schema">): Promise<boolean> {
+    const newer = schemaTextOf(current, r, display);
+    if (!newer) return true; // the loader already reported the missing file
+    const mode = schemaMode(current, r);
+    const format = r.document.spec.format;
+    const base = { name: r.name, file: newer.file, format, mode };
+    const old = await baseline.versions(r.name, mode);
+    if (!old) {
+      entries.set(r.name, { ...base, status: "new", compatible: true, changes: [] });
+      return true;
+    }
+    if (old.format !== format) {
+      entries.set(r.name, {
+        ...base,
+        status: "checked",
+        compatible: mode === "NONE",
+        changes: [formatChanged(old.format, format, newer.file, mode !== "NONE")],
+      });
+      return true;
+    }
+    if (old.versions.every((v) => sameText(v, newer, format))) {
+      entries.set(r.name, { ...base, status: "unchanged", compatible: true, changes: [] });
+      return true;
+    }
+    if (format === "protobuf") {
+      protoInputs.push({ name: r.name, mode, newer, previous: old.versions });
+      protoEntries.set(r.name, { ...base, status: "checked" });
+      return false;
+    }
+    try {
+      entries.set(r.name, { ...base, status: "checked", ...compareJsonSchemas(mode, newer, old.versions) });
+    } catch (error) {
+      if (!(error instanceof SchemaProblems)) throw error;
+      problems.push(...error.problems);
+    }
+    return true;
+  }
 
   if (protoInputs.length > 0) {
     try {
@@ -123,6 +133,7 @@ export async function runSchemaCheck(
       if (!(error instanceof SchemaProblems)) throw error;
       problems.push(...error.problems);
     }
+    onChecked(protoInputs.length);
   }
 
   const ordered = schemas.flatMap((r) => entries.get(r.name) ?? []);
