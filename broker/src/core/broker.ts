@@ -61,6 +61,15 @@ export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
+  const depth = o.maxJsonDepth;
+  // Consumers render JSON up to maxRenderedJsonDepth levels; a higher limit would store values that
+  // HTTP consumers then only get as base64.
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 1000)) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `maxJsonDepth must be a whole number from 1 to 1000, got ${depth}`,
+    );
+  }
   return {
     maxRecordBytes: 1024 * 1024,
     maxBatchRecords: 10_000,
