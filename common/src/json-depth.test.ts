@@ -6,7 +6,7 @@ void suite("jsonDepth", () => {
   void test("counts nested objects and arrays, skipping brackets inside strings", () => {
     assert.equal(jsonDepth("1"), 0);
     assert.equal(jsonDepth("{}"), 1);
-    assert.equal(jsonDepth('[{"a":[1,{"b":"]]]{{{"}]}]'), 3);
+    assert.equal(jsonDepth('[{"a":[1,{"b":"]]]{{{"}]}]'), 4);
     assert.equal(jsonDepth('{"a":"\\"[["}'), 1);
     assert.equal(jsonDepth(new TextEncoder().encode('[[["x"]]]')), 3);
   });
