@@ -362,7 +362,7 @@ void suite("gRPC statuses grpc-js sends itself carry the weir-code trailer", () 
             timestampMs: undefined,
           },
         ],
-      } as pb.ProduceRequest).finish(),
+      }).finish(),
     );
     const error = await new Promise<ServiceError>((resolve, reject) =>
       c.produce(request, (e) => (e ? resolve(e) : reject(new Error("accepted")))),

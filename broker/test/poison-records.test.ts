@@ -140,13 +140,13 @@ void suite("poison records: delivery never wedges on a stored record", () => {
     const sse = await fetch(`${http}/v1/topics/poison.json/groups/sse/events?from=earliest`, {
       signal: ctl.signal,
     });
-    const reader = sse.body!.getReader();
+    const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     const deadline = Date.now() + 10_000;
     while ((text.match(/event: record/g) ?? []).length < 3 && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString();
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += chunk.value;
     }
     ctl.abort();
     assert.equal((text.match(/event: record/g) ?? []).length, 3, text.slice(0, 500));

@@ -129,7 +129,7 @@ export function writeClientError(
   // A reset connection has nobody to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   let e: WeirError;
-  switch (error.code) {
+  switch (error.code ?? "") {
     case "HPE_HEADER_OVERFLOW":
       e = new WeirError(
         "HEADERS_TOO_LARGE",
