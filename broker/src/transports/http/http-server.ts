@@ -107,7 +107,8 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     http: {
       // Node checks request deadlines only this often (30 s by default), so a short timeout needs a
       // shorter interval to be kept.
-      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))),
+      connectionsCheckingInterval:
+        requestTimeoutMs > 0 ? Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))) : 30_000,
       ...(requestTimeoutMs > 0 ? { headersTimeout: Math.min(60_000, requestTimeoutMs) } : {}),
     },
     routerOptions: { maxParamLength },
