@@ -21,6 +21,8 @@ export interface CompileProtoFilesOptions {
    * `reference "money.proto" (subject "money" version 2)`.
    */
   readonly describe?: (path: string) => string | undefined;
+  /** Put before each error line, e.g. `newer tree: ` when two builds are compiled side by side. */
+  readonly prefix?: string;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function compileProtoFiles(
       const what = options.describe?.(path);
       return what === undefined ? "" : ` (${what})`;
     };
-    const lines = annotations.map((a) => `${formatPosition(a)}${describe(a.path)}: ${a.message}`);
+    const prefix = options.prefix ?? "";
+    const lines = annotations.map((a) => `${prefix}${formatPosition(a)}${describe(a.path)}: ${a.message}`);
     const first = annotations[0];
     const problems =
       lines.length > 0 ? lines : other.length > 0 ? other : [`buf exited with ${result.exitCode}`];

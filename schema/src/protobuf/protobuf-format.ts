@@ -1,10 +1,9 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { FileRegistry } from "@bufbuild/protobuf";
 import type { CompatibilityMode } from "../compatibility-mode.js";
 import type { Direction } from "../jsonschema/changes.js";
 import type {
   CompiledSchema,
+  FormatChange,
   FormatCompatibility,
   FormatCompatibilityOptions,
   PayloadValidator,
@@ -13,15 +12,11 @@ import type {
   SchemaLabel,
   ValidatorOptions,
 } from "../registry/registry-types.js";
-import {
-  annotationToChange,
-  breakingConfig,
-  runBufBreaking,
-  type ProtobufBreakingCategory,
-} from "./buf-breaking.js";
+import type { ProtobufBreakingCategory } from "./buf-breaking.js";
 import { createBufRunner, type BufRunner } from "./buf-runner.js";
 import { compileProtoFiles } from "./compile-proto-files.js";
-import { protoSourceSet, sourceSetHash, withTempDir } from "./proto-sources.js";
+import { protoSourceSet, sourceSetHash } from "./proto-sources.js";
+import { diffProtobufStructure } from "./protobuf-structure-diff.js";
 import { createProtobufValidator, messageTypeAtIndexes } from "./protobuf-validator.js";
 import { protovalidateImportPath, protovalidateProtoText } from "./protovalidate-rules.js";
 
@@ -86,7 +81,8 @@ export function isCompiledProtobufSchema(value: CompiledSchema): value is Compil
  * - compile: one `buf build` per distinct text + references (results are cached by content hash);
  *   errors are SCHEMA_INVALID with `file:line:col` and which file (registered schema or reference) it is.
  * - canonical: the text as given, with line endings and trailing whitespace normalized.
- * - compatibility: one `buf breaking` per comparison, see {@link breakingConfig} for the rule mapping.
+ * - compatibility: by message structure ({@link diffProtobufStructure}), in memory on the compiled
+ *   descriptors (no buf call); `category` WIRE_JSON (FULL modes) also keeps the JSON form readable.
  * - validator: compiled once per version; checks the binary encoding and buf.validate (protovalidate)
  *   rules, never calling buf.
  */
@@ -116,29 +112,19 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
     return made;
   };
 
-  const compare = async (
+  const compare = (
     newer: CompiledProtobufSchema,
     older: CompiledProtobufSchema,
     direction: Direction,
     category: ProtobufBreakingCategory,
   ): Promise<FormatCompatibility> => {
-    const annotations = await withTempDir(async (dir) => {
-      await Promise.all([
-        writeFile(join(dir, "newer.binpb"), newer.image),
-        writeFile(join(dir, "older.binpb"), older.image),
-      ]);
-      // Forward swaps the roles: readers of the older version must read what the newer one writes.
-      const [input, against] =
-        direction === "backward" ? ["newer.binpb", "older.binpb"] : ["older.binpb", "newer.binpb"];
-      return runBufBreaking(runner, {
-        cwd: dir,
-        input,
-        against,
-        config: breakingConfig(category, direction),
-      });
-    });
-    const changes = annotations.map((a) => annotationToChange(a, { direction, category }));
-    return { compatible: changes.length === 0, changes };
+    const changes: FormatChange[] = diffProtobufStructure({
+      older: { registry: older.registry, mainFile: older.mainFile },
+      newer: { registry: newer.registry, mainFile: newer.mainFile },
+      direction,
+      category,
+    }).map(({ side: _side, ...change }) => change);
+    return Promise.resolve({ compatible: changes.every((c) => !c.breaking), changes });
   };
 
   const make = (
