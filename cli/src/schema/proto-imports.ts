@@ -69,7 +69,12 @@ export async function resolveProtoImports(
       }
       if (hit === undefined) {
         if (builtIn(path)) continue;
-        throw new MissingProtoImport(path, from, line, options.refs.has(path) ? candidates : [...options.importPaths, dirname(from)]);
+        throw new MissingProtoImport(
+          path,
+          from,
+          line,
+          options.refs.has(path) ? candidates : [...options.importPaths, dirname(from)],
+        );
       }
       found.set(path, { name: path, ...hit });
       await visit(hit.file, hit.text);

@@ -1,4 +1,11 @@
-import type { DescEnum, DescEnumValue, DescField, DescFile, DescMessage, DescOneof } from "@bufbuild/protobuf";
+import type {
+  DescEnum,
+  DescEnumValue,
+  DescField,
+  DescFile,
+  DescMessage,
+  DescOneof,
+} from "@bufbuild/protobuf";
 import type { SourceLocation } from "../jsonschema/changes.js";
 
 /** A declaration whose place in its .proto file can be looked up. */
@@ -52,7 +59,10 @@ function pathOf(desc: LocatableDesc): { file: DescFile; path: number[] } {
     }
     case "field": {
       const parent = pathOf(desc.parent);
-      return { file: parent.file, path: [...parent.path, MESSAGE_FIELD, desc.parent.proto.field.indexOf(desc.proto)] };
+      return {
+        file: parent.file,
+        path: [...parent.path, MESSAGE_FIELD, desc.parent.proto.field.indexOf(desc.proto)],
+      };
     }
     case "oneof": {
       const parent = pathOf(desc.parent);
@@ -63,7 +73,10 @@ function pathOf(desc: LocatableDesc): { file: DescFile; path: number[] } {
     }
     case "enum_value": {
       const parent = pathOf(desc.parent);
-      return { file: parent.file, path: [...parent.path, ENUM_VALUE, desc.parent.proto.value.indexOf(desc.proto)] };
+      return {
+        file: parent.file,
+        path: [...parent.path, ENUM_VALUE, desc.parent.proto.value.indexOf(desc.proto)],
+      };
     }
   }
 }

@@ -187,7 +187,9 @@ const isRequired = (f: DescField): boolean => f.presence === FeatureSet_FieldPre
 /** The name of a type inside its package (`Order.Item` for `shop.v1.Order.Item`). */
 function localName(desc: DescMessage | DescEnum): string {
   const pkg = desc.file.proto.package;
-  return pkg !== "" && desc.typeName.startsWith(`${pkg}.`) ? desc.typeName.slice(pkg.length + 1) : desc.typeName;
+  return pkg !== "" && desc.typeName.startsWith(`${pkg}.`)
+    ? desc.typeName.slice(pkg.length + 1)
+    : desc.typeName;
 }
 
 function fieldPath(f: DescField): string {
@@ -280,7 +282,8 @@ class StructureDiff {
     const olderDesc = this.direction === "backward" ? writerDesc : readerDesc;
     const at = newerDesc ?? olderDesc;
     const side = newerDesc !== undefined ? "newer" : "older";
-    const where = newerDesc === undefined && olderDesc !== undefined ? " (the position is in the older version)" : "";
+    const where =
+      newerDesc === undefined && olderDesc !== undefined ? " (the position is in the older version)" : "";
     this.changes.push({
       type,
       path,
@@ -502,10 +505,16 @@ class StructureDiff {
         oldPath,
       );
     };
-    const newField = "keep the old type; to change it, add a new field with a new number and deprecate (then reserve) the old one";
+    const newField =
+      "keep the old type; to change it, add a new field with a new number and deprecate (then reserve) the old one";
     const kindClass = (s: Shape): string => (s.kind === "enum" ? "scalar" : s.kind);
     if (kindClass(w) !== kindClass(r)) {
-      changed("FIELD_KIND_CHANGED", true, "the two are encoded differently, so the value cannot be read", newField);
+      changed(
+        "FIELD_KIND_CHANGED",
+        true,
+        "the two are encoded differently, so the value cannot be read",
+        newField,
+      );
       return;
     }
     if (w.kind === "map" && r.kind === "map") {
@@ -661,4 +670,3 @@ function enumNumberReserved(e: DescEnum, no: number): boolean {
   // EnumDescriptorProto.EnumReservedRange.end is inclusive.
   return e.proto.reservedRange.some((r) => no >= r.start && no <= r.end);
 }
-
