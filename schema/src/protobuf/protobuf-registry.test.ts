@@ -36,7 +36,9 @@ void suite("Protobuf format in the schema registry", () => {
     assert.equal((await registry.checkCompatibility("orders-value", renamed)).compatible, true);
     const full = await registry.checkCompatibility("orders-value", renamed, { mode: "FULL" });
     assert.equal(full.compatible, false);
-    assert.ok(full.changes.some((c) => c.type === "FIELD_NAME_CHANGED" && c.location?.file === "schema.proto"));
+    assert.ok(
+      full.changes.some((c) => c.type === "FIELD_NAME_CHANGED" && c.location?.file === "schema.proto"),
+    );
     await registry.setMode("orders-value", "FULL");
     await assert.rejects(registry.register("orders-value", renamed), {
       code: "SCHEMA_INCOMPATIBLE",

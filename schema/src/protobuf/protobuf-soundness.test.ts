@@ -241,7 +241,9 @@ function randomRecord(desc: DescMessage, rnd: () => number, depth = 0): ReflectM
       case ScalarType.UINT64:
       case ScalarType.FIXED64:
         return BigInt(Math.abs(int()));
-      default:
+      case ScalarType.INT64:
+      case ScalarType.SINT64:
+      case ScalarType.SFIXED64:
         return BigInt(int());
     }
   };
@@ -253,7 +255,8 @@ function randomRecord(desc: DescMessage, rnd: () => number, depth = 0): ReflectM
         return pick([1, 2, 7]);
       case "message":
         return randomRecord(f.message, rnd, depth + 1);
-      default:
+      case "list":
+      case "map":
         return undefined;
     }
   };
@@ -272,7 +275,7 @@ function randomRecord(desc: DescMessage, rnd: () => number, depth = 0): ReflectM
     )
       continue;
     if (f.fieldKind === "list") {
-      const list = msg.get(f) as ReflectList;
+      const list: ReflectList = msg.get(f);
       for (let i = 1 + Math.floor(rnd() * 3); i > 0; i--) {
         list.add(
           f.listKind === "scalar"
@@ -283,7 +286,7 @@ function randomRecord(desc: DescMessage, rnd: () => number, depth = 0): ReflectM
         );
       }
     } else if (f.fieldKind === "map") {
-      const map = msg.get(f) as ReflectMap;
+      const map: ReflectMap = msg.get(f);
       const key =
         f.mapKey === ScalarType.BOOL ? true : f.mapKey === ScalarType.STRING ? "k" : scalar(f.mapKey);
       map.set(
@@ -350,7 +353,7 @@ void suite("Protobuf compatibility soundness (property)", () => {
           continue;
         }
         counts.compatible++;
-        const [writer, reader]: FileRegistry[] =
+        const [writer, reader]: [FileRegistry, FileRegistry] =
           direction === "backward" ? [o.registry, n.registry] : [n.registry, o.registry];
         const writerFile = writer.getFile(mainFile)!;
         const readerFile = reader.getFile(mainFile)!;

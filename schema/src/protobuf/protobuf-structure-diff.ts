@@ -60,8 +60,6 @@ export interface ProtobufStructureDiffOptions {
   readonly category?: ProtobufBreakingCategory;
 }
 
-type Role = "writer" | "reader";
-
 /** Scalar groups whose members share one wire encoding (protobuf's "updating a message type" rules). */
 type ScalarGroup = "varint" | "zigzag" | "fixed32" | "fixed64" | "float" | "double" | "length";
 
@@ -328,7 +326,7 @@ class StructureDiff {
   /** Compares what `w` writes with what `r` reads; returns whether that breaks (reported once per pair). */
   private compareMessages(w: DescMessage, r: DescMessage): boolean {
     let seen = this.messages.get(w);
-    if (seen === undefined) this.messages.set(w, (seen = new Map()));
+    if (seen === undefined) this.messages.set(w, (seen = new Map<DescMessage, boolean>()));
     const known = seen.get(r);
     if (known !== undefined) return known;
     seen.set(r, false);
@@ -649,16 +647,9 @@ class StructureDiff {
 function jsonValueKind(s: Shape): string {
   if (s.kind === "enum") return "enum name";
   if (s.kind !== "scalar") return s.kind;
-  switch (s.scalar) {
-    case ScalarType.BOOL:
-      return "boolean";
-    case ScalarType.STRING:
-      return "string";
-    case ScalarType.BYTES:
-      return "base64 string";
-    default:
-      return "number";
-  }
+  if (s.scalar === ScalarType.BOOL) return "boolean";
+  if (s.scalar === ScalarType.STRING) return "string";
+  return s.scalar === ScalarType.BYTES ? "base64 string" : "number";
 }
 
 function numberReserved(m: DescMessage, no: number): boolean {
