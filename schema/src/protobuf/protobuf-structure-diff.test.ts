@@ -177,6 +177,25 @@ void suite("Protobuf compatibility by structure: breaking changes are reported",
     assert.equal(toBytes.compatible, true);
   });
 
+  void test("a message moved from the schema file into an import is MESSAGE_REMOVED; the reverse is fine", async () => {
+    const inFile = p3("message T {\n  Home home = 1;\n}\nmessage Home {\n  int32 id = 1;\n}\n");
+    const imported = p3('import "home.proto";\nmessage T {\n  Home home = 1;\n}\n');
+    const home = [ref("home.proto", p3("message Home {\n  int32 id = 1;\n}\n"))];
+    const moved = await check(inFile, imported, { newerRefs: home });
+    assert.deepEqual(breaking(moved), ["MESSAGE_REMOVED"]);
+    assert.equal(moved.changes[0]?.path, "Home");
+    assert.deepEqual(await check(imported, inFile, { olderRefs: home }), { compatible: true, changes: [] });
+  });
+
+  void test("proto2 string → proto3 string is breaking: proto2 does not check UTF-8, proto3 readers do", async () => {
+    const r = await check(
+      'syntax = "proto2";\nmessage M {\n  optional string a = 1;\n}\n',
+      p3("message M {\n  string a = 1;\n}\n"),
+    );
+    assert.deepEqual(breaking(r), ["FIELD_SCALAR_KIND_CHANGED"]);
+    assert.match(r.changes[0]?.message ?? "", /string \(not checked for UTF-8\) in the older version/);
+  });
+
   void test("a field renumbered under the same name is FIELD_NUMBER_CHANGED (old values would read as unset)", async () => {
     const r = await check(p3("message M {\n  string a = 1;\n}\n"), p3("message M {\n  string a = 2;\n}\n"));
     assert.deepEqual(breaking(r), ["FIELD_NUMBER_CHANGED"]);

@@ -146,7 +146,7 @@ function shapeText(s: Shape): string {
   const label = s.kind !== "map" && s.repeated ? "repeated " : "";
   switch (s.kind) {
     case "scalar":
-      return `${label}${scalarNames[s.scalar] ?? String(s.scalar)}`;
+      return `${label}${scalarNames[s.scalar] ?? String(s.scalar)}${s.scalar === ScalarType.STRING && !s.utf8 ? " (not checked for UTF-8)" : ""}`;
     case "enum":
       return `${label}enum ${s.enum.typeName}`;
     case "message":
