@@ -28,7 +28,10 @@ export class MissingProtoImport extends Error {
 
 // Compiled into Weir's Protobuf builds, so they need no file.
 const builtIn = (path: string): boolean =>
-  path.startsWith("google/protobuf/") || path === "buf/validate/validate.proto";
+  path.startsWith("google/protobuf/") ||
+  path === "buf/validate/validate.proto" ||
+  path === "confluent/meta.proto" ||
+  path === "confluent/type/decimal.proto";
 
 /** The `import "x.proto";` statements of a .proto text with their 1-based lines (comments ignored). */
 export function protoImports(text: string): Array<{ path: string; line: number }> {
@@ -44,7 +47,8 @@ export function protoImports(text: string): Array<{ path: string; line: number }
 /**
  * Resolves the transitive imports of a .proto file into the references of its {@link SchemaText}:
  * explicit `refs` first, then each import path, then the importing file's directory. Well-known types
- * (google/protobuf/*) and protovalidate's rules are built in. Throws {@link MissingProtoImport}.
+ * (google/protobuf/*), protovalidate's rules and Confluent's confluent/meta.proto and
+ * confluent/type/decimal.proto are built in. Throws {@link MissingProtoImport}.
  */
 export async function resolveProtoImports(
   file: string,

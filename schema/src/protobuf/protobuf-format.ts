@@ -18,6 +18,7 @@ import { compileProtoFiles } from "./compile-proto-files.js";
 import { protoSourceSet, sourceSetHash } from "./proto-sources.js";
 import { diffProtobufStructure } from "./protobuf-structure-diff.js";
 import { createProtobufValidator, messageTypeAtIndexes } from "./protobuf-validator.js";
+import { confluentProtos } from "./confluent-protos.js";
 import { protovalidateImportPath, protovalidateProtoText } from "./protovalidate-rules.js";
 
 /** Options of {@link createProtobufFormat}. */
@@ -179,7 +180,7 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
   return {
     schemaType: "PROTOBUF",
     async compile(schema: string, references: readonly ResolvedReference[]): Promise<CompiledSchema> {
-      const set = withProtovalidate(protoSourceSet(schema, references));
+      const set = withBuiltInImports(protoSourceSet(schema, references));
       const hash = sourceSetHash(set);
       return remember(compiled, hash, async () => {
         const built = await compileProtoFiles(set.files, { runner, describe: (p) => set.origins.get(p) });
@@ -190,19 +191,38 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
 }
 
 /**
- * Adds protovalidate's `buf/validate/validate.proto` when a file imports it and no reference provides it,
- * so schemas with buf.validate rules compile offline.
+ * Adds the built-in imports a build needs and no reference provides, so schemas compile offline:
+ * protovalidate's `buf/validate/validate.proto`, and Confluent's `confluent/meta.proto` and
+ * `confluent/type/decimal.proto` (which Confluent Schema Registry also resolves without references).
+ * The google/protobuf well-known types come with buf itself.
  */
-export function withProtovalidate<
+export function withBuiltInImports<
   T extends { files: ReadonlyMap<string, string>; origins: ReadonlyMap<string, string> },
 >(set: T): T {
-  if (set.files.has(protovalidateImportPath)) return set;
-  const needed = [...set.files.values()].some((text) => text.includes(`"${protovalidateImportPath}"`));
-  if (!needed) return set;
-  const files = new Map(set.files).set(protovalidateImportPath, protovalidateProtoText());
-  const origins = new Map(set.origins).set(
-    protovalidateImportPath,
-    "protovalidate's rules, built into Weir from @bufbuild/protovalidate",
-  );
-  return { ...set, files, origins };
+  const builtIns: Array<[path: string, text: () => string, origin: string]> = [
+    [
+      protovalidateImportPath,
+      protovalidateProtoText,
+      "protovalidate's rules, built into Weir from @bufbuild/protovalidate",
+    ],
+    ...[...confluentProtos].map(([path, text]): [string, () => string, string] => [
+      path,
+      () => text,
+      "Confluent's built-in types, built into Weir",
+    ]),
+  ];
+  let files: Map<string, string> | undefined;
+  let origins: Map<string, string> | undefined;
+  // Imported files can import built-ins too (confluent/meta.proto imports descriptor.proto, built into buf).
+  const needed = (path: string): boolean =>
+    !(files ?? set.files).has(path) &&
+    [...(files ?? set.files).values()].some((t) => t.includes(`"${path}"`));
+  for (const [path, text, origin] of builtIns) {
+    if (!needed(path)) continue;
+    files ??= new Map(set.files);
+    origins ??= new Map(set.origins);
+    files.set(path, text());
+    origins.set(path, origin);
+  }
+  return files === undefined || origins === undefined ? set : { ...set, files, origins };
 }

@@ -391,3 +391,18 @@ void suite("Protobuf compatibility by structure: unsafe oneof moves stay breakin
     assert.deepEqual(breaking(typed), ["FIELD_SCALAR_KIND_CHANGED"]);
   });
 });
+
+void suite("Protobuf schemas written for Confluent", () => {
+  void test("confluent/meta.proto and confluent/type/decimal.proto are built in; changed meta options are no change", async () => {
+    const schema = (doc: string) => `syntax = "proto3";
+import "confluent/meta.proto";
+import "confluent/type/decimal.proto";
+
+message Price {
+  option (confluent.message_meta).doc = "${doc}";
+  confluent.type.Decimal amount = 1 [(confluent.field_meta) = { params: [{ key: "precision", value: "8" }] }];
+}
+`;
+    assert.deepEqual(await check(schema("a price"), schema("the price")), { compatible: true, changes: [] });
+  });
+});

@@ -4,8 +4,9 @@ import type { ProtobufBreakingCategory } from "./buf-breaking.js";
 import { createBufRunner, type BufRunner } from "./buf-runner.js";
 import { compileProtoFiles, type CompiledProtoFiles } from "./compile-proto-files.js";
 import { assertImportPath, canonicalProtoText } from "./proto-sources.js";
-import { withProtovalidate } from "./protobuf-format.js";
+import { withBuiltInImports } from "./protobuf-format.js";
 import { diffProtobufStructure } from "./protobuf-structure-diff.js";
+import { confluentProtos } from "./confluent-protos.js";
 import { protovalidateImportPath } from "./protovalidate-rules.js";
 
 /** Options of {@link checkProtobufTreeCompatibility}. */
@@ -73,7 +74,9 @@ export async function checkProtobufTreeCompatibility(
   ]);
   const roots =
     options.roots ??
-    [...options.newer.keys()].filter((path) => options.older.has(path) && path !== protovalidateImportPath);
+    [...options.newer.keys()].filter(
+      (path) => options.older.has(path) && path !== protovalidateImportPath && !confluentProtos.has(path),
+    );
   const changes: ProtobufTreeChange[] = [];
   const seen = new Set<string>();
   for (const root of roots) {
@@ -129,5 +132,5 @@ function treeFiles(files: ReadonlyMap<string, string>, where: string): ReadonlyM
     assertImportPath(path, where);
     out.set(path, canonicalProtoText(text));
   }
-  return withProtovalidate({ files: out, origins: new Map<string, string>() }).files;
+  return withBuiltInImports({ files: out, origins: new Map<string, string>() }).files;
 }
