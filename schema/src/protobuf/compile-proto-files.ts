@@ -7,7 +7,7 @@ import { withTempDir, writeModule } from "./proto-sources.js";
 
 /** A set of .proto files compiled by buf. */
 export interface CompiledProtoFiles {
-  /** buf's image (a `FileDescriptorSet` with source info), what `buf breaking` compares. */
+  /** buf's image (a `FileDescriptorSet` with source info, which locates changes at file:line:col). */
   readonly image: Uint8Array;
   /** The descriptors of every file, including imports such as google/protobuf/timestamp.proto. */
   readonly registry: FileRegistry;
