@@ -199,6 +199,18 @@ void suite("Protobuf compatibility by structure: breaking changes are reported",
   void test("a field renumbered under the same name is FIELD_NUMBER_CHANGED (old values would read as unset)", async () => {
     const r = await check(p3("message M {\n  string a = 1;\n}\n"), p3("message M {\n  string a = 2;\n}\n"));
     assert.deepEqual(breaking(r), ["FIELD_NUMBER_CHANGED"]);
+    // Two fields that swap numbers read each other's values.
+    const swap = await check(
+      p3("message M {\n  string a = 1;\n  string b = 2;\n}\n"),
+      p3("message M {\n  string a = 2;\n  string b = 1;\n}\n"),
+    );
+    assert.deepEqual(breaking(swap), ["FIELD_NUMBER_CHANGED", "FIELD_NUMBER_CHANGED"]);
+    // Renaming a field and giving its old name to a new field (the deprecation pattern) is fine.
+    const deprecated = await check(
+      p3("message M {\n  string a = 1;\n}\n"),
+      p3("message M {\n  string a_old = 1 [deprecated = true];\n  int64 a = 2;\n}\n"),
+    );
+    assert.equal(deprecated.compatible, true);
   });
 
   void test("proto2 required fields: REQUIRED_FIELD_ADDED and REQUIRED_FIELD_REMOVED", async () => {

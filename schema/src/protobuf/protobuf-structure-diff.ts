@@ -342,6 +342,7 @@ class StructureDiff {
     const wByNo = new Map(w.fields.map((f) => [f.number, f]));
     const rByNo = new Map(r.fields.map((f) => [f.number, f]));
     const rByName = new Map(r.fields.map((f) => [f.name, f]));
+    const wByName = new Map(w.fields.map((f) => [f.name, f]));
     breaking = this.compareOneofs(w, r, wByNo) || breaking;
 
     // A oneof that is gone with all of its members is a plain deletion of fields (Confluent's rule).
@@ -367,6 +368,12 @@ class StructureDiff {
           });
         }
       } else if (wf !== undefined && rf !== undefined) {
+        // Two fields that swapped numbers read each other's values (Karapace's FIELD_TAG_ALTER). A field
+        // renamed while a new one takes its old name is the usual deprecation pattern and stays fine.
+        const swapped = rByName.get(wf.name);
+        if (wf.name !== rf.name && swapped !== undefined && wByName.has(rf.name)) {
+          this.renumbered(wf, swapped);
+        }
         this.compareField(wf, rf);
       }
     }
@@ -434,19 +441,7 @@ class StructureDiff {
         fix: "keep required fields; proto2 `required` can never be removed safely",
       });
     } else if (renumbered !== undefined) {
-      this.add(
-        "FIELD_NUMBER_CHANGED",
-        true,
-        wf,
-        renumbered,
-        path,
-        {
-          what: `field "${path}" has number ${wf.number} in ${this.writerVersion} and ${renumbered.number} in ${this.readerVersion}`,
-          why: `payloads identify fields by number: readers on ${this.readerVersion} skip the value written as ${wf.number} and see "${wf.name}" unset`,
-          fix: `keep number ${wf.number}; to change a field, add a new one with a new number and name and reserve the old ones`,
-        },
-        path,
-      );
+      this.renumbered(wf, renumbered);
     } else if (this.direction === "backward" && !numberReserved(r, wf.number)) {
       this.add("FIELD_REMOVED", false, wf, undefined, path, {
         what: `field "${path}" (${wf.number}) was deleted without reserving its number`,
@@ -454,6 +449,15 @@ class StructureDiff {
         fix: `reserve the number and name: \`reserved ${wf.number}; reserved "${wf.name}";\``,
       });
     }
+  }
+
+  private renumbered(wf: DescField, rf: DescField): void {
+    const path = fieldPath(wf);
+    this.add("FIELD_NUMBER_CHANGED", true, wf, rf, path, {
+      what: `field "${path}" has number ${wf.number} in ${this.writerVersion} and ${rf.number} in ${this.readerVersion}`,
+      why: `payloads identify fields by number: readers on ${this.readerVersion} do not find the value written as ${wf.number} under "${wf.name}"`,
+      fix: `keep number ${wf.number}; to change a field, add a new one with a new number and name and reserve the old ones`,
+    });
   }
 
   private compareField(wf: DescField, rf: DescField): void {
