@@ -243,7 +243,7 @@ class StructureDiff {
     const writer = this.direction === "backward" ? this.older : this.newer;
     const reader = this.direction === "backward" ? this.newer : this.older;
     if (writer.proto.package !== reader.proto.package) {
-      this.add("PACKAGE_CHANGED", false, this.newer, this.older, "", {
+      this.add("PACKAGE_CHANGED", false, writer, reader, "", {
         what: `the package changed from "${this.older.proto.package}" to "${this.newer.proto.package}"`,
         why: "payloads do not carry the package, so readers still decode them; code that names types by their full name (generated classes, google.protobuf.Any type URLs, message lookups by name) must follow the new names",
         fix: "keep the package if any consumer looks types up by full name",
