@@ -418,3 +418,26 @@ message Price {
     assert.deepEqual(await check(schema("a price"), schema("the price")), { compatible: true, changes: [] });
   });
 });
+
+void suite("Protobuf compatibility by structure: large type graphs", () => {
+  void test("a chain of 2,000 message types is compared without exhausting the stack", async () => {
+    const chain = (leaf: string) =>
+      p3(
+        Array.from(
+          { length: 2000 },
+          (_, i) => `message M${i} {\n  ${i < 1999 ? `M${i + 1} next = 1;` : `${leaf} leaf = 1;`}\n}\n`,
+        ).join(""),
+      );
+    const r = await check(chain("int32"), chain("string"));
+    assert.equal(r.compatible, false);
+    // The leaf's change, and every field on the way to it.
+    assert.equal(r.changes.filter((c) => c.type === "FIELD_SCALAR_KIND_CHANGED").length, 1);
+    assert.equal(r.changes.filter((c) => c.type === "FIELD_NAMED_TYPE_CHANGED").length, 1999);
+  });
+
+  void test("a recursive message type with a change inside is breaking at the recursive field too", async () => {
+    const node = (t: string) => p3(`message Node {\n  ${t} value = 1;\n  repeated Node children = 2;\n}\n`);
+    const r = await check(node("int32"), node("string"));
+    assert.deepEqual(breaking(r), ["FIELD_NAMED_TYPE_CHANGED", "FIELD_SCALAR_KIND_CHANGED"]);
+  });
+});

@@ -222,14 +222,25 @@ export function diffProtobufStructure(options: ProtobufStructureDiffOptions): Pr
   return new StructureDiff(options).run();
 }
 
+/** A writer's message compared with the reader's, and the fields of other pairs that refer to it. */
+interface MessagePair {
+  readonly w: DescMessage;
+  readonly r: DescMessage;
+  breaking: boolean;
+  readonly referrers: Array<{ readonly from: MessagePair; readonly report: () => void }>;
+}
+
 class StructureDiff {
   private readonly direction: Direction;
   private readonly json: boolean;
   private readonly older: DescFile;
   private readonly newer: DescFile;
   private readonly changes: ProtobufStructureChange[] = [];
-  /** Compared message pairs and whether they break; `false` while in progress (cycles assume compatible). */
-  private readonly messages = new Map<DescMessage, Map<DescMessage, boolean>>();
+  /** Every (writer, reader) message pair to compare, once each. */
+  private readonly pairs = new Map<DescMessage, Map<DescMessage, MessagePair>>();
+  /** Pairs not compared yet: a work list, so deep or recursive type graphs need no deep call stack. */
+  private readonly queue: MessagePair[] = [];
+  private current: MessagePair | undefined;
   private readonly enums = new Map<DescEnum, Set<DescEnum>>();
 
   constructor(options: ProtobufStructureDiffOptions) {
@@ -250,6 +261,24 @@ class StructureDiff {
       });
     }
     this.compareTypeLists(writer.messages, reader.messages, writer.enums, reader.enums);
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      this.current = next;
+      const before = this.changes.length;
+      this.compareFields(next.w, next.r);
+      next.breaking = this.changes.slice(before).some((c) => c.breaking);
+    }
+    this.current = undefined;
+    // A field of a message type breaks when its type's pair does, which may be through other types.
+    const broken = [...this.pairs.values()].flatMap((m) => [...m.values()]).filter((p) => p.breaking);
+    for (let p = broken.pop(); p !== undefined; p = broken.pop()) {
+      for (const referrer of p.referrers) {
+        referrer.report();
+        if (!referrer.from.breaking) {
+          referrer.from.breaking = true;
+          broken.push(referrer.from);
+        }
+      }
+    }
     return this.changes;
   }
 
@@ -313,7 +342,7 @@ class StructureDiff {
         });
         continue;
       }
-      this.compareMessages(w, r);
+      this.pair(w, r);
       this.compareTypeLists(w.nestedMessages, r.nestedMessages, w.nestedEnums, r.nestedEnums);
     }
     const readerEnumByName = new Map(readerEnums.map((e) => [e.name, e]));
@@ -323,27 +352,25 @@ class StructureDiff {
     }
   }
 
-  /** Compares what `w` writes with what `r` reads; returns whether that breaks (reported once per pair). */
-  private compareMessages(w: DescMessage, r: DescMessage): boolean {
-    let seen = this.messages.get(w);
-    if (seen === undefined) this.messages.set(w, (seen = new Map<DescMessage, boolean>()));
-    const known = seen.get(r);
-    if (known !== undefined) return known;
-    seen.set(r, false);
-    const before = this.changes.length;
-    let breaking = this.compareFields(w, r);
-    breaking ||= this.changes.slice(before).some((c) => c.breaking);
-    seen.set(r, breaking);
-    return breaking;
+  /** The pair of `w` (what the writer wrote) and `r` (what the reader reads it as), queued when new. */
+  private pair(w: DescMessage, r: DescMessage): MessagePair {
+    let byReader = this.pairs.get(w);
+    if (byReader === undefined) this.pairs.set(w, (byReader = new Map<DescMessage, MessagePair>()));
+    let p = byReader.get(r);
+    if (p === undefined) {
+      p = { w, r, breaking: false, referrers: [] };
+      byReader.set(r, p);
+      this.queue.push(p);
+    }
+    return p;
   }
 
-  private compareFields(w: DescMessage, r: DescMessage): boolean {
-    let breaking = false;
+  private compareFields(w: DescMessage, r: DescMessage): void {
     const wByNo = new Map(w.fields.map((f) => [f.number, f]));
     const rByNo = new Map(r.fields.map((f) => [f.number, f]));
     const rByName = new Map(r.fields.map((f) => [f.name, f]));
     const wByName = new Map(w.fields.map((f) => [f.name, f]));
-    breaking = this.compareOneofs(w, r, wByNo) || breaking;
+    this.compareOneofs(w, r, wByNo);
 
     // A oneof that is gone with all of its members is a plain deletion of fields (Confluent's rule).
     const rOneofs = new Set(r.oneofs.map((o) => o.name));
@@ -377,12 +404,10 @@ class StructureDiff {
         this.compareField(wf, rf);
       }
     }
-    return breaking;
   }
 
   /** Confluent's oneof rules: fields that were independent must not become mutually exclusive. */
-  private compareOneofs(w: DescMessage, r: DescMessage, wByNo: ReadonlyMap<number, DescField>): boolean {
-    let breaking = false;
+  private compareOneofs(w: DescMessage, r: DescMessage, wByNo: ReadonlyMap<number, DescField>): void {
     for (const oneof of r.oneofs) {
       const groups = new Set<string>();
       const movedIn: DescField[] = [];
@@ -396,7 +421,6 @@ class StructureDiff {
         }
       }
       if (groups.size <= 1) continue;
-      breaking = true;
       const path = `${localName(r)}.${oneof.name}`;
       const wOneof = w.oneofs.find((o) => o.name === oneof.name);
       const fields = oneof.fields
@@ -417,7 +441,6 @@ class StructureDiff {
         text,
       );
     }
-    return breaking;
   }
 
   private fieldGone(
@@ -552,13 +575,19 @@ class StructureDiff {
         );
         return;
       }
-      if (this.compareMessages(w.message, r.message)) {
-        changed(
-          "FIELD_NAMED_TYPE_CHANGED",
-          true,
-          `records written with ${this.writerVersion} do not decode as ${r.message.typeName} (see the changes reported inside it)`,
-          "undo the changes inside the message type, or give the field a new number",
-        );
+      const from = this.current;
+      const target = this.pair(w.message, r.message);
+      if (from !== undefined) {
+        target.referrers.push({
+          from,
+          report: () =>
+            changed(
+              "FIELD_NAMED_TYPE_CHANGED",
+              true,
+              `records written with ${this.writerVersion} do not decode as ${r.message.typeName} (see the changes reported inside it)`,
+              "undo the changes inside the message type, or give the field a new number",
+            ),
+        });
       }
       return;
     }
