@@ -13,9 +13,12 @@ import {
   type DescMessage,
   type FileRegistry,
 } from "@bufbuild/protobuf";
+import { fromJson, toJson } from "@bufbuild/protobuf";
 import { reflect, type ReflectList, type ReflectMap, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { ScalarType } from "@bufbuild/protobuf";
 import type { Direction } from "../jsonschema/changes.js";
+import type { ProtobufBreakingCategory } from "./buf-breaking.js";
+import type { CompiledProtoFiles } from "./compile-proto-files.js";
 import { compileProtobufFiles } from "./protobuf-tree.js";
 import { diffProtobufStructure } from "./protobuf-structure-diff.js";
 import { compileWireChecker } from "./wire-checker.js";
@@ -325,11 +328,38 @@ function readProblem(
   return undefined;
 }
 
-void suite("Protobuf compatibility soundness (property)", () => {
-  void test("whenever BACKWARD (FORWARD) holds, every record of the writer decodes under the reader", async () => {
-    const rnd = random(0x9e3779b9);
-    const g = generators(rnd);
-    const pairs = 250;
+/** Why a JSON record of `writer` does not parse as `reader` (unknown names ignored), or undefined. */
+function jsonReadProblem(writer: ReflectMessage, reader: DescMessage | undefined): string | undefined {
+  if (reader === undefined) return "the reader has no message of that name";
+  try {
+    const json = toJson(writer.desc, writer.message);
+    const read = reflect(reader, fromJson(reader, json, { ignoreUnknownFields: true }));
+    for (const wf of writer.fields) {
+      if (!writer.isSet(wf)) continue;
+      const rf = reader.fields.find((f) => f.number === wf.number);
+      if (rf !== undefined && !read.isSet(rf))
+        return `field ${wf.number} was set but reads as unset from JSON`;
+    }
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
+const pairs = 250;
+let trees:
+  | Promise<{
+      older: Map<string, string>;
+      newer: Map<string, string>;
+      o: CompiledProtoFiles;
+      n: CompiledProtoFiles;
+    }>
+  | undefined;
+
+/** The random pairs, compiled once for both tests: one tree per side, two `buf build` calls. */
+function randomTrees(): NonNullable<typeof trees> {
+  trees ??= (async () => {
+    const g = generators(random(0x9e3779b9));
     const older = new Map<string, string>();
     const newer = new Map<string, string>();
     for (let i = 0; i < pairs; i++) {
@@ -338,45 +368,71 @@ void suite("Protobuf compatibility soundness (property)", () => {
       newer.set(`p${i}.proto`, render(g.mutate(base)));
     }
     const [o, n] = await Promise.all([compileProtobufFiles(older), compileProtobufFiles(newer)]);
-    const counts = { compatible: 0, incompatible: 0, records: 0 };
-    const failures: string[] = [];
-    for (let i = 0; i < pairs; i++) {
-      const mainFile = `p${i}.proto`;
-      for (const direction of ["backward", "forward"] as Direction[]) {
-        const changes = diffProtobufStructure({
-          older: { registry: o.registry, mainFile },
-          newer: { registry: n.registry, mainFile },
-          direction,
-        });
-        if (changes.some((c) => c.breaking)) {
-          counts.incompatible++;
-          continue;
-        }
-        counts.compatible++;
-        const [writer, reader]: [FileRegistry, FileRegistry] =
-          direction === "backward" ? [o.registry, n.registry] : [n.registry, o.registry];
-        const writerFile = writer.getFile(mainFile)!;
-        const readerFile = reader.getFile(mainFile)!;
-        for (const w of writerFile.messages) {
-          const r = readerFile.messages.find((m) => m.name === w.name);
-          for (let k = 0; k < 15; k++) {
-            const record = randomRecord(w, rnd);
-            const bytes = toBinary(w, record.message);
-            counts.records++;
-            const problem = readProblem(record, bytes, r);
-            if (problem !== undefined) {
-              failures.push(
-                `${mainFile} ${direction} ${w.name}: ${problem}\n--- older\n${older.get(mainFile)}--- newer\n${newer.get(mainFile)}`,
-              );
-              break;
-            }
+    return { older, newer, o, n };
+  })();
+  return trees;
+}
+
+/**
+ * For every pair and direction the checker (in `category`) calls compatible, encodes random records of
+ * every writer message and reads them back with `read`; returns the failures and the verdict counts.
+ */
+async function unsoundVerdicts(
+  category: ProtobufBreakingCategory,
+  read: (record: ReflectMessage, reader: DescMessage | undefined) => string | undefined,
+): Promise<{ failures: string[]; counts: { compatible: number; incompatible: number } }> {
+  const { older, newer, o, n } = await randomTrees();
+  const rnd = random(0x51ed270b);
+  const counts = { compatible: 0, incompatible: 0 };
+  const failures: string[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const mainFile = `p${i}.proto`;
+    for (const direction of ["backward", "forward"] as Direction[]) {
+      const changes = diffProtobufStructure({
+        older: { registry: o.registry, mainFile },
+        newer: { registry: n.registry, mainFile },
+        direction,
+        category,
+      });
+      if (changes.some((c) => c.breaking)) {
+        counts.incompatible++;
+        continue;
+      }
+      counts.compatible++;
+      const [writer, reader]: [FileRegistry, FileRegistry] =
+        direction === "backward" ? [o.registry, n.registry] : [n.registry, o.registry];
+      const readerFile = reader.getFile(mainFile)!;
+      for (const w of writer.getFile(mainFile)!.messages) {
+        const r = readerFile.messages.find((m) => m.name === w.name);
+        for (let k = 0; k < 15; k++) {
+          const problem = read(randomRecord(w, rnd), r);
+          if (problem !== undefined) {
+            failures.push(
+              `${mainFile} ${direction} ${w.name}: ${problem}\n--- older\n${older.get(mainFile)}--- newer\n${newer.get(mainFile)}`,
+            );
+            break;
           }
         }
       }
     }
+  }
+  return { failures, counts };
+}
+
+void suite("Protobuf compatibility soundness (property)", () => {
+  void test("whenever BACKWARD (FORWARD) holds, every record of the writer decodes under the reader", async () => {
+    const { failures, counts } = await unsoundVerdicts("WIRE", (record, reader) =>
+      readProblem(record, toBinary(record.desc, record.message), reader),
+    );
     assert.deepEqual(failures.slice(0, 3), [], `${failures.length} unsound verdict(s)`);
     // The generator must exercise both verdicts (a checker that rejects everything is trivially sound).
     assert.ok(counts.compatible > pairs / 3, JSON.stringify(counts));
     assert.ok(counts.incompatible > pairs / 5, JSON.stringify(counts));
+  });
+
+  void test("whenever a FULL check (WIRE_JSON) passes a direction, the writer's JSON parses under the reader", async () => {
+    const { failures, counts } = await unsoundVerdicts("WIRE_JSON", jsonReadProblem);
+    assert.deepEqual(failures.slice(0, 3), [], `${failures.length} unsound verdict(s)`);
+    assert.ok(counts.compatible > pairs / 4, JSON.stringify(counts));
   });
 });

@@ -624,6 +624,15 @@ class StructureDiff {
         `the binary form reads either way, but protobuf's JSON form writes them differently (${jsonValueKind(w)} vs ${jsonValueKind(r)})`,
         "keep the type, or use a mode checked with the WIRE rules only (not FULL)",
       );
+    } else if (this.json && !integerRangeFits(w, r)) {
+      // The binary form truncates (int64 → int32) or reinterprets (int32 → uint32); JSON parsers reject
+      // a number outside the reader's range instead.
+      changed(
+        "FIELD_SCALAR_KIND_CHANGED",
+        true,
+        "the binary form reads either way, but protobuf's JSON form writes the number itself, and JSON readers reject values outside the new type's range",
+        "only widen integer types (int32 → int64, uint32 → uint64 or int64), or use a mode checked with the WIRE rules only (not FULL)",
+      );
     }
     if (w.repeated !== r.repeated) {
       if (wGroup === "length") {
@@ -683,6 +692,31 @@ function jsonValueKind(s: Shape): string {
   if (s.scalar === ScalarType.BOOL) return "boolean";
   if (s.scalar === ScalarType.STRING) return "string";
   return s.scalar === ScalarType.BYTES ? "base64 string" : "number";
+}
+
+const int32: readonly [bigint, bigint] = [-(2n ** 31n), 2n ** 31n - 1n];
+const uint32: readonly [bigint, bigint] = [0n, 2n ** 32n - 1n];
+const int64: readonly [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n];
+const uint64: readonly [bigint, bigint] = [0n, 2n ** 64n - 1n];
+const integerRanges: Partial<Record<ScalarType, readonly [bigint, bigint]>> = {
+  [ScalarType.INT32]: int32,
+  [ScalarType.SINT32]: int32,
+  [ScalarType.SFIXED32]: int32,
+  [ScalarType.UINT32]: uint32,
+  [ScalarType.FIXED32]: uint32,
+  [ScalarType.INT64]: int64,
+  [ScalarType.SINT64]: int64,
+  [ScalarType.SFIXED64]: int64,
+  [ScalarType.UINT64]: uint64,
+  [ScalarType.FIXED64]: uint64,
+};
+
+/** Whether every integer the writer's type holds is in the reader's range (true for non-integers). */
+function integerRangeFits(w: Shape, r: Shape): boolean {
+  if (w.kind !== "scalar" || r.kind !== "scalar") return true;
+  const from = integerRanges[w.scalar];
+  const to = integerRanges[r.scalar];
+  return from === undefined || to === undefined || (from[0] >= to[0] && from[1] <= to[1]);
 }
 
 function numberReserved(m: DescMessage, no: number): boolean {
