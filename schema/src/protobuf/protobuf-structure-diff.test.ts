@@ -266,6 +266,13 @@ void suite("Protobuf compatibility by structure: breaking changes are reported",
       json,
     );
     assert.deepEqual(breaking(b), ["FIELD_SCALAR_KIND_CHANGED"]);
+    // JSON readers reject numbers outside the type's range: only widening keeps JSON readable.
+    const int = async (from: string, to: string) =>
+      check(p3(`message M {\n  ${from} a = 1;\n}\n`), p3(`message M {\n  ${to} a = 1;\n}\n`), json);
+    assert.deepEqual(breaking(await int("int32", "uint32")), ["FIELD_SCALAR_KIND_CHANGED"]);
+    assert.deepEqual(breaking(await int("int64", "int32")), ["FIELD_SCALAR_KIND_CHANGED"]);
+    assert.equal((await int("int32", "int64")).compatible, true);
+    assert.equal((await int("uint32", "int64")).compatible, true);
   });
 });
 
