@@ -2,7 +2,7 @@ import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { commitAll, git, tempDir, writeFiles } from "@weir/testing";
+import { commitAll, git, startBrokerProcess, tempDir, writeFiles } from "@weir/testing";
 import { weirRun, type WeirRun } from "./weir-child.js";
 
 // `weir schema check` over hundreds of schemas: a progress bar on a terminal (a real pty, from
@@ -84,5 +84,31 @@ void suite("progress of weir schema check", () => {
     assert.equal(json.code, 0, json.stdout);
     assert.doesNotMatch(json.stdout, /\x1b|checking schemas|loading/);
     assert.equal((JSON.parse(json.stdout.trim()) as { compatible: boolean }).compatible, true);
+  });
+});
+
+void suite("progress of weir plan", () => {
+  void test("on a terminal each step is shown and erased; through pipes nothing but the plan", async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, {
+      "topics.yaml":
+        "apiVersion: weir/v1\nkind: Topic\nmetadata: { name: progress.orders }\nspec: { partitions: 2 }\n",
+    });
+    const broker = await startBrokerProcess(t, { fsync: "none" });
+    const args = ["plan", "--broker", broker.grpc];
+    const tty = await weirOnTerminal(args, dir);
+    assert.equal(tty.code, 0, tty.stdout);
+    const frames = tty.stdout.split("\r\x1b[2K").map((f) => f.trim());
+    assert.ok(
+      frames.some((f) => /^loading \.… \d+s$/.test(f)),
+      `frames:\n${frames.join("\n")}`,
+    );
+    assert.ok(frames.some((f) => f.startsWith(`planning against ${broker.grpc}…`)));
+    assert.match(tty.stdout, /progress\.orders/);
+
+    const piped = await weirRun(args, { cwd: dir });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stderr, "");
+    assert.doesNotMatch(piped.stdout, /\x1b|planning against|loading/);
   });
 });
