@@ -171,6 +171,12 @@ async function replyFor(source: ReplySource, request: Message, flags: ReplyFlags
     case "value":
       return source.value;
     case "stdin": {
+      // Typed at a terminal: show the request before waiting for its answer.
+      if (process.stdin.isTTY === true) {
+        process.stderr.write(
+          `request ${request.partition}:${request.offset}: ${bytesText(request.value)}\nreply> `,
+        );
+      }
       const line = await source.next();
       if (line === undefined)
         throw new WeirError("UNAVAILABLE", "stdin has ended: no reply left for this request");
