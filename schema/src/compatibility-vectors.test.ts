@@ -249,10 +249,7 @@ void suite("compatibility test vectors: jsoncompat", () => {
   });
 
   void test("the corpus is present beside the repository", () => {
-    assert.ok(
-      cases.length > 0,
-      `no cases in ${dir.pathname}: the test vectors live in schema/test-vectors`,
-    );
+    assert.ok(cases.length > 0, `no cases in ${dir.pathname}: the test vectors live in schema/test-vectors`);
   });
 
   void test("agrees on at least 95% of the cases per direction; the disagreements are exactly the listed ones", (t) => {
