@@ -212,6 +212,37 @@ void suite("reconcile against a real broker", () => {
     assert.equal((await topic(f.client, "audit"))?.config.retention.bytes, 2 * 1024 * 1024);
     const status = result.status.resources.find((r) => r.name === "orders");
     assert.equal(condition(status!, "Stalled"), "True Blocked");
+    // Said at the top too: the commit is only partly in effect.
+    assert.equal(condition(result.status, "Ready"), "False Degraded");
+    assert.equal(condition(result.status, "Degraded"), "True Blocked");
+    const degraded = result.status.conditions.find((c) => c.type === "Degraded");
+    assert.match(degraded?.message ?? "", /Topic orders: partitions can only grow \(3 → 1\)/);
+    // A directory source is not told to push a commit.
+    assert.match(degraded?.message ?? "", /fix the files in the directory/);
+    assert.doesNotMatch(degraded?.message ?? "", /push/);
+    // The same revision again: still degraded, not "UpToDate and Ready".
+    const again = await f.run();
+    assert.equal(again.applied, false);
+    assert.equal(condition(again.status, "Ready"), "False Degraded");
+    assert.equal(condition(again.status, "Degraded"), "True Blocked");
+  });
+
+  void test("a failing step names itself and says whether retrying helps", async (t) => {
+    const f = await setup(t);
+    const offline = createClient({ address: "127.0.0.1:1" });
+    t.after(() => offline.close());
+    const result = await reconcile({
+      client: offline,
+      sourceId: "main",
+      load: await loadConfigDirectory(f.dir),
+      tracker: new StatusTracker(),
+    });
+    assert.equal(result.applied, false);
+    assert.equal(condition(result.status, "Ready"), "False LiveStateReadFailed");
+    assert.equal(condition(result.status, "Reconciling"), "True RetryScheduled");
+    assert.equal(condition(result.status, "Stalled"), "False Progressing");
+    const ready = result.status.conditions.find((c) => c.type === "Ready");
+    assert.match(ready?.message ?? "", /reading the broker's live state failed \(UNAVAILABLE, retriable/);
   });
 
   void test("an invalid commit applies nothing and reports Stalled with located errors", async (t) => {
@@ -230,6 +261,8 @@ void suite("reconcile against a real broker", () => {
     );
     assert.equal(condition(result.status, "Ready"), "False ValidationFailed");
     assert.equal(condition(result.status, "Stalled"), "True ValidationFailed");
+    const stalled = result.status.conditions.find((c) => c.type === "Stalled");
+    assert.match(stalled?.message ?? "", /fix the files in the directory/);
     assert.equal(result.status.lastAppliedCommit, good.commit);
     assert.deepEqual(result.status.lastAttemptErrors, result.errors);
     // A fresh process (no tracker history) still names the commit in force, from the sync record.

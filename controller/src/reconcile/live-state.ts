@@ -2,6 +2,7 @@ import type { WeirClient } from "@weir/client";
 import { isWeirError } from "@weir/common";
 import {
   syncStateKind,
+  syncStatusKind,
   type LiveObject,
   type LiveState,
   type LiveSubject,
@@ -44,6 +45,7 @@ export async function readLiveState(client: WeirClient, sourceId: string): Promi
       if (o.name === sourceId) sync = { version: o.version, spec: o.spec as SyncStateSpec };
       continue;
     }
+    if (o.kind === syncStatusKind) continue; // the controller's own status, not config
     objects.set(objectKey(o.kind, o.name), {
       kind: o.kind,
       name: o.name,

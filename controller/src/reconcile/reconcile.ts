@@ -30,14 +30,28 @@ interface Outcome {
     | "DriftDetected"
     | "Planned"
     | "ValidationFailed"
-    | "ApplyFailed"
-    | "ConflictRetriesExhausted";
+    | "ConflictRetriesExhausted"
+    | StepFailureReason;
   readonly ready: boolean;
   readonly message: string;
   /** The failure will not go away without a new commit (as opposed to: retry later). */
   readonly stalled?: boolean;
   readonly failure?: Error;
 }
+
+/**
+ * What a step that threw failed at, so the status names the step (Flux's source-controller pattern):
+ * reading the last sync record or live state from the broker, checking schemas against the live
+ * registry, planning, checking drift, or applying the changeset.
+ */
+export type StepFailureReason =
+  | "SyncRecordReadFailed"
+  | "DesiredStateFailed"
+  | "LiveStateReadFailed"
+  | "LiveValidationFailed"
+  | "PlanFailed"
+  | "DriftCheckFailed"
+  | "ApplyFailed";
 
 /** One step's verdict: go on, or stop with an outcome. */
 type StepResult = { readonly kind: "continue" } | { readonly kind: "done"; readonly outcome: Outcome };
@@ -59,7 +73,13 @@ interface ReconcileContext {
   applied: boolean;
 }
 
-type ReconcileStep = (ctx: ReconcileContext) => Promise<StepResult>;
+type StepFn = (ctx: ReconcileContext) => Promise<StepResult>;
+
+/** A step and the reason its status names when it throws. */
+interface ReconcileStep {
+  readonly run: StepFn;
+  readonly failure: StepFailureReason;
+}
 
 const proceed: StepResult = { kind: "continue" };
 const done = (outcome: Outcome): StepResult => ({ kind: "done", outcome });
@@ -88,28 +108,21 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     applied: false,
   };
   const steps: ReconcileStep[] = [
-    rejectInvalidLoad,
-    buildDesired,
-    readLive,
-    validateLive,
-    plan,
-    skipIfApplied,
-    apply,
+    { run: rejectInvalidLoad, failure: "SyncRecordReadFailed" },
+    { run: buildDesired, failure: "DesiredStateFailed" },
+    { run: readLive, failure: "LiveStateReadFailed" },
+    { run: validateLive, failure: "LiveValidationFailed" },
+    { run: plan, failure: "PlanFailed" },
+    { run: skipIfApplied, failure: "DriftCheckFailed" },
+    { run: apply, failure: "ApplyFailed" },
   ];
   let outcome: Outcome | undefined;
   for (const step of steps) {
     let result: StepResult;
     try {
-      result = await step(ctx);
+      result = await step.run(ctx);
     } catch (error) {
-      const failure = toWeirError(error);
-      result = done({
-        reason: "ApplyFailed",
-        ready: false,
-        stalled: !errorCodes[failure.code].retriable,
-        message: failure.message,
-        failure,
-      });
+      result = done(stepFailure(step.failure, error));
     }
     if (result.kind === "done") {
       outcome = result.outcome;
@@ -138,8 +151,35 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   };
 }
 
+/**
+ * A step that threw: its own reason, and whether retrying can help. Errors whose code is retriable
+ * (the broker unavailable, a deadline) leave the source Reconciling (retried); any other error stalls
+ * it until the commit or the broker changes (a refused changeset, a bug).
+ */
+function stepFailure(reason: StepFailureReason, error: unknown): Outcome {
+  const failure = toWeirError(error);
+  const retriable = errorCodes[failure.code].retriable;
+  return {
+    reason,
+    ready: false,
+    stalled: !retriable,
+    message: `${stepNames[reason]} failed (${failure.code}, ${retriable ? "retriable: retried on the next trigger" : "not retriable: retrying the same commit will not help"}): ${failure.message}`,
+    failure,
+  };
+}
+
+const stepNames: Record<StepFailureReason, string> = {
+  SyncRecordReadFailed: "reading the sync record",
+  DesiredStateFailed: "building the desired state",
+  LiveStateReadFailed: "reading the broker's live state",
+  LiveValidationFailed: "checking schemas against the live registry",
+  PlanFailed: "planning",
+  DriftCheckFailed: "checking drift",
+  ApplyFailed: "applying the changeset",
+};
+
 /** A commit with load errors is rejected whole. */
-const rejectInvalidLoad: ReconcileStep = async (ctx) => {
+const rejectInvalidLoad: StepFn = async (ctx) => {
   const errors = ctx.options.load.errors;
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
@@ -154,25 +194,25 @@ const rejectInvalidLoad: ReconcileStep = async (ctx) => {
   return done(rejected(errors));
 };
 
-const buildDesired: ReconcileStep = (ctx) => {
+const buildDesired: StepFn = (ctx) => {
   ctx.desired = desiredState(ctx.options.load, ctx.options.sourceId);
   return Promise.resolve(proceed);
 };
 
-const readLive: ReconcileStep = async (ctx) => {
+const readLive: StepFn = async (ctx) => {
   ctx.live = await readLiveState(ctx.options.client, ctx.options.sourceId);
   return proceed;
 };
 
 /** Schema changes the live registry refuses, and schemas that do not compile, reject the commit. */
-const validateLive: ReconcileStep = async (ctx) => {
+const validateLive: StepFn = async (ctx) => {
   const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client);
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
   return done(rejected(errors));
 };
 
-const plan: ReconcileStep = (ctx) => {
+const plan: StepFn = (ctx) => {
   ctx.plan = planChanges(ctx.desired!, ctx.live!, { prune: ctx.prune });
   ctx.attempts += 1;
   if (ctx.options.dryRun === true) {
@@ -191,7 +231,7 @@ const plan: ReconcileStep = (ctx) => {
  * A revision already applied is not applied again: no changes means nothing to do; changes mean someone
  * altered the broker by hand (drift), reverted only with selfHeal.
  */
-const skipIfApplied: ReconcileStep = (ctx) => {
+const skipIfApplied: StepFn = (ctx) => {
   const desired = ctx.desired!;
   const live = ctx.live!;
   if (live.sync?.spec.commit !== desired.revision) return Promise.resolve(proceed);
@@ -223,7 +263,7 @@ const skipIfApplied: ReconcileStep = (ctx) => {
 };
 
 /** One atomic changeset; when live changed since the plan, read and plan again. */
-const apply: ReconcileStep = async (ctx) => {
+const apply: StepFn = async (ctx) => {
   const maxAttempts = ctx.options.maxAttempts ?? 3;
   const healing = ctx.drift !== undefined && ctx.drift.drifted.length > 0;
   for (;;) {
@@ -289,6 +329,13 @@ function rejected(errors: readonly ConfigError[]): Outcome {
   };
 }
 
+/** What to do about a commit that cannot go on, in the terms of the source kind. */
+export function fixHint(sourceType: "directory" | "git"): string {
+  return sourceType === "git"
+    ? "push a fixed commit"
+    : "fix the files in the directory (the next save, or weir apply, tries again)";
+}
+
 /** Conditions for the source and each resource from the outcome. */
 function summarize(
   ctx: ReconcileContext,
@@ -300,12 +347,20 @@ function summarize(
   const previous = tracker.current;
   const revision = ctx.desired?.revision ?? ctx.revision;
   const drifted = outcome.reason === "DriftDetected" ? (ctx.drift?.drifted ?? []) : [];
+  // Applied (or in force) with some resources blocked: the commit is only partly in effect. Said at the
+  // top (Ready=False, Degraded=True), as Argo CD's health and Flux's Ready do, not only per resource.
+  const blockedItems = outcome.ready ? (ctx.plan?.items.filter((i) => i.action === "blocked") ?? []) : [];
+  const degraded = blockedItems.length > 0;
+  const blockedText = blockedItems.map((i) => `${i.kind} ${i.name}: ${i.reason ?? "blocked"}`).join("; ");
+  const fix = fixHint(ctx.options.load.source.type);
   const conditions: ConditionInput[] = [
     {
       type: "Ready",
-      status: outcome.ready ? "True" : "False",
-      reason: outcome.reason,
-      message: outcome.message,
+      status: outcome.ready && !degraded ? "True" : "False",
+      reason: degraded ? "Degraded" : outcome.reason,
+      message: degraded
+        ? `${outcome.message}; ${blockedItems.length} resource(s) blocked and not as in git: ${blockedText}`
+        : outcome.message,
     },
     {
       type: "Reconciling",
@@ -317,7 +372,13 @@ function summarize(
       type: "Stalled",
       status: outcome.stalled === true ? "True" : "False",
       reason: outcome.stalled === true ? outcome.reason : "Progressing",
-      message: outcome.stalled === true ? `${outcome.message}; push a fixed commit` : "",
+      message: outcome.stalled === true ? `${outcome.message}; ${fix}` : "",
+    },
+    {
+      type: "Degraded",
+      status: degraded ? "True" : "False",
+      reason: degraded ? "Blocked" : "AllApplied",
+      message: degraded ? `${blockedText}; ${fix}` : "",
     },
     {
       type: "Drifted",

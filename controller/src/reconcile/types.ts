@@ -18,6 +18,11 @@ export const sourceIdLabel = "weir.dev/source-id";
 export const allowDeleteAnnotation = "weir.dev/allow-delete";
 /** Stored-object kind of the controller's sync record, one per source (name = source id). */
 export const syncStateKind = "weir.dev/SyncState";
+/**
+ * Stored-object kind of the controller's last status of a source (name = source id): the conditions
+ * and errors of the last reconcile, rejected commits included (see {@link SyncStatusSpec}).
+ */
+export const syncStatusKind = "weir.dev/SyncStatus";
 /** Namespace of the sync records. */
 export const syncStateNamespace = "weir-system";
 
@@ -131,6 +136,18 @@ export interface SyncStateSpec {
   };
 }
 
+/** The status record's spec (stored object {@link syncStatusKind}). */
+export interface SyncStatusSpec {
+  readonly source: string;
+  readonly lastAppliedCommit?: string;
+  readonly lastAttemptedCommit?: string;
+  readonly conditions: ReadonlyArray<Omit<Condition, "lastTransitionMs">>;
+  /** The first errors of a rejected commit (at most 20; `errorCount` says how many there were). */
+  readonly errors: readonly ConfigError[];
+  readonly errorCount: number;
+  readonly updatedMs: number;
+}
+
 /** The sync record as stored. */
 export interface LiveSyncState {
   readonly version: number;
@@ -202,7 +219,7 @@ export interface DriftReport {
 
 /** A status condition, Kubernetes style. */
 export interface Condition {
-  readonly type: "Ready" | "Reconciling" | "Stalled" | "Drifted";
+  readonly type: "Ready" | "Reconciling" | "Stalled" | "Degraded" | "Drifted";
   readonly status: "True" | "False";
   /** CamelCase cause, e.g. `Applied`, `ValidationFailed`, `ApplyFailed`, `Blocked`, `DriftDetected`. */
   readonly reason: string;
