@@ -477,6 +477,90 @@ spec:
     assert.equal((await f.run()).applied, false, "and the next reconcile is a no-op");
   });
 
+  void test("a schema revert in git becomes the latest version again: produce follows it, no drift loop, history kept", async (t) => {
+    const schemaYaml = (mode: string) =>
+      topicsYaml().replace(
+        "spec: { format: jsonschema, file: schemas/orders.json }",
+        `spec: { format: jsonschema, file: schemas/orders.json, compatibility: ${mode} }`,
+      );
+    const amountAsText = ordersV1.replace('"amount":{"type":"number"}', '"amount":{"type":"string"}');
+    assert.notEqual(amountAsText, ordersV1);
+    const f = await setup(t, { "topics.yaml": schemaYaml("NONE") });
+    await f.run();
+    const v1 = await f.client.registry.getVersion("orders-value");
+    await f.write({ "schemas/orders.json": amountAsText });
+    assert.equal((await f.run()).applied, true);
+    await f.client.publish("orders", JSON.stringify({ id: "a", amount: "ten" }));
+
+    await f.write({ "schemas/orders.json": ordersV1 }); // the revert commit
+    const reverted = await f.run({ selfHeal: true });
+    assert.deepEqual(reverted.errors, []);
+    assert.equal(reverted.applied, true);
+    const latest = await f.client.registry.getVersion("orders-value");
+    assert.deepEqual([latest.version, latest.id], [3, v1.id], "the old text, as a new latest version");
+    assert.deepEqual(await f.client.registry.listVersions("orders-value"), [1, 2, 3]);
+    await f.client.publish("orders", JSON.stringify({ id: "b", amount: 10 }));
+    await assert.rejects(f.client.publish("orders", JSON.stringify({ id: "c", amount: "ten" })), {
+      code: "SCHEMA_VALIDATION_FAILED",
+    });
+    const again = await f.run({ selfHeal: true });
+    assert.equal(again.applied, false, "no drift loop");
+    assert.equal(condition(again.status, "Ready"), "True UpToDate");
+    assert.equal(again.drift?.drifted.length, 0);
+  });
+
+  void test("a schema revert is checked under the subject's mode like any change", async (t) => {
+    const widened = ordersV1.replace('"amount":{"type":"number"}', '"amount":{"type":["number","string"]}');
+    const f = await setup(t);
+    await f.run();
+    await f.write({ "schemas/orders.json": widened });
+    assert.equal((await f.run()).applied, true, "widening is BACKWARD compatible");
+    await f.write({ "schemas/orders.json": ordersV1 });
+    const reverted = await f.run();
+    assert.equal(reverted.applied, false);
+    assert.equal(condition(reverted.status, "Ready"), "False ValidationFailed");
+    assert.equal(reverted.errors[0]?.file, "schemas/orders.json");
+    assert.equal((await f.client.registry.getVersion("orders-value")).version, 2);
+  });
+
+  void test("references point at the version the changeset registers, also after soft-deleted versions", async (t) => {
+    const files = (common: object, description: string) => ({
+      "refs.yaml": `apiVersion: weir/v1
+kind: Schema
+metadata: { name: common }
+spec: { format: jsonschema, file: schemas/common.json, compatibility: NONE }
+---
+apiVersion: weir/v1
+kind: Schema
+metadata: { name: with-ref }
+spec:
+  format: jsonschema
+  file: schemas/with-ref.json
+  references: [{ name: common.json, schema: common }]
+`,
+      "schemas/common.json": JSON.stringify(common),
+      "schemas/with-ref.json": JSON.stringify({
+        type: "object",
+        description,
+        properties: { p: { $ref: "common.json" } },
+      }),
+    });
+    const f = await setup(t, files({ type: "number" }, "v1"));
+    await f.run();
+    // By hand: a version 2 of common, then soft-deleted; the next registration is version 3.
+    await f.client.registry.register("common", { schemaType: "JSON", schema: '{"type":"string"}' });
+    await f.client.registry.deleteVersion("common", 2);
+    await f.write(files({ type: ["number", "string"] }, "v2"));
+    const result = await f.run();
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.failure, undefined, result.failure?.message);
+    assert.equal(result.applied, true);
+    assert.equal((await f.client.registry.getVersion("common")).version, 3);
+    assert.deepEqual((await f.client.registry.getVersion("with-ref")).references, [
+      { name: "common.json", subject: "common", version: 3 },
+    ]);
+  });
+
   void test("a dry run plans without applying", async (t) => {
     const f = await setup(t);
     const result = await f.run({ dryRun: true });

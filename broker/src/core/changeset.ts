@@ -7,7 +7,9 @@
  *    changeset will have left it*: names and configurations valid, expected versions equal to the live
  *    ones, topics to create absent and topics to alter or delete present, partitions only growing,
  *    schemas compiling and compatible under their subject's mode (registered, in order, into a scratch
- *    copy of the registry), and topic subjects having a version by then. The first failure ends the
+ *    copy of the registry), and topic subjects having a version by then. A registered schema becomes
+ *    its subject's latest version: one equal to an older version (a revert in git) is registered again
+ *    as a new version with the same id, checked under the mode (see `RegisterOptions.asLatest`). The first failure ends the
  *    changeset with that op's error (naming its index, type and name) and nothing is applied.
  * 2. **Apply.** The ops run in the given order: schemas are registered, then topics are created,
  *    altered or deleted as listed; the stored-object writes of the whole changeset are committed last
@@ -198,7 +200,7 @@ async function checkChangeset(
           }
           if (overlay) {
             if (mode !== undefined) await overlay.setMode(subject, mode);
-            const v = await overlay.register(subject, schema);
+            const v = await overlay.register(subject, schema, { asLatest: true });
             result.version = v.version;
             result.schemaId = v.id;
           } else {
@@ -324,7 +326,7 @@ async function applyChecked(
       switch (op.type) {
         case "registerSchema": {
           if (op.mode !== undefined) await host.registry.setMode(op.subject, op.mode);
-          const v = await host.registry.register(op.subject, op.schema);
+          const v = await host.registry.register(op.subject, op.schema, { asLatest: true });
           result.version = v.version;
           result.schemaId = v.id;
           break;

@@ -158,6 +158,11 @@ export interface LiveSyncState {
 export interface LiveState {
   readonly topics: ReadonlyMap<string, LiveTopic>;
   readonly subjects: ReadonlyMap<string, LiveSubject>;
+  /**
+   * The version number each subject's next registration gets (soft-deleted versions count; 1 for a
+   * subject without versions). Absent: assumed latest live + 1.
+   */
+  readonly nextVersions?: ReadonlyMap<string, number>;
   /** Keyed `${kind}/${name}`; the sync records are left out (see `sync`). */
   readonly objects: ReadonlyMap<string, LiveObject>;
   readonly sync?: LiveSyncState;
