@@ -89,4 +89,31 @@ void suite("weir status tells the truth", () => {
     assert.match(run.stdout, /default\s+Degraded/);
     assert.match(run.stdout, /Topic orders: partitions can only grow \(3 → 1\)/);
   });
+
+  void test("weir topic alter|delete on a managed topic warns, naming the source and the file", async (t) => {
+    const f = await setup(t);
+    await f.controller.syncNow();
+    const altered = await weir(["topic", "alter", "audit", "--retention", "1d", "--broker", f.grpc]);
+    assert.equal(altered.code, 0, altered.stderr);
+    assert.match(
+      altered.stderr,
+      /warning: topic "audit" is managed by GitOps \(source "default" \(.+\), declared in topics\.yaml:6\)/,
+    );
+    assert.match(altered.stderr, /reports this as drift/);
+    assert.match(altered.stderr, /Change topics\.yaml instead/);
+    const deleted = await weir(["topic", "delete", "orders", "--broker", f.grpc]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(
+      deleted.stderr,
+      /warning: topic "orders" is managed by GitOps .*declared in topics\.yaml:1\).*creates it again/,
+    );
+    // A topic made by hand gets no warning.
+    assert.equal(
+      (await weir(["topic", "create", "by-hand", "--partitions", "1", "--broker", f.grpc])).code,
+      0,
+    );
+    const plain = await weir(["topic", "delete", "by-hand", "--broker", f.grpc]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stderr, "");
+  });
 });

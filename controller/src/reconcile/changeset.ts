@@ -152,6 +152,9 @@ function syncStateSpec(plan: Plan, desired: DesiredState, live: LiveState, sync:
         ...desired.topics.filter((t) => t.allowDelete).map((t) => t.name),
         ...keptTopics.filter((n) => previousAllow.has(n)),
       ],
+      topicFiles: Object.fromEntries(
+        desired.topics.map((t) => [t.name, `${t.location.file}:${t.location.line}`]),
+      ),
     },
   };
 }

@@ -133,6 +133,11 @@ export interface SyncStateSpec {
      * (the resource is gone from git when prune needs to know).
      */
     readonly allowDelete?: readonly string[];
+    /**
+     * Extension: where each topic of the commit is declared (`file:line`, relative to the config root),
+     * so `weir topic alter|delete` can say which file to change instead.
+     */
+    readonly topicFiles?: Readonly<Record<string, string>>;
   };
 }
 
