@@ -169,7 +169,8 @@ export function registerControllerCommand(program: Command): void {
     );
   addBrokerOption(addControllerOptions(cmd)).action(async (flags: ControllerCommandFlags, c: Command) => {
     const json = outputFormat(c) === "json";
-    const logger = createLogger({ level: flags.logLevel });
+    // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
+    const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
     const client = createClient({ address: flags.broker, connectTimeoutMs: flags.connectTimeout });
     const controller = createController({
       client,

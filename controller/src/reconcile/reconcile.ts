@@ -71,6 +71,8 @@ interface ReconcileContext {
   lastAppliedCommit?: string;
   attempts: number;
   applied: boolean;
+  /** Ops of the changeset applied (the sync record included). */
+  ops?: number;
 }
 
 type StepFn = (ctx: ReconcileContext) => Promise<StepResult>;
@@ -131,9 +133,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   }
   outcome ??= { reason: "Applied", ready: true, message: "applied" };
   const logger = options.logger ?? silentLogger;
-  logger.info("reconciled", {
+  // The controller logs each sync once (with the same revision); this line is for debugging.
+  logger.debug("reconciled", {
     source: options.sourceId,
-    commit: ctx.desired?.revision ?? ctx.revision ?? "",
+    revision: ctx.desired?.revision ?? ctx.revision ?? "",
     reason: outcome.reason,
     applied: ctx.applied,
     attempts: ctx.attempts,
@@ -142,6 +145,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   return {
     ...(ctx.plan ? { plan: ctx.plan } : {}),
     applied: ctx.applied,
+    ...(ctx.ops === undefined ? {} : { ops: ctx.ops }),
     ...(ctx.desired ? { commit: ctx.desired.revision } : ctx.revision ? { commit: ctx.revision } : {}),
     errors: ctx.errors,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
@@ -276,6 +280,7 @@ const apply: StepFn = async (ctx) => {
     try {
       await ctx.options.client.admin.applyChangeset(ops);
       ctx.applied = true;
+      ctx.ops = ops.length;
       const p = ctx.plan!;
       return done({
         reason: healing ? "DriftCorrected" : "Applied",

@@ -295,6 +295,11 @@ export interface ReconcileResult {
   readonly plan?: Plan;
   /** A changeset was sent and accepted. */
   readonly applied: boolean;
+  /**
+   * Ops in the applied changeset: one per change (schema, topic, object) plus the sync record, the
+   * count the broker logs as `changeset applied ops`.
+   */
+  readonly ops?: number;
   /** The revision reconciled. */
   readonly commit?: string;
   /** Why the revision was rejected (load errors, schema changes the live registry refuses). */

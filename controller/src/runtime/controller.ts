@@ -180,8 +180,15 @@ export function createController(options: ControllerOptions): Controller {
     return result;
   };
 
-  const logResult = (reason: SyncReason, revision: string, result: ReconcileResult): void => {
-    const fields = { reason, revision, changes: result.plan?.changes ?? 0 };
+  const logResult = (reason: SyncReason, snapshotRevision: string, result: ReconcileResult): void => {
+    // One identifier per sync: the revision reconciled (the one the sync record and status name); the
+    // files' hash only for a directory whose load was rejected (no revision was computed).
+    const fields = {
+      reason,
+      revision: result.commit ?? snapshotRevision,
+      changes: result.plan?.changes ?? 0,
+      ...(result.ops === undefined ? {} : { ops: result.ops }),
+    };
     if (result.errors.length > 0) {
       logger.warn("revision rejected; nothing applied", {
         ...fields,

@@ -1,0 +1,48 @@
+import { suite, test } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger, formatLogText } from "./logger.js";
+
+void suite("logger", () => {
+  void test("text format: one readable line, located errors below it as written (no escaped \\n)", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ format: "text", write: (l) => lines.push(l) }, { source: "default" });
+    logger.warn("revision rejected; nothing applied", {
+      revision: "sha256:a29c",
+      changes: 0,
+      errors: ['t.yaml:4:9: Topic: unknown field "partitons" [schema]\n  hint: remove it'],
+    });
+    assert.equal(lines.length, 1);
+    const [head, ...below] = lines[0]!.trimEnd().split("\n");
+    assert.match(
+      head!,
+      /^\d\d:\d\d:\d\d\.\d{3} WARN  revision rejected; nothing applied  source=default revision=sha256:a29c changes=0$/,
+    );
+    assert.deepEqual(below, [
+      "  errors:",
+      '    t.yaml:4:9: Topic: unknown field "partitons" [schema]',
+      "      hint: remove it",
+    ]);
+  });
+
+  void test("JSON lines when a writer is given without a format, or when asked", () => {
+    for (const format of [undefined, "json"] as const) {
+      const lines: string[] = [];
+      createLogger({ write: (l) => lines.push(l), ...(format ? { format } : {}) }).info("hi", { n: 1 });
+      const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+      assert.deepEqual(line, {
+        time: line.time,
+        level: "info",
+        msg: "hi",
+        n: 1,
+      });
+    }
+  });
+
+  void test("errors and values with spaces are shown readably", () => {
+    const text = formatLogText("2026-01-01T10:00:00.000Z", "error", "failed", {
+      error: new Error("boom"),
+      path: "a b",
+    });
+    assert.equal(text, '10:00:00.000 ERROR failed  error=boom path="a b"\n');
+  });
+});
