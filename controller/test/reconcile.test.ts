@@ -561,6 +561,35 @@ spec:
     ]);
   });
 
+  void test("a plan larger than one changeset is checked whole first, then applied in dependency-ordered chunks", async (t) => {
+    const f = await setup(t);
+    const result = await f.run({ maxChangesetOps: 2 }); // 5 changes + the sync record = 3 chunks
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.failure, undefined, result.failure?.message);
+    assert.equal(result.applied, true);
+    assert.equal(result.ops, 6);
+    assert.equal((await topic(f.client, "orders"))?.config.schemas.value, "orders-value");
+    assert.ok(await f.client.admin.getObject("AccessPolicy", "checkout-produces"));
+    const sync = await f.client.admin.getObject(syncStateKind, "main");
+    assert.equal((sync?.spec as { commit: string }).commit, result.commit);
+    const again = await f.run({ maxChangesetOps: 2 });
+    assert.equal(again.applied, false);
+    assert.equal(condition(again.status, "Ready"), "True UpToDate");
+  });
+
+  void test("chunked: an op the broker refuses in a later chunk applies nothing at all", async (t) => {
+    const huge =
+      "---\napiVersion: weir/v1\nkind: Topic\nmetadata: { name: huge }\nspec: { partitions: 20000 }\n";
+    const f = await setup(t, { "topics.yaml": topicsYaml(3, huge) });
+    const result = await f.run({ maxChangesetOps: 2 });
+    assert.equal(result.applied, false);
+    assert.equal(condition(result.status, "Ready"), "False ApplyFailed");
+    assert.equal(condition(result.status, "Stalled"), "True ApplyFailed");
+    assert.match(result.failure?.message ?? "", /partitions must be a whole number from 1 to/);
+    assert.deepEqual(await f.client.admin.listTopics(), [], "not even the first chunk");
+    assert.deepEqual(await f.client.registry.listSubjects(), []);
+  });
+
   void test("a dry run plans without applying", async (t) => {
     const f = await setup(t);
     const result = await f.run({ dryRun: true });

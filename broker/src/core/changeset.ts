@@ -48,8 +48,15 @@ import {
 } from "./object-store.js";
 import { resolveTopicConfig } from "./topic-config.js";
 
-/** The most ops one changeset may hold. */
+/** The most ops one applied changeset may hold (it holds the admin lock while it is checked and applied). */
 export const maxChangesetOps = 10_000;
+
+/**
+ * The most ops a dry run may check: larger than {@link maxChangesetOps} so a client can check a whole
+ * large change first, then apply it in dependency-ordered changesets of at most `maxChangesetOps`
+ * (the GitOps controller does this for repositories of more than 10,000 resources).
+ */
+export const maxDryRunOps = 200_000;
 
 /** What {@link applyChangeset} needs of the broker; called with the admin lock held. */
 export interface ChangesetHost {
@@ -113,11 +120,14 @@ export async function applyChangeset(
       details: { field: "ops" },
     });
   }
-  if (ops.length > maxChangesetOps) {
+  const limit = options.dryRun === true ? maxDryRunOps : maxChangesetOps;
+  if (ops.length > limit) {
     throw new WeirError(
       "INVALID_ARGUMENT",
-      `changeset: ${ops.length} ops is more than the limit of ${maxChangesetOps}; split it into several changesets`,
-      { details: { field: "ops", size: ops.length, limit: maxChangesetOps } },
+      options.dryRun === true
+        ? `changeset: a dry run of ${ops.length} ops is more than the limit of ${limit}; check it in parts`
+        : `changeset: ${ops.length} ops is more than the limit of ${limit} per applied changeset; check all of them with one dry run (up to ${maxDryRunOps} ops), then apply them in order in changesets of at most ${limit}`,
+      { details: { field: "ops", size: ops.length, limit } },
     );
   }
   const { checked, results } = await checkChangeset(host, ops);
@@ -181,6 +191,9 @@ async function checkChangeset(
   const checked: CheckedOp[] = [];
   const results: ChangesetOpResult[] = [];
   for (let index = 0; index < ops.length; index++) {
+    // Most checks resolve without I/O, so the loop would run as one long stretch of microtasks and
+    // starve every other request (reads too) for the whole check of a large changeset: yield now and then.
+    if (index % yieldEvery === yieldEvery - 1) await yieldToEventLoop();
     const op = ops[index];
     const { type, name } = describeOp(op, index);
     try {
@@ -299,6 +312,14 @@ async function checkChangeset(
     }
   }
   return { checked, results };
+}
+
+/** Ops checked (or applied) between two yields to the event loop. */
+const yieldEvery = 200;
+
+/** Lets queued I/O callbacks (other requests) run before going on. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The apply pass: every op in order, stored-object writes last in one batch. */

@@ -1,6 +1,7 @@
-import { errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
+import { WeirError, errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
 import { formatConfigError, type ConfigError } from "../load/config-error.js";
 import { planToChangeset } from "./changeset.js";
+import type { ChangesetOp } from "./changeset-ops.js";
 import { desiredState } from "./desired-state.js";
 import { detectDrift } from "./drift.js";
 import { readLiveState } from "./live-state.js";
@@ -278,7 +279,7 @@ const apply: StepFn = async (ctx) => {
       nowMs: (ctx.options.now ?? Date.now)(),
     });
     try {
-      await ctx.options.client.admin.applyChangeset(ops);
+      await applyInChunks(ctx, ops);
       ctx.applied = true;
       ctx.ops = ops.length;
       const p = ctx.plan!;
@@ -313,6 +314,51 @@ const apply: StepFn = async (ctx) => {
     }
   }
 };
+
+/** The most ops the controller sends in one applied changeset (the broker's limit). */
+export const defaultMaxChangesetOps = 10_000;
+
+/**
+ * Sends the changeset whole when it fits the broker's limit. A larger one (a repository of more than
+ * ~10,000 resources) is first checked whole with one dry run — the same all-checked-first guarantee:
+ * nothing is applied unless every op passes — then applied in order, in changesets of at most the
+ * limit. The plan's order is dependency order (schemas, topics, objects, then deletes), so each chunk
+ * only needs what earlier chunks applied; the sync record is in the last chunk, so a chunk that fails
+ * (live changed in between) leaves the revision unrecorded and the next attempt re-plans from live.
+ */
+async function applyInChunks(ctx: ReconcileContext, ops: ChangesetOp[]): Promise<void> {
+  const admin = ctx.options.client.admin;
+  const size = Math.max(1, ctx.options.maxChangesetOps ?? defaultMaxChangesetOps);
+  if (ops.length <= size) {
+    await admin.applyChangeset(ops);
+    return;
+  }
+  await admin.applyChangeset(ops, { dryRun: true });
+  const logger = ctx.options.logger ?? silentLogger;
+  const chunks = Math.ceil(ops.length / size);
+  for (let i = 0; i < chunks; i++) {
+    try {
+      await admin.applyChangeset(ops.slice(i * size, (i + 1) * size));
+    } catch (error) {
+      if (i === 0) throw error;
+      // Earlier chunks stay applied (each was atomic); the revision is not recorded, so the next
+      // attempt re-plans from live and sends only what is still missing.
+      const e = toWeirError(error);
+      throw new WeirError(
+        e.code,
+        `chunk ${i + 1} of ${chunks} failed (chunks 1-${i} are applied; the revision is not recorded, the next attempt re-plans from live): ${e.message}`,
+        { details: { ...e.details, chunk: i + 1, chunks }, cause: e },
+      );
+    }
+    logger.info("applied a chunk of the changeset", {
+      source: ctx.options.sourceId,
+      revision: ctx.desired?.revision ?? "",
+      chunk: i + 1,
+      chunks,
+      ops: Math.min(size, ops.length - i * size),
+    });
+  }
+}
 
 /** Live changed between plan and apply (a version moved, or a topic appeared or went). */
 function isConflict(error: unknown): boolean {

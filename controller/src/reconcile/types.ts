@@ -283,6 +283,11 @@ export interface ReconcileOptions {
   readonly logger?: Logger;
   /** Keeps condition transition times across reconciles (one per source). */
   readonly tracker?: StatusTracker;
+  /**
+   * The most ops sent in one applied changeset; a larger plan is checked whole with a dry run, then
+   * applied in dependency-ordered chunks of this size. @default 10000 (the broker's limit)
+   */
+  readonly maxChangesetOps?: number;
   /** Tries of plan + apply when live changed between them (VERSION_CONFLICT). @default 3 */
   readonly maxAttempts?: number;
   /** @default Date.now */
