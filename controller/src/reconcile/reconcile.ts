@@ -168,7 +168,7 @@ function stepFailure(reason: StepFailureReason, error: unknown): Outcome {
     reason,
     ready: false,
     stalled: !retriable,
-    message: `${stepNames[reason]} failed (${failure.code}, ${retriable ? "retriable: retried on the next trigger" : "not retriable: retrying the same commit will not help"}): ${failure.message}`,
+    message: `${stepNames[reason]} failed (${failure.code}, ${retriable ? "retriable: retried on the next trigger" : "not retriable: retrying the same revision will not help"}): ${failure.message}`,
     failure,
   };
 }
@@ -196,7 +196,7 @@ const rejectInvalidLoad: StepFn = async (ctx) => {
   } catch {
     // Unreachable broker: the status then shows what this process last applied.
   }
-  return done(rejected(errors));
+  return done(rejected(errors, ctx.options.load.source.type));
 };
 
 const buildDesired: StepFn = (ctx) => {
@@ -214,7 +214,7 @@ const validateLive: StepFn = async (ctx) => {
   const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client);
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
-  return done(rejected(errors));
+  return done(rejected(errors, ctx.options.load.source.type));
 };
 
 const plan: StepFn = (ctx) => {
@@ -370,13 +370,13 @@ function isConflict(error: unknown): boolean {
   );
 }
 
-function rejected(errors: readonly ConfigError[]): Outcome {
+function rejected(errors: readonly ConfigError[], sourceType: "directory" | "git"): Outcome {
   const first = errors[0];
   return {
     reason: "ValidationFailed",
     ready: false,
     stalled: true,
-    message: `commit rejected, nothing applied: ${errors.length} error(s)${first ? `; first: ${formatConfigError(first).split("\n")[0]}` : ""}`,
+    message: `${sourceType === "git" ? "commit" : "directory content"} rejected, nothing applied: ${errors.length} error(s)${first ? `; first: ${formatConfigError(first).split("\n")[0]}` : ""}`,
   };
 }
 
