@@ -1,5 +1,11 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createLogger, formatLogText } from "./logger.js";
 
 void suite("logger", () => {
@@ -45,4 +51,33 @@ void suite("logger", () => {
     });
     assert.equal(text, '10:00:00.000 ERROR failed  error=boom path="a b"\n');
   });
+
+  void test(
+    "by default: human-readable on a terminal, JSON lines when stderr is a pipe",
+    { skip: !existsSync("/usr/bin/script") && "needs util-linux script for a pseudo-terminal" },
+    async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), "weir-logger-"));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const program = join(dir, "log.mjs");
+      const logger = pathToFileURL(join(import.meta.dirname, "logger.ts")).href;
+      await writeFile(
+        program,
+        `const { createLogger } = await import(${JSON.stringify(logger)});\n` +
+          `createLogger().warn("rejected", { errors: ["a.yaml:1:1: bad\\n  hint: fix"] });\n`,
+      );
+      const env = { ...process.env, WEIR_LOG_FORMAT: "", WEIR_LOG_LEVEL: "" };
+      const node = [process.execPath, "--import=tsx", program];
+      const piped = spawnSync(node[0]!, node.slice(1), { env, encoding: "utf8" }).stderr;
+      assert.equal((JSON.parse(piped) as { msg: string }).msg, "rejected");
+      // script(1) runs the command on a pseudo-terminal: stderr is a TTY there.
+      const command = node.map((a) => `'${a}'`).join(" ");
+      const tty = execFileSync("/usr/bin/script", ["-qec", `${command} 2>&1`, "/dev/null"], {
+        env,
+      }).toString();
+      assert.match(
+        tty,
+        /\d\d:\d\d:\d\d\.\d{3} WARN  rejected\r?\n  errors:\r?\n    a\.yaml:1:1: bad\r?\n      hint: fix/,
+      );
+    },
+  );
 });

@@ -36,7 +36,8 @@ export type LogFormat = "auto" | "json" | "text";
 export function createLogger(options: LoggerOptions = {}, base: LogFields = {}): Logger {
   const level = options.level ?? (process.env.WEIR_LOG_LEVEL as LogLevel | undefined) ?? "info";
   const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const format = options.format ?? (process.env.WEIR_LOG_FORMAT as LogFormat | undefined) ?? "auto";
+  const format =
+    options.format ?? ((process.env.WEIR_LOG_FORMAT || undefined) as LogFormat | undefined) ?? "auto";
   const text =
     format === "text" || (format === "auto" && options.write === undefined && process.stderr.isTTY === true);
   const min = rank[level] ?? rank.info;
