@@ -447,7 +447,7 @@ function applyError(result: ChangesetOpResult, applied: readonly number[], error
   const before =
     applied.length === 0
       ? "no op had been applied"
-      : `op${applied.length === 1 ? "" : "s"} ${applied.join(", ")} had been applied`;
+      : `${applied.length} op${applied.length === 1 ? "" : "s"} (${indexRanges(applied, 20)}) had been applied`;
   return new WeirError(
     e.code,
     `changeset op ${result.index} (${result.op} "${result.name}") failed while applying (${before}; later ops were not applied): ${e.message}; re-plan and apply again`,
@@ -457,11 +457,29 @@ function applyError(result: ChangesetOpResult, applied: readonly number[], error
         opIndex: result.index,
         opType: result.op,
         opName: result.name,
-        appliedOps: applied.join(","),
+        appliedOps: indexRanges(applied),
       },
       cause: e,
     },
   );
+}
+
+/**
+ * Op indexes as ranges (`0-3411, 3417, 3419`), so a failure late in a large changeset stays readable;
+ * with `max`, at most that many ranges, then how many more.
+ */
+export function indexRanges(indexes: readonly number[], max = Infinity): string {
+  const sorted = [...indexes].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    ranges.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return ranges.length > max
+    ? `${ranges.slice(0, max).join(", ")} and ${ranges.length - max} more range(s)`
+    : ranges.join(", ");
 }
 
 /** @throws WeirError VERSION_CONFLICT naming the resource and both versions (0 = absent). */
