@@ -49,7 +49,9 @@ export function registerStatusCommand(program: Command): void {
   addBrokerOption(
     program
       .command("status")
-      .description("show which commit each config source has applied, and a controller's conditions")
+      .description(
+        "show which commit each config source has applied and whether it is Ready (a rejected commit with its located errors, blocked resources); exits 1 when a source is not Ready",
+      )
       .option(
         "--controller <url>",
         "also ask a running controller (weir up / weir controller HTTP address) for its status",
