@@ -2,7 +2,7 @@ export { createBroker, resolveBrokerOptions, recordSize, registryKeyPrefix } fro
 export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
 export { murmur2 } from "./core/partitioner.js";
-export { maxChangesetOps } from "./core/changeset.js";
+export { maxChangesetOps, maxDryRunOps } from "./core/changeset.js";
 export type {
   ChangesetOp,
   ChangesetOpResult,

@@ -46,6 +46,7 @@ export type {
   SchemaLabel,
   SchemaReference,
   SchemaRegistry,
+  RegisterOptions,
   SchemaType,
   StoredSchema,
   SubjectVersion,

@@ -94,7 +94,8 @@ export function registerServeCommands(program: Command): void {
 }
 
 async function serve(flags: ServeFlags, json: boolean): Promise<void> {
-  const logger = createLogger({ level: flags.logLevel });
+  // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
+  const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
   const embedded =
     flags.config === undefined
       ? undefined
