@@ -1,0 +1,244 @@
+import { WeirError } from "@weir/common";
+import type { RecordPosition } from "../broker-types.js";
+import { producerHeaders } from "../broker-types.js";
+import type { LogEngine, RecordHeader } from "../engine/log-engine.js";
+
+/** Limits of the idempotent-produce window; see docs/config-reference.md. */
+export interface ProducerDedupeOptions {
+  /**
+   * Sequences remembered per producer id and topic (the newest ones); also how many records at the end
+   * of each partition are read to rebuild the window after a restart. @default 10000
+   */
+  windowRecords?: number;
+  /** A producer id not heard from on a topic for this long is forgotten. @default 300000 (5 minutes) */
+  windowMs?: number;
+  /** Sequences remembered in all, over every producer and topic (least recently used forgotten first). @default 1000000 */
+  maxRecords?: number;
+  /** The clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+/** The outcome of looking up one record of an idempotent produce. */
+export type DedupeLookup =
+  | { kind: "duplicate"; position: RecordPosition }
+  /** An earlier request with this sequence is still being appended: wait, then look again. */
+  | { kind: "pending"; settled: Promise<void> }
+  | { kind: "new" };
+
+/** What {@link ProducerDedupe.reserve} hands out: settle it once the append succeeded or failed. */
+export interface DedupeReservation {
+  /** The records were appended at these positions (one per reserved sequence, in order). */
+  appended(positions: ReadonlyArray<RecordPosition | undefined>): void;
+  /** Nothing was appended; a retry may append them. */
+  released(): void;
+}
+
+interface ProducerWindow {
+  readonly key: string;
+  /** Sequence → where it was appended, in insertion (≈ sequence) order, so the oldest are first. */
+  readonly positions: Map<number, RecordPosition>;
+  /** Sequences a produce is appending right now. */
+  readonly pending: Map<number, Promise<void>>;
+  lastUsedMs: number;
+}
+
+/** A producer id: what a client may send. */
+const producerIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * The broker's memory of idempotent produces: for each (topic, producer id), where its recent
+ * sequences were appended, so a re-sent record (a client retry after a timeout or a reconnect) is
+ * answered with its original position instead of being appended twice. The same idea as Kafka's
+ * idempotent producer (producer id + sequence numbers) and JetStream's `Nats-Msg-Id` duplicate window.
+ *
+ * Durability: every record appended with a producer id carries the `weir-producer-id` and
+ * `weir-producer-seq` headers, written by the broker in the same append as the record, so the window
+ * is exactly as durable as the log. After a restart it is rebuilt lazily, on the first idempotent
+ * produce to a topic, from those headers in the last `windowRecords` records of each partition; a
+ * record that was appended (acknowledged or not) before a crash is therefore never appended again by a
+ * retry within the window.
+ */
+export class ProducerDedupe {
+  private readonly windowRecords: number;
+  private readonly windowMs: number;
+  private readonly maxRecords: number;
+  private readonly now: () => number;
+  /** Keyed `topic \0 producerId`, least recently used first. */
+  private readonly windows = new Map<string, ProducerWindow>();
+  /** Topics whose window was rebuilt from the log (or is being rebuilt). */
+  private readonly loaded = new Map<string, Promise<void>>();
+  private total = 0;
+
+  constructor(
+    private readonly engine: LogEngine,
+    options: ProducerDedupeOptions = {},
+  ) {
+    this.windowRecords = Math.max(1, options.windowRecords ?? 10_000);
+    this.windowMs = options.windowMs ?? 5 * 60_000;
+    this.maxRecords = Math.max(this.windowRecords, options.maxRecords ?? 1_000_000);
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Checks a producer id and the sequence range of a batch.
+   *
+   * @throws WeirError INVALID_ARGUMENT naming the field and what is allowed.
+   */
+  static assertProducer(topic: string, producerId: string, firstSequence: number, count: number): void {
+    if (!producerIdPattern.test(producerId)) {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `produce to "${topic}": producer id ${JSON.stringify(producerId.slice(0, 80))} is not valid; use 1-64 characters of A-Z a-z 0-9 . _ : - (e.g. a UUID)`,
+        { details: { topic, field: "producerId" } },
+      );
+    }
+    if (!Number.isSafeInteger(firstSequence) || firstSequence < 0 || !Number.isSafeInteger(firstSequence + count)) {
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `produce to "${topic}": first sequence ${firstSequence} is not valid; sequences are integers from 0 to 2^53-1`,
+        { details: { topic, field: "firstSequence", firstSequence } },
+      );
+    }
+  }
+
+  /** Resolves once the topic's window has been rebuilt from the log (once per topic per process). */
+  ready(topic: string, partitions: number): Promise<void> {
+    let done = this.loaded.get(topic);
+    if (!done) {
+      done = this.rebuild(topic, partitions);
+      this.loaded.set(topic, done);
+      // A failed rebuild (storage error) is tried again by the next produce.
+      done.catch(() => this.loaded.delete(topic));
+    }
+    return done;
+  }
+
+  /** Where `sequence` of `producerId` on `topic` was appended, or that it is being appended, or new. */
+  lookup(topic: string, producerId: string, sequence: number): DedupeLookup {
+    const w = this.window(topic, producerId, false);
+    if (!w) return { kind: "new" };
+    const position = w.positions.get(sequence);
+    if (position) return { kind: "duplicate", position };
+    const settled = w.pending.get(sequence);
+    if (settled) return { kind: "pending", settled };
+    return { kind: "new" };
+  }
+
+  /** Marks sequences as being appended, so a concurrent retry of them waits instead of appending. */
+  reserve(topic: string, producerId: string, sequences: readonly number[]): DedupeReservation {
+    const w = this.window(topic, producerId, true)!;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    for (const s of sequences) w.pending.set(s, settled);
+    const clear = (): void => {
+      for (const s of sequences) if (w.pending.get(s) === settled) w.pending.delete(s);
+      settle();
+    };
+    return {
+      appended: (positions) => {
+        sequences.forEach((s, i) => {
+          const p = positions[i];
+          if (p) this.remember(w, s, p);
+        });
+        clear();
+      },
+      released: clear,
+    };
+  }
+
+  /** Forgets a deleted topic (a new topic of the same name starts with an empty window). */
+  forget(topic: string): void {
+    const prefix = `${topic}\0`;
+    for (const [key, w] of this.windows) {
+      if (!key.startsWith(prefix)) continue;
+      this.total -= w.positions.size;
+      this.windows.delete(key);
+    }
+    this.loaded.delete(topic);
+  }
+
+  /** Sequences remembered in all (for tests and metrics). */
+  get size(): number {
+    return this.total;
+  }
+
+  private window(topic: string, producerId: string, create: boolean): ProducerWindow | undefined {
+    const key = `${topic}\0${producerId}`;
+    const now = this.now();
+    let w = this.windows.get(key);
+    if (w && now - w.lastUsedMs > this.windowMs && w.pending.size === 0) {
+      this.drop(w);
+      w = undefined;
+    }
+    if (!w) {
+      if (!create) return undefined;
+      w = { key, positions: new Map(), pending: new Map(), lastUsedMs: now };
+    } else {
+      this.windows.delete(key);
+    }
+    // Re-inserted so the map stays in least-recently-used order.
+    w.lastUsedMs = now;
+    this.windows.set(key, w);
+    return w;
+  }
+
+  private remember(w: ProducerWindow, sequence: number, position: RecordPosition): void {
+    if (this.windows.get(w.key) !== w) return; // evicted while appending
+    if (!w.positions.has(sequence)) this.total++;
+    w.positions.set(sequence, position);
+    if (w.positions.size > this.windowRecords) {
+      const oldest = w.positions.keys().next().value as number;
+      w.positions.delete(oldest);
+      this.total--;
+    }
+    this.evict();
+  }
+
+  /** Keeps the total under `maxRecords`, forgetting expired producers, then the least recently used. */
+  private evict(): void {
+    if (this.total <= this.maxRecords) return;
+    const now = this.now();
+    for (const w of this.windows.values()) {
+      if (this.total <= this.maxRecords) return;
+      if (w.pending.size === 0 && (now - w.lastUsedMs > this.windowMs || this.total > this.maxRecords)) {
+        this.drop(w);
+      }
+    }
+  }
+
+  private drop(w: ProducerWindow): void {
+    this.total -= w.positions.size;
+    this.windows.delete(w.key);
+  }
+
+  private async rebuild(topic: string, partitions: number): Promise<void> {
+    for (let partition = 0; partition < partitions; partition++) {
+      const { startOffset, endOffset } = await this.engine.partitionState(topic, partition);
+      let offset = Math.max(startOffset, endOffset - this.windowRecords);
+      while (offset < endOffset) {
+        const records = await this.engine.read(topic, partition, offset, { maxRecords: 1000 });
+        if (records.length === 0) break;
+        for (const r of records) {
+          if (r.offset >= endOffset) break;
+          const id = producerOf(r.headers);
+          if (id) this.remember(this.window(topic, id.producerId, true)!, id.sequence, { partition, offset: r.offset });
+        }
+        offset = records[records.length - 1]!.offset + 1;
+      }
+    }
+  }
+}
+
+const text = new TextDecoder();
+
+/** The producer id and sequence a record was appended with, from its broker-written headers. */
+export function producerOf(headers: readonly RecordHeader[]): { producerId: string; sequence: number } | undefined {
+  let producerId: string | undefined;
+  let sequence: number | undefined;
+  for (const h of headers) {
+    if (h.key === producerHeaders.id) producerId = text.decode(h.value);
+    else if (h.key === producerHeaders.sequence) sequence = Number(text.decode(h.value));
+  }
+  if (producerId === undefined || sequence === undefined || !Number.isSafeInteger(sequence)) return undefined;
+  return { producerId, sequence };
+}
