@@ -115,14 +115,13 @@ export interface CallContext {
 }
 
 /**
- * Headers the broker sets on every record of an idempotent produce: the producer id and the record's
- * sequence (decimal). They make the duplicate window exactly as durable as the log (it is rebuilt from
- * them after a restart); a producer's own headers with these keys are dropped.
+ * The header the broker sets on the first record of each partition's append of an idempotent produce:
+ * `<producer id>/<sequences>`, the sequences of that append's records in offset order as ranges
+ * (`0-499`, `3,7,12-14`). It makes the duplicate window exactly as durable as the log (it is rebuilt
+ * from these headers after a restart) at a few bytes per batch; a producer's own header with this key
+ * is dropped.
  */
-export const producerHeaders = {
-  id: "weir-producer-id",
-  sequence: "weir-producer-seq",
-} as const;
+export const producerHeader = "weir-producer";
 
 /** Headers the broker sets on request/reply records. */
 export const requestHeaders = {

@@ -11,7 +11,7 @@ import type {
   TopicConfigInput,
   TopicInfo,
 } from "../broker-types.js";
-import { deadLetterHeaders, producerHeaders, requestHeaders } from "../broker-types.js";
+import { deadLetterHeaders, producerHeader, requestHeaders } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
 import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
@@ -22,7 +22,12 @@ import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
 import { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateEach, validateReply } from "./validate-batch.js";
-import { ProducerDedupe, type DedupeReservation, type ProducerDedupeOptions } from "./producer-dedupe.js";
+import {
+  ProducerDedupe,
+  encodeProducerHeader,
+  type DedupeReservation,
+  type ProducerDedupeOptions,
+} from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
@@ -436,10 +441,18 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       slot.records.push({
         key: r.key,
         value: r.value,
-        headers: producerHeadersFor(r.headers, producer, i),
+        headers: withoutProducerHeader(r.headers),
         timestampMs: r.timestampMs ?? now,
       });
       slot.slots.push(k);
+    }
+    if (producer) {
+      // On the first record of each append: appends are atomic, so the header covers exactly its records.
+      for (const slot of byPartition.values()) {
+        const sequences = slot.slots.map((k) => producer.firstSequence + todo[k]!);
+        const head = slot.records[0]!;
+        head.headers = [...head.headers, { key: producerHeader, value: encodeProducerHeader(producer.id, sequences) }];
+      }
     }
     // One append per partition, each atomic; a failed one fails only its own records in per-record mode.
     const outcomes = await Promise.allSettled(
@@ -678,25 +691,10 @@ function pickPartition(
   return unkeyed();
 }
 
-/**
- * A record's headers as appended: the producer's own `weir-producer-*` headers dropped (only the broker
- * writes them), and this produce's producer id and sequence added when it is idempotent.
- */
-function producerHeadersFor(
-  headers: RecordHeader[] | undefined,
-  producer: ProduceOptions["producer"],
-  index: number,
-): RecordHeader[] {
-  let out = headers ?? [];
-  if (out.some((h) => h.key === producerHeaders.id || h.key === producerHeaders.sequence)) {
-    out = out.filter((h) => h.key !== producerHeaders.id && h.key !== producerHeaders.sequence);
-  }
-  if (!producer) return out;
-  return [
-    ...out,
-    { key: producerHeaders.id, value: utf8.encode(producer.id) },
-    { key: producerHeaders.sequence, value: utf8.encode(String(producer.firstSequence + index)) },
-  ];
+/** A record's headers without a `weir-producer` header the producer sent (only the broker writes it). */
+function withoutProducerHeader(headers: RecordHeader[] | undefined): RecordHeader[] {
+  const out = headers ?? [];
+  return out.some((h) => h.key === producerHeader) ? out.filter((h) => h.key !== producerHeader) : out;
 }
 
 export type { TopicConfigInput };

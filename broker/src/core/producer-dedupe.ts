@@ -1,7 +1,7 @@
 import { WeirError } from "@weir/common";
 import type { RecordPosition } from "../broker-types.js";
-import { producerHeaders } from "../broker-types.js";
-import type { LogEngine, RecordHeader } from "../engine/log-engine.js";
+import { producerHeader } from "../broker-types.js";
+import type { LogEngine } from "../engine/log-engine.js";
 
 /** Limits of the idempotent-produce window; see docs/config-reference.md. */
 export interface ProducerDedupeOptions {
@@ -51,12 +51,12 @@ const producerIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
  * answered with its original position instead of being appended twice. The same idea as Kafka's
  * idempotent producer (producer id + sequence numbers) and JetStream's `Nats-Msg-Id` duplicate window.
  *
- * Durability: every record appended with a producer id carries the `weir-producer-id` and
- * `weir-producer-seq` headers, written by the broker in the same append as the record, so the window
- * is exactly as durable as the log. After a restart it is rebuilt lazily, on the first idempotent
- * produce to a topic, from those headers in the last `windowRecords` records of each partition; a
- * record that was appended (acknowledged or not) before a crash is therefore never appended again by a
- * retry within the window.
+ * Durability: the first record of each partition's append carries the `weir-producer` header (producer
+ * id and the sequences of that append's records), written by the broker in the same atomic append as
+ * the records, so the window is exactly as durable as the log. After a restart it is rebuilt lazily,
+ * on the first idempotent produce to a topic, from those headers in the last `windowRecords` records of
+ * each partition; a record that was appended (acknowledged or not) before a crash is therefore never
+ * appended again by a retry within the window.
  */
 export class ProducerDedupe {
   private readonly windowRecords: number;
@@ -220,8 +220,14 @@ export class ProducerDedupe {
         if (records.length === 0) break;
         for (const r of records) {
           if (r.offset >= endOffset) break;
-          const id = producerOf(r.headers);
-          if (id) this.remember(this.window(topic, id.producerId, true)!, id.sequence, { partition, offset: r.offset });
+          const header = r.headers.find((h) => h.key === producerHeader);
+          const decoded = header && decodeProducerHeader(header.value);
+          if (!decoded) continue;
+          const w = this.window(topic, decoded.producerId, true)!;
+          decoded.sequences.forEach((sequence, j) => {
+            // The header's append is contiguous from its first record; past the end it was not ours.
+            if (r.offset + j < endOffset) this.remember(w, sequence, { partition, offset: r.offset + j });
+          });
         }
         offset = records[records.length - 1]!.offset + 1;
       }
@@ -229,16 +235,38 @@ export class ProducerDedupe {
   }
 }
 
-const text = new TextDecoder();
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
-/** The producer id and sequence a record was appended with, from its broker-written headers. */
-export function producerOf(headers: readonly RecordHeader[]): { producerId: string; sequence: number } | undefined {
-  let producerId: string | undefined;
-  let sequence: number | undefined;
-  for (const h of headers) {
-    if (h.key === producerHeaders.id) producerId = text.decode(h.value);
-    else if (h.key === producerHeaders.sequence) sequence = Number(text.decode(h.value));
+/** The `weir-producer` header of an append: `<producer id>/<sequences as ranges>`, e.g. `p1/0-499`. */
+export function encodeProducerHeader(producerId: string, sequences: readonly number[]): Uint8Array {
+  const ranges: string[] = [];
+  for (let i = 0; i < sequences.length; ) {
+    let j = i;
+    while (j + 1 < sequences.length && sequences[j + 1] === sequences[j]! + 1) j++;
+    ranges.push(j === i ? String(sequences[i]) : `${sequences[i]}-${sequences[j]}`);
+    i = j + 1;
   }
-  if (producerId === undefined || sequence === undefined || !Number.isSafeInteger(sequence)) return undefined;
-  return { producerId, sequence };
+  return encoder.encode(`${producerId}/${ranges.join(",")}`);
+}
+
+/** Reads a `weir-producer` header; undefined when it is not one the broker wrote. */
+export function decodeProducerHeader(
+  value: Uint8Array,
+): { producerId: string; sequences: number[] } | undefined {
+  const textValue = decoder.decode(value);
+  const slash = textValue.indexOf("/");
+  const producerId = textValue.slice(0, slash);
+  if (slash < 0 || !producerIdPattern.test(producerId)) return undefined;
+  const sequences: number[] = [];
+  for (const range of textValue.slice(slash + 1).split(",")) {
+    const m = /^(\d{1,16})(?:-(\d{1,16}))?$/.exec(range);
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    // A header longer than any batch cannot be one the broker wrote.
+    if (to < from || to - from > 1_000_000) return undefined;
+    for (let s = from; s <= to; s++) sequences.push(s);
+  }
+  return { producerId, sequences };
 }
