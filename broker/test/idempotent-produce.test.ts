@@ -214,8 +214,8 @@ void suite("idempotent produce", () => {
     const records = Array.from({ length: 50 }, (_, i) => rec(`r${i}`));
     const req = { topic, records, producerId: "p-race", firstSequence: 0 };
     const answers = await Promise.all([unary(raw, req), unary(raw, req), unary(raw, req)]);
-    assert.deepEqual(positionsOf(answers[1]!), positionsOf(answers[0]!));
-    assert.deepEqual(positionsOf(answers[2]!), positionsOf(answers[0]!));
+    assert.deepEqual(positionsOf(answers[1]), positionsOf(answers[0]));
+    assert.deepEqual(positionsOf(answers[2]), positionsOf(answers[0]));
     assert.equal(await totalRecords(http, topic), 50);
   });
 
@@ -252,7 +252,12 @@ void suite("idempotent produce", () => {
     const info = await client.admin.describeTopic(topic);
     assert.equal(info.partitions[0]!.endOffset, 1);
     // Had the forged headers been kept, this idempotent produce would be taken for a duplicate.
-    const res = await unary(raw, { topic, records: [rec("w")], producerId: "someone-else", firstSequence: 1 });
+    const res = await unary(raw, {
+      topic,
+      records: [rec("w")],
+      producerId: "someone-else",
+      firstSequence: 1,
+    });
     assert.deepEqual(positionsOf(res), [{ partition: 0, offset: 1 }]);
   });
 
@@ -326,7 +331,12 @@ void suite("idempotent produce across a SIGKILL restart", () => {
     assert.equal(await totalRecords(second.http, "orders"), 40);
 
     // The producers go on with new sequences after the restart.
-    await unary(raw, { topic: "orders", records: [rec("next")], producerId: "crash-grpc", firstSequence: 20 });
+    await unary(raw, {
+      topic: "orders",
+      records: [rec("next")],
+      producerId: "crash-grpc",
+      firstSequence: 20,
+    });
     assert.equal(await totalRecords(second.http, "orders"), 41);
   });
 
@@ -356,7 +366,11 @@ void suite("idempotent produce across a SIGKILL restart", () => {
         await Promise.allSettled(batch);
       }
     })();
-    await until("records before the crash", async () => (await totalRecords(broker.http, "payments")) > 500, 20_000);
+    await until(
+      "records before the crash",
+      async () => (await totalRecords(broker.http, "payments")) > 500,
+      20_000,
+    );
     await broker.kill("SIGKILL");
     broker = await startBrokerProcess(t, {
       dataDir,
@@ -373,7 +387,7 @@ void suite("idempotent produce across a SIGKILL restart", () => {
     await load;
     const outcomes = await Promise.allSettled(published);
     const failed = outcomes.filter((o) => o.status === "rejected");
-    assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
+    assert.equal(failed.length, 0, String(failed[0]?.reason));
     assert.ok(client.stats().produceRetries > 0 || client.stats().produceStreams > 1);
     assert.equal(await totalRecords(broker.http, "payments"), published.length);
   });

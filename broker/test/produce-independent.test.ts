@@ -48,10 +48,10 @@ void suite("independent publishes", () => {
       client.publish(topic, JSON.stringify({ amount: -1 })),
       client.publish(topic, JSON.stringify({ amount: 7 })),
     ]);
-    assert.equal(results[0]!.status, "fulfilled", String((results[0] as PromiseRejectedResult).reason));
-    assert.equal(results[2]!.status, "fulfilled", String((results[2] as PromiseRejectedResult).reason));
-    assert.equal(results[1]!.status, "rejected");
-    const error = (results[1] as PromiseRejectedResult).reason as {
+    assert.equal(results[0].status, "fulfilled", String((results[0] as PromiseRejectedResult).reason));
+    assert.equal(results[2].status, "fulfilled", String((results[2] as PromiseRejectedResult).reason));
+    assert.equal(results[1].status, "rejected");
+    const error = results[1].reason as {
       code: string;
       message: string;
       details: Record<string, unknown>;

@@ -324,7 +324,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     assertOpen();
     const t = requireTopic(topic);
     if (input.length === 0) {
-      throw new WeirError("INVALID_ARGUMENT", `produce to "${topic}": the batch is empty; send at least one record`);
+      throw new WeirError(
+        "INVALID_ARGUMENT",
+        `produce to "${topic}": the batch is empty; send at least one record`,
+      );
     }
     if (input.length > opts.maxBatchRecords) {
       throw new WeirError(
@@ -372,10 +375,16 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     for (;;) {
       const fresh: number[] = [];
       const waits: Array<Promise<void>> = [];
-      for (const i of indexes) {
-        const found = dedupe.lookup(topic, producer.id, producer.firstSequence + i);
-        if (found.kind === "duplicate") results[i] = { position: found.position, duplicate: true };
-        else if (found.kind === "pending") waits.push(found.settled);
+      const found = dedupe.lookup(
+        topic,
+        producer.id,
+        indexes.map((i) => producer.firstSequence + i),
+      );
+      for (let k = 0; k < indexes.length; k++) {
+        const i = indexes[k]!;
+        const f = found[k]!;
+        if (f.kind === "duplicate") results[i] = { position: f.position, duplicate: true };
+        else if (f.kind === "pending") waits.push(f.settled);
         else fresh.push(i);
       }
       if (waits.length === 0) return fresh;
@@ -451,7 +460,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       for (const slot of byPartition.values()) {
         const sequences = slot.slots.map((k) => producer.firstSequence + todo[k]!);
         const head = slot.records[0]!;
-        head.headers = [...head.headers, { key: producerHeader, value: encodeProducerHeader(producer.id, sequences) }];
+        head.headers = [
+          ...head.headers,
+          { key: producerHeader, value: encodeProducerHeader(producer.id, sequences) },
+        ];
       }
     }
     // One append per partition, each atomic; a failed one fails only its own records in per-record mode.

@@ -92,7 +92,11 @@ export class ProducerDedupe {
         { details: { topic, field: "producerId" } },
       );
     }
-    if (!Number.isSafeInteger(firstSequence) || firstSequence < 0 || !Number.isSafeInteger(firstSequence + count)) {
+    if (
+      !Number.isSafeInteger(firstSequence) ||
+      firstSequence < 0 ||
+      !Number.isSafeInteger(firstSequence + count)
+    ) {
       throw new WeirError(
         "INVALID_ARGUMENT",
         `produce to "${topic}": first sequence ${firstSequence} is not valid; sequences are integers from 0 to 2^53-1`,
@@ -113,15 +117,20 @@ export class ProducerDedupe {
     return done;
   }
 
-  /** Where `sequence` of `producerId` on `topic` was appended, or that it is being appended, or new. */
-  lookup(topic: string, producerId: string, sequence: number): DedupeLookup {
+  /**
+   * For each sequence, where it was appended, that it is being appended, or that it is new; one
+   * look-up of the producer's window for the whole batch.
+   */
+  lookup(topic: string, producerId: string, sequences: readonly number[]): DedupeLookup[] {
     const w = this.window(topic, producerId, false);
-    if (!w) return { kind: "new" };
-    const position = w.positions.get(sequence);
-    if (position) return { kind: "duplicate", position };
-    const settled = w.pending.get(sequence);
-    if (settled) return { kind: "pending", settled };
-    return { kind: "new" };
+    if (!w) return sequences.map(() => ({ kind: "new" }));
+    return sequences.map((sequence): DedupeLookup => {
+      const position = w.positions.get(sequence);
+      if (position) return { kind: "duplicate", position };
+      const settled = w.pending.get(sequence);
+      if (settled) return { kind: "pending", settled };
+      return { kind: "new" };
+    });
   }
 
   /** Marks sequences as being appended, so a concurrent retry of them waits instead of appending. */
@@ -241,7 +250,7 @@ const decoder = new TextDecoder();
 /** The `weir-producer` header of an append: `<producer id>/<sequences as ranges>`, e.g. `p1/0-499`. */
 export function encodeProducerHeader(producerId: string, sequences: readonly number[]): Uint8Array {
   const ranges: string[] = [];
-  for (let i = 0; i < sequences.length; ) {
+  for (let i = 0; i < sequences.length;) {
     let j = i;
     while (j + 1 < sequences.length && sequences[j + 1] === sequences[j]! + 1) j++;
     ranges.push(j === i ? String(sequences[i]) : `${sequences[i]}-${sequences[j]}`);

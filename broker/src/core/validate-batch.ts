@@ -56,9 +56,7 @@ async function validateRecords(
 ): Promise<Array<ProduceInput | WeirError>> {
   if (set.unavailable) throw set.unavailable;
   const at = (i: number): number => indexes?.[i] ?? i;
-  const pinned = set.value
-    ? await pinnedValidators(topic, set, records, metrics, perRecord, at)
-    : undefined;
+  const pinned = set.value ? await pinnedValidators(topic, set, records, metrics, perRecord, at) : undefined;
   const out = new Array<ProduceInput | WeirError>(records.length);
   const counted = new Map<string, number>();
   const count = (v: BoundValidator): void => {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { createLogger, type LogLevel } from "@weir/common";
+import { createLogger, parseDuration, type LogLevel } from "@weir/common";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
@@ -20,6 +20,9 @@ interface ServeFlags extends Partial<ControllerFlags> {
   httpPort: string;
   fsync: "always" | "interval" | "none";
   maxRecordBytes?: string;
+  dedupeWindowRecords?: string;
+  dedupeWindow?: string;
+  dedupeMaxRecords?: string;
   logLevel: LogLevel;
 }
 
@@ -59,6 +62,18 @@ export function registerServeCommands(program: Command): void {
           .default("always"),
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
+      .option(
+        "--dedupe-window-records <n>",
+        "idempotent produce: sequences remembered per producer and topic, and records read per partition to rebuild them after a restart (default 10000)",
+      )
+      .option(
+        "--dedupe-window <duration>",
+        "idempotent produce: a producer not heard from on a topic for this long is forgotten (default 5m)",
+      )
+      .option(
+        "--dedupe-max-records <n>",
+        "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
+      )
       .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
@@ -91,6 +106,17 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  options.idempotence = {
+    ...(flags.dedupeWindowRecords === undefined
+      ? {}
+      : { windowRecords: count(flags.dedupeWindowRecords, "--dedupe-window-records") }),
+    ...(flags.dedupeWindow === undefined
+      ? {}
+      : { windowMs: parseDuration(flags.dedupeWindow, "--dedupe-window") }),
+    ...(flags.dedupeMaxRecords === undefined
+      ? {}
+      : { maxRecords: count(flags.dedupeMaxRecords, "--dedupe-max-records") }),
+  };
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
   const controller = await embedded
@@ -163,6 +189,12 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function count(text: string, flag: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(text))
+    throw new Error(`${flag} must be a whole number of at least 1, got "${text}"`);
+  return Number(text);
 }
 
 function port(text: string, flag: string): number {

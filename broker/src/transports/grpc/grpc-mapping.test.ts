@@ -144,7 +144,15 @@ void suite("grpc-errors", () => {
   void test("guarded deserializers turn decode failures into a MalformedFrame that becomes MALFORMED_REQUEST", () => {
     const guarded = guardDeserializers(BrokerServiceService);
     const ok = guarded.produce.requestDeserialize(
-      Buffer.from(ProduceRequest.encode({ topic: "t", records: [], perRecord: false, producerId: "", firstSequence: 0 }).finish()),
+      Buffer.from(
+        ProduceRequest.encode({
+          topic: "t",
+          records: [],
+          perRecord: false,
+          producerId: "",
+          firstSequence: 0,
+        }).finish(),
+      ),
     );
     assert.equal(isMalformed(ok), false);
     const bad = guarded.produce.requestDeserialize(Buffer.from([0x0a, 0xff, 0x01]));
