@@ -380,6 +380,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         producer.id,
         indexes.map((i) => producer.firstSequence + i),
       );
+      if (!found) return indexes;
       for (let k = 0; k < indexes.length; k++) {
         const i = indexes[k]!;
         const f = found[k]!;

@@ -20,7 +20,7 @@ async function withEngine(fn: (engine: LogEngine) => Promise<void>): Promise<voi
 }
 
 const kinds = (d: ProducerDedupe, topic: string, producer: string, seqs: number[]): string[] =>
-  d.lookup(topic, producer, seqs).map((l) => l.kind);
+  (d.lookup(topic, producer, seqs) ?? seqs.map(() => ({ kind: "new" }))).map((l) => l.kind);
 
 void suite("ProducerDedupe", () => {
   void test("the weir-producer header round-trips sequences as ranges", () => {
@@ -55,7 +55,9 @@ void suite("ProducerDedupe", () => {
       let now = 1_000;
       const d = new ProducerDedupe(engine, { windowRecords: 3, windowMs: 60_000, now: () => now });
       const seqs = [0, 1, 2, 3, 4];
-      d.reserve("t", "p", seqs).appended(seqs.map((s) => ({ partition: 0, offset: s })));
+      for (const s of seqs) d.reserve("t", "p", [s]).appended([{ partition: 0, offset: s }]);
+      // A batch above every known sequence is new without a look-up.
+      assert.equal(d.lookup("t", "p", [5, 6]), undefined);
       assert.deepEqual(kinds(d, "t", "p", seqs), ["new", "new", "duplicate", "duplicate", "duplicate"]);
       now += 59_000;
       assert.deepEqual(kinds(d, "t", "p", [4]), ["duplicate"]);

@@ -33,12 +33,34 @@ export interface DedupeReservation {
   released(): void;
 }
 
+/** Sequences appended together (one produce), with where each landed (undefined: not appended). */
+interface Run {
+  readonly sequences: readonly number[];
+  readonly positions: ReadonlyArray<RecordPosition | undefined>;
+  /** How many of them were appended. */
+  readonly count: number;
+}
+
+/** Sequences a produce is appending right now. */
+interface PendingRun {
+  readonly sequences: readonly number[];
+  readonly settled: Promise<void>;
+}
+
 interface ProducerWindow {
   readonly key: string;
-  /** Sequence → where it was appended, in insertion (≈ sequence) order, so the oldest are first. */
-  readonly positions: Map<number, RecordPosition>;
-  /** Sequences a produce is appending right now. */
-  readonly pending: Map<number, Promise<void>>;
+  /** Oldest first. */
+  readonly runs: Run[];
+  /** Records in `runs`. */
+  count: number;
+  readonly pending: Set<PendingRun>;
+  /**
+   * The highest sequence ever reserved or remembered: a batch above it is new without a look-up (the
+   * common case, as producers number records upwards); only a re-send goes to `index`.
+   */
+  highest: number;
+  /** Sequence → outcome over `runs` and `pending`, built on a re-send and dropped on any change. */
+  index: Map<number, DedupeLookup> | undefined;
   lastUsedMs: number;
 }
 
@@ -118,37 +140,35 @@ export class ProducerDedupe {
   }
 
   /**
-   * For each sequence, where it was appended, that it is being appended, or that it is new; one
-   * look-up of the producer's window for the whole batch.
+   * For each sequence, where it was appended, that it is being appended, or that it is new; undefined
+   * when all are new (the common case, answered without a per-record look-up).
    */
-  lookup(topic: string, producerId: string, sequences: readonly number[]): DedupeLookup[] {
+  lookup(topic: string, producerId: string, sequences: readonly number[]): DedupeLookup[] | undefined {
     const w = this.window(topic, producerId, false);
-    if (!w) return sequences.map(() => ({ kind: "new" }));
-    return sequences.map((sequence): DedupeLookup => {
-      const position = w.positions.get(sequence);
-      if (position) return { kind: "duplicate", position };
-      const settled = w.pending.get(sequence);
-      if (settled) return { kind: "pending", settled };
-      return { kind: "new" };
-    });
+    if (!w) return undefined;
+    let lowest = Infinity;
+    for (const s of sequences) if (s < lowest) lowest = s;
+    if (lowest > w.highest) return undefined;
+    const index = (w.index ??= buildIndex(w));
+    return sequences.map((s) => index.get(s) ?? { kind: "new" });
   }
 
   /** Marks sequences as being appended, so a concurrent retry of them waits instead of appending. */
   reserve(topic: string, producerId: string, sequences: readonly number[]): DedupeReservation {
     const w = this.window(topic, producerId, true)!;
     let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    for (const s of sequences) w.pending.set(s, settled);
+    const run: PendingRun = { sequences, settled: new Promise<void>((resolve) => (settle = resolve)) };
+    w.pending.add(run);
+    for (const s of sequences) if (s > w.highest) w.highest = s;
+    w.index = undefined;
     const clear = (): void => {
-      for (const s of sequences) if (w.pending.get(s) === settled) w.pending.delete(s);
+      w.pending.delete(run);
+      w.index = undefined;
       settle();
     };
     return {
       appended: (positions) => {
-        sequences.forEach((s, i) => {
-          const p = positions[i];
-          if (p) this.remember(w, s, p);
-        });
+        this.remember(w, sequences, positions);
         clear();
       },
       released: clear,
@@ -158,11 +178,7 @@ export class ProducerDedupe {
   /** Forgets a deleted topic (a new topic of the same name starts with an empty window). */
   forget(topic: string): void {
     const prefix = `${topic}\0`;
-    for (const [key, w] of this.windows) {
-      if (!key.startsWith(prefix)) continue;
-      this.total -= w.positions.size;
-      this.windows.delete(key);
-    }
+    for (const [key, w] of this.windows) if (key.startsWith(prefix)) this.drop(w);
     this.loaded.delete(topic);
   }
 
@@ -181,7 +197,7 @@ export class ProducerDedupe {
     }
     if (!w) {
       if (!create) return undefined;
-      w = { key, positions: new Map(), pending: new Map(), lastUsedMs: now };
+      w = { key, runs: [], count: 0, pending: new Set(), highest: -1, index: undefined, lastUsedMs: now };
     } else {
       this.windows.delete(key);
     }
@@ -191,14 +207,25 @@ export class ProducerDedupe {
     return w;
   }
 
-  private remember(w: ProducerWindow, sequence: number, position: RecordPosition): void {
+  private remember(
+    w: ProducerWindow,
+    sequences: readonly number[],
+    positions: ReadonlyArray<RecordPosition | undefined>,
+  ): void {
     if (this.windows.get(w.key) !== w) return; // evicted while appending
-    if (!w.positions.has(sequence)) this.total++;
-    w.positions.set(sequence, position);
-    if (w.positions.size > this.windowRecords) {
-      const oldest = w.positions.keys().next().value as number;
-      w.positions.delete(oldest);
-      this.total--;
+    let count = 0;
+    for (const p of positions) if (p) count++;
+    if (count === 0) return;
+    w.runs.push({ sequences, positions, count });
+    for (const s of sequences) if (s > w.highest) w.highest = s;
+    w.count += count;
+    this.total += count;
+    w.index = undefined;
+    // Whole runs go, oldest first, while the rest still holds windowRecords.
+    while (w.runs.length > 1 && w.count - w.runs[0]!.count >= this.windowRecords) {
+      const oldest = w.runs.shift()!;
+      w.count -= oldest.count;
+      this.total -= oldest.count;
     }
     this.evict();
   }
@@ -216,7 +243,7 @@ export class ProducerDedupe {
   }
 
   private drop(w: ProducerWindow): void {
-    this.total -= w.positions.size;
+    this.total -= w.count;
     this.windows.delete(w.key);
   }
 
@@ -232,16 +259,31 @@ export class ProducerDedupe {
           const header = r.headers.find((h) => h.key === producerHeader);
           const decoded = header && decodeProducerHeader(header.value);
           if (!decoded) continue;
-          const w = this.window(topic, decoded.producerId, true)!;
-          decoded.sequences.forEach((sequence, j) => {
-            // The header's append is contiguous from its first record; past the end it was not ours.
-            if (r.offset + j < endOffset) this.remember(w, sequence, { partition, offset: r.offset + j });
-          });
+          // The header's append is contiguous from its first record; past the end it was not ours.
+          const positions = decoded.sequences.map((_, j) =>
+            r.offset + j < endOffset ? { partition, offset: r.offset + j } : undefined,
+          );
+          this.remember(this.window(topic, decoded.producerId, true)!, decoded.sequences, positions);
         }
         offset = records[records.length - 1]!.offset + 1;
       }
     }
   }
+}
+
+/** Sequence → outcome for a re-send: appended runs, then runs being appended (newest wins). */
+function buildIndex(w: ProducerWindow): Map<number, DedupeLookup> {
+  const index = new Map<number, DedupeLookup>();
+  for (const run of w.runs) {
+    run.sequences.forEach((s, i) => {
+      const position = run.positions[i];
+      if (position) index.set(s, { kind: "duplicate", position });
+    });
+  }
+  for (const run of w.pending) {
+    for (const s of run.sequences) if (!index.has(s)) index.set(s, { kind: "pending", settled: run.settled });
+  }
+  return index;
 }
 
 const encoder = new TextEncoder();

@@ -307,7 +307,8 @@ export class Publisher {
     const count = batch.whole ? answer.positions.length : answer.results.length;
     if (answer.error) {
       const error = fromErrorStatus(answer.error);
-      if (!this.retry([batch], error)) failBatch(batch, error);
+      // Only a broker that is going away (UNAVAILABLE) is worth re-sending to; other refusals are final.
+      if (error.code !== "UNAVAILABLE" || !this.retry([batch], error)) failBatch(batch, error);
     } else if (count !== batch.records.length) {
       failBatch(
         batch,
