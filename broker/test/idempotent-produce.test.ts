@@ -290,7 +290,7 @@ void suite("idempotent produce", () => {
   });
 });
 
-void suite("idempotent produce across a SIGKILL restart", () => {
+void suite("idempotent produce against broker processes (SIGKILL, SIGSTOP)", () => {
   void test("acknowledged records re-sent after kill -9 and restart are not appended again", async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), "weir-idem-crash-"));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
@@ -390,5 +390,53 @@ void suite("idempotent produce across a SIGKILL restart", () => {
     assert.equal(failed.length, 0, String(failed[0]?.reason));
     assert.ok(client.stats().produceRetries > 0 || client.stats().produceStreams > 1);
     assert.equal(await totalRecords(broker.http, "payments"), published.length);
+  });
+
+  void test("a publish whose answer times out (broker frozen with SIGSTOP) is retried and appended once", async (t) => {
+    const broker = await startBrokerProcess(t, {});
+    t.after(() => {
+      broker.child.kill("SIGCONT");
+    });
+    await createTopic(broker.http, "frozen", 3);
+    const client = createClient({
+      address: broker.grpc,
+      requestTimeoutMs: 500,
+      deliveryTimeoutMs: 60_000,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    t.after(() => client.close());
+
+    const published: Array<Promise<unknown>> = [];
+    let stop = false;
+    const load = (async () => {
+      for (let round = 0; !stop; round++) {
+        const batch = Array.from({ length: 50 }, (_, i) =>
+          client.publish("frozen", text.encode(`f${round}-${i}`), { key: `k${i % 5}` }),
+        );
+        published.push(...batch);
+        await Promise.allSettled(batch);
+      }
+    })();
+    await until(
+      "records before the freeze",
+      async () => (await totalRecords(broker.http, "frozen")) > 200,
+      20_000,
+    );
+    broker.child.kill("SIGSTOP");
+    // The frames sent to the frozen broker time out and are sent again on new streams.
+    await until("a timed-out frame re-sent", () => client.stats().produceRetries > 0, 20_000);
+    broker.child.kill("SIGCONT");
+    const resumed = await totalRecords(broker.http, "frozen");
+    await until(
+      "records after the freeze",
+      async () => (await totalRecords(broker.http, "frozen")) > resumed + 200,
+      20_000,
+    );
+    stop = true;
+    await load;
+    const outcomes = await Promise.allSettled(published);
+    const failed = outcomes.filter((o) => o.status === "rejected");
+    assert.equal(failed.length, 0, String(failed[0]?.reason));
+    assert.equal(await totalRecords(broker.http, "frozen"), published.length);
   });
 });

@@ -41,8 +41,14 @@ export interface ClientOptions {
    */
   idempotence?: boolean;
   /**
+   * How long a sent produce frame may wait for its answer (Kafka's `request.timeout.ms`); then its
+   * stream is given up as broken: its frames are sent again on a new stream (idempotence) or fail with
+   * UNAVAILABLE. @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
    * How long a publish may take in all, retries included, before it fails with the last error
-   * (Kafka's `delivery.timeout.ms`). Only used with `idempotence`. @default 30000
+   * (Kafka's `delivery.timeout.ms`). Only used with `idempotence`. @default 120000
    */
   deliveryTimeoutMs?: number;
   /** Subscriptions send acks in one frame per this many milliseconds. @default 5 */
@@ -69,6 +75,7 @@ export interface ResolvedClientOptions {
   maxBatchBytes: number;
   maxInFlight: number;
   idempotence: boolean;
+  requestTimeoutMs: number;
   deliveryTimeoutMs: number;
   ackFlushMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
@@ -87,7 +94,8 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     maxBatchBytes: Math.max(1, o.maxBatchBytes ?? 1024 * 1024),
     maxInFlight: Math.max(1, o.maxInFlight ?? 8),
     idempotence: o.idempotence ?? true,
-    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 30_000,
+    requestTimeoutMs: Math.max(1, o.requestTimeoutMs ?? 30_000),
+    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 120_000,
     ackFlushMs: o.ackFlushMs ?? 5,
     reconnect: {
       initialDelayMs: o.reconnect?.initialDelayMs ?? 100,

@@ -61,7 +61,9 @@ export class Publisher {
   private readonly open = new Map<string, Batch>();
   /** Batches ready to send, oldest first (keeps per-topic order). */
   private readonly ready: Batch[] = [];
-  private readonly inFlight = new Map<number, { batch: Batch; stream: ProduceStream }>();
+  private readonly inFlight = new Map<number, { batch: Batch; stream: ProduceStream; sentMs: number }>();
+  /** Checks that sent frames are answered within `requestTimeoutMs` while any is in flight. */
+  private watchdog: NodeJS.Timeout | undefined;
   private stream: ProduceStream | undefined;
   private sequence = 0;
   /** Idempotent produce: the next record sequence, unique for this client's producer id. */
@@ -177,6 +179,8 @@ export class Publisher {
   close(): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     this.stream?.end();
     this.stream = undefined;
   }
@@ -248,7 +252,8 @@ export class Publisher {
         clearBatchTimer(batch);
         if (batch.records.length === 0 || batch.whole?.done === true) continue;
         const sequence = ++this.sequence;
-        this.inFlight.set(sequence, { batch, stream });
+        this.inFlight.set(sequence, { batch, stream, sentMs: Date.now() });
+        this.startWatchdog();
         this.core.stats.produceFrames++;
         this.core.stats.producedRecords += batch.records.length;
         const { idempotence } = this.core.options;
@@ -351,6 +356,43 @@ export class Publisher {
     if (!this.retry(broken, error)) for (const batch of broken) failBatch(batch, error);
     void this.pump();
     this.notifyIdle();
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog !== undefined) return;
+    const { requestTimeoutMs } = this.core.options;
+    this.watchdog = setInterval(
+      () => this.checkTimeouts(),
+      Math.max(10, Math.min(1000, requestTimeoutMs / 4)),
+    );
+    this.watchdog.unref();
+  }
+
+  /**
+   * A frame unanswered for `requestTimeoutMs` means its stream is stuck (a hung broker, a half-open
+   * connection): that stream is cancelled and handled as broken, so its frames are retried or fail.
+   */
+  private checkTimeouts(): void {
+    if (this.inFlight.size === 0) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+      return;
+    }
+    const { requestTimeoutMs } = this.core.options;
+    const now = Date.now();
+    for (const entry of this.inFlight.values()) {
+      if (now - entry.sentMs < requestTimeoutMs) continue;
+      const stream = entry.stream;
+      this.onStreamEnd(
+        stream,
+        new WeirError(
+          "UNAVAILABLE",
+          `publish to "${entry.batch.topic}": no answer from the broker within ${requestTimeoutMs} ms (requestTimeoutMs); the produce stream was given up`,
+        ),
+      );
+      stream.cancel();
+      return; // onStreamEnd changed inFlight; the next tick looks again
+    }
   }
 
   /**
