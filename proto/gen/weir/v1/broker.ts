@@ -39,8 +39,8 @@ export interface ProduceRequest {
   topic: string;
   records: ProduceRecord[];
   /**
-   * False (the default): the batch is all-or-nothing within a partition and one refused record refuses
-   * it. True: each record is checked on its own, the valid ones are appended, and the answer carries one
+   * False (the default): every record is checked before any is appended, one refused record refuses
+   * the batch, and each partition's records are one atomic append (not atomic across partitions). True: each record is checked on its own, the valid ones are appended, and the answer carries one
    * RecordResult per record instead of positions.
    */
   perRecord: boolean;
@@ -86,7 +86,11 @@ export interface ProduceStreamResponse {
   sequence: number;
   /** All-or-nothing mode: one position per record. */
   positions: RecordPosition[];
-  /** Set when this batch was refused as a whole; nothing of it was appended. */
+  /**
+   * Set when this batch was refused as a whole. Nothing of it was appended when a record was refused;
+   * a storage failure in one partition's append may leave other partitions' appends in place (appends
+   * to several partitions are not atomic together), which an idempotent re-send completes.
+   */
   error?:
     | ErrorStatus
     | undefined;
