@@ -40,7 +40,8 @@ export interface ProduceRequest {
   records: ProduceRecord[];
   /**
    * False (the default): every record is checked before any is appended, one refused record refuses
-   * the batch, and each partition's records are one atomic append (not atomic across partitions). True: each record is checked on its own, the valid ones are appended, and the answer carries one
+   * the batch, and each partition's records are one atomic append (not atomic across partitions).
+   * True: each record is checked on its own, the valid ones are appended, and the answer carries one
    * RecordResult per record instead of positions.
    */
   perRecord: boolean;
