@@ -309,7 +309,9 @@ export class Publisher {
     if (!entry) return;
     this.inFlight.delete(answer.sequence);
     const { batch } = entry;
-    const count = batch.whole ? answer.positions.length : answer.results.length;
+    // A broker older than per-record results answers positions only (its batches are all-or-nothing).
+    const perRecord = !batch.whole && !(answer.results.length === 0 && answer.positions.length > 0);
+    const count = perRecord ? answer.results.length : answer.positions.length;
     if (answer.error) {
       const error = fromErrorStatus(answer.error);
       // Only a broker that is going away (UNAVAILABLE) is worth re-sending to; other refusals are final.
@@ -325,6 +327,12 @@ export class Publisher {
     } else if (batch.whole) {
       this.retryDelayMs = 0;
       batch.whole.resolve(answer.positions.map((p) => ({ partition: p.partition, offset: p.offset })));
+    } else if (!perRecord) {
+      this.retryDelayMs = 0;
+      batch.records.forEach((r, i) => {
+        const p = answer.positions[i]!;
+        r.resolve({ partition: p.partition, offset: p.offset });
+      });
     } else {
       this.retryDelayMs = 0;
       batch.records.forEach((r, i) => {
