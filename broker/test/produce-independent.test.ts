@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, suite, test } from "node:test";
-import type { WeirClient } from "@weir/client";
+import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
+import { createClient, type WeirClient } from "@weir/client";
+import { BrokerServiceService, type ProduceStreamRequest, type ProduceStreamResponse } from "@weir/proto";
 import { startTestNode, type TestNode } from "./grpc-test-helpers.js";
 
 // publish() calls that share a linger window are independent: each succeeds or fails on its own, while
@@ -77,5 +79,39 @@ void suite("independent publishes", () => {
       { code: "SCHEMA_VALIDATION_FAILED", message: /record 1: .*\/amount.*minimum/ },
     );
     assert.deepEqual(await endOffsets(topic), [0]);
+  });
+});
+
+void suite("independent publishes against an older broker", () => {
+  void test("a broker that answers positions only (no per-record results) still resolves every publish", async (t) => {
+    // An older broker ignores per_record and producer_id (unknown fields) and answers positions.
+    const server = new Server();
+    server.addService(BrokerServiceService, {
+      produceStream: (call: ServerDuplexStream<ProduceStreamRequest, ProduceStreamResponse>) => {
+        let offset = 0;
+        call.on("data", (frame: ProduceStreamRequest) => {
+          const positions = frame.records.map(() => ({ partition: 0, offset: offset++ }));
+          call.write({ sequence: frame.sequence, positions, results: [] });
+        });
+        call.on("end", () => call.end());
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, p) =>
+        error ? reject(error) : resolve(p),
+      ),
+    );
+    t.after(() => server.forceShutdown());
+    const old = createClient({ address: `127.0.0.1:${port}`, lingerMs: 20 });
+    t.after(() => old.close());
+    const positions = await Promise.all([
+      old.publish("t", "a"),
+      old.publish("t", "b"),
+      old.publish("t", "c"),
+    ]);
+    assert.deepEqual(
+      positions.map((p) => p.offset),
+      [0, 1, 2],
+    );
   });
 });
