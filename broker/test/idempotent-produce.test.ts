@@ -188,6 +188,8 @@ void suite("idempotent produce", () => {
     assert.equal(again.status, 201, JSON.stringify(again.json));
     assert.deepEqual(again.json.positions, first.json.positions);
     assert.equal(await totalRecords(http, topic), 2);
+    const metrics = await (await fetch(`http://${http}/metrics`)).text();
+    assert.ok(metrics.includes(`weir_produce_duplicates_total{topic="${topic}"} 2`), "duplicates counted");
 
     // The records carry the producer id and sequence the broker wrote.
     const group = `g-${seq}`;

@@ -344,6 +344,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     if (producer) {
       await dedupe.ready(topic, t.config.partitions);
       todo = await claimSequences(topic, producer, todo, results);
+      if (todo.length < input.length) metrics.duplicatesIn.inc({ topic }, input.length - todo.length);
       reservation = dedupe.reserve(
         topic,
         producer.id,
