@@ -441,4 +441,30 @@ void suite("idempotent produce against broker processes (SIGKILL, SIGSTOP)", () 
     assert.equal(failed.length, 0, String(failed[0]?.reason));
     assert.equal(await totalRecords(broker.http, "frozen"), published.length);
   });
+
+  void test("a publish sent to a hung broker that is then killed and restarted resolves once", async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), "weir-idem-hung-"));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    let broker = await startBrokerProcess(t, { dataDir });
+    await createTopic(broker.http, "hung", 1);
+    const client = createClient({
+      address: broker.grpc,
+      requestTimeoutMs: 300,
+      connectTimeoutMs: 300,
+      deliveryTimeoutMs: 60_000,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    t.after(() => client.close());
+    await client.publish("hung", "warm-up");
+
+    broker.child.kill("SIGSTOP");
+    const during = client.publish("hung", "during");
+    await until("the unanswered frame to be re-sent", () => client.stats().produceRetries > 0, 10_000);
+    await broker.kill("SIGKILL");
+    // While the broker is down every connect attempt fails within connectTimeoutMs; the sent publish
+    // keeps being retried (until deliveryTimeoutMs) instead of failing.
+    broker = await startBrokerProcess(t, { dataDir, grpcPort: broker.grpcPort, httpPort: broker.httpPort });
+    assert.deepEqual(await during, { partition: 0, offset: 1 });
+    assert.equal(await totalRecords(broker.http, "hung"), 2);
+  });
 });

@@ -239,12 +239,16 @@ export class Publisher {
         try {
           stream = await this.openStream();
         } catch (error) {
-          // Could not connect: every queued record fails with the same (retriable) error.
+          // Could not connect: queued records fail with the same (retriable) error, except batches
+          // already sent once, which keep being retried (idempotence) until their delivery timeout.
           const e = error as WeirError;
+          const resend: Batch[] = [];
           for (const batch of this.ready.splice(0)) {
             if (this.open.get(batch.topic) === batch) this.open.delete(batch.topic);
-            failBatch(batch, e);
+            if (batch.firstSentMs === undefined) failBatch(batch, e);
+            else resend.push(batch);
           }
+          if (!this.retry(resend, e)) for (const batch of resend) failBatch(batch, e);
           break;
         }
         const batch = this.ready.shift()!;
