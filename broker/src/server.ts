@@ -24,6 +24,12 @@ export interface WeirServerOptions {
   fsync?: "always" | "interval" | "none";
   /** Largest record accepted when a topic sets none. @default 1 MiB */
   maxRecordBytes?: number;
+  /** Deepest nesting of a JSON record value or HTTP body (at most 1000). @default 128 */
+  maxJsonDepth?: number;
+  /** Longest an HTTP client may take to send a whole request; 0 = no limit. @default 60000 */
+  httpRequestTimeoutMs?: number;
+  /** Most HTTP request-body bytes in flight on the server. @default 128 MiB */
+  httpMaxPendingBodyBytes?: number;
   /** The duplicate window of idempotent produce. */
   idempotence?: ProducerDedupeOptions;
   logger?: Logger;
@@ -66,6 +72,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     metadata,
     logger,
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
     ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
   });
   try {
@@ -77,6 +84,12 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
         port: options.httpPort ?? 7080,
         logger,
         ...(options.httpPlugins === undefined ? {} : { plugins: options.httpPlugins }),
+        ...(options.httpRequestTimeoutMs === undefined
+          ? {}
+          : { requestTimeoutMs: options.httpRequestTimeoutMs }),
+        ...(options.httpMaxPendingBodyBytes === undefined
+          ? {}
+          : { maxPendingBodyBytes: options.httpMaxPendingBodyBytes }),
       });
     } catch (error) {
       await grpc.close();

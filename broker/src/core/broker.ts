@@ -1,5 +1,12 @@
 import { performance } from "node:perf_hooks";
-import { WeirError, assertTopicName, silentLogger, toWeirError, type Logger } from "@weir/common";
+import {
+  WeirError,
+  assertTopicName,
+  defaultMaxJsonDepth,
+  silentLogger,
+  toWeirError,
+  type Logger,
+} from "@weir/common";
 import type {
   Broker,
   CallContext,
@@ -22,6 +29,7 @@ import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
 import { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateEach, validateReply } from "./validate-batch.js";
+import { checkRecord } from "./record-checks.js";
 import {
   ProducerDedupe,
   encodeProducerHeader,
@@ -45,6 +53,8 @@ export interface BrokerOptions {
   maxBatchRecords?: number;
   /** Request timeout when the caller gives none. @default 10000 */
   defaultRequestTimeoutMs?: number;
+  /** Deepest nesting of a JSON record value (and, over HTTP, of a request body). @default 128 */
+  maxJsonDepth?: number;
   /** The duplicate window of idempotent produce (see {@link ProducerDedupe}). */
   idempotence?: ProducerDedupeOptions;
   /**
@@ -61,10 +71,20 @@ export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
+  const depth = o.maxJsonDepth;
+  // Consumers render JSON up to maxRenderedJsonDepth levels; a higher limit would store values that
+  // HTTP consumers then only get as base64.
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 1000)) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `maxJsonDepth must be a whole number from 1 to 1000, got ${depth}`,
+    );
+  }
   return {
     maxRecordBytes: 1024 * 1024,
     maxBatchRecords: 10_000,
     defaultRequestTimeoutMs: 10_000,
+    maxJsonDepth: defaultMaxJsonDepth,
     idempotence: {},
     logger: silentLogger,
     ...o,
@@ -108,7 +128,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   for (const [, stored] of await metadata.list<StoredTopic>("topics/")) {
     // An older version of the record may lack newer fields: resolve fills them in.
     const name = stored.name;
-    const config = resolveTopicConfig(name, stored.config);
+    const config = resolveTopicConfig(name, stored.config, { checkLabelLimits: false });
     await engine.configureTopic(name, logSpec(config));
     // A subject deleted while the broker was down must not stop it from starting: that topic then
     // refuses produces with a message saying why, and recovers when the subject gets a version.
@@ -414,15 +434,28 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       if (!perRecord || !(error instanceof WeirError)) throw error;
       results[i] = { error };
     };
-    let records: Array<ProduceInput | WeirError> = todo.map((i) => input[i]!);
+    const records: Array<ProduceInput | WeirError> = todo.map((i) => input[i]!);
+    // What no schema can fix later (timestamp range, JSON nesting), before the schemas.
+    const checked: number[] = [];
+    for (let k = 0; k < records.length; k++) {
+      try {
+        checkRecord(topic, todo[k]!, records[k] as ProduceInput, opts);
+        checked.push(k);
+      } catch (error) {
+        if (!perRecord || !(error instanceof WeirError)) throw error;
+        records[k] = error;
+      }
+    }
     // Taken once: the whole batch is validated against one version even if a new one is swapped in.
     const pending = validators.current(topic);
     const validatorSet = pending instanceof Promise ? await pending : pending;
-    if (validatorSet) {
-      const subset = records as ProduceInput[];
-      records = perRecord
-        ? await validateEach(topic, validatorSet, subset, metrics, todo)
-        : await validateBatch(topic, validatorSet, subset, metrics, todo);
+    if (validatorSet && checked.length > 0) {
+      const subset = checked.map((k) => records[k] as ProduceInput);
+      const indexes = checked.map((k) => todo[k]!);
+      const validated = perRecord
+        ? await validateEach(topic, validatorSet, subset, metrics, indexes)
+        : await validateBatch(topic, validatorSet, subset, metrics, indexes);
+      checked.forEach((k, j) => (records[k] = validated[j]!));
     }
     const limit = t.config.maxRecordBytes || opts.maxRecordBytes;
     const now = Date.now();
@@ -504,6 +537,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     logger,
     registry,
     maxRecordBytes: opts.maxRecordBytes,
+    maxJsonDepth: opts.maxJsonDepth,
 
     async createTopic(name, input) {
       return adminLock.run(() => createTopicLocked(name, input));
@@ -588,6 +622,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       assertOpen();
       const topic = inbox.topicOf(replyTo, correlationId);
       if (topic === undefined) return false;
+      checkRecord(topic, 0, record, opts);
       await validateReply(topic, record.headers ?? [], record.value, (id) => validators.byId(id), metrics);
       return inbox.deliver(replyTo, correlationId, {
         key: record.key,

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { createLogger, parseDuration, type LogLevel } from "@weir/common";
+import { createLogger, type LogLevel } from "@weir/common";
+import { durationArg, intArg, sizeArg } from "../options.js";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
@@ -20,9 +21,12 @@ interface ServeFlags extends Partial<ControllerFlags> {
   httpPort: string;
   fsync: "always" | "interval" | "none";
   maxRecordBytes?: string;
-  dedupeWindowRecords?: string;
-  dedupeWindow?: string;
-  dedupeMaxRecords?: string;
+  maxJsonDepth?: number;
+  httpRequestTimeout?: number;
+  httpMaxPendingBodyBytes?: number;
+  dedupeWindowRecords?: number;
+  dedupeWindow?: number;
+  dedupeMaxRecords?: number;
   logLevel: LogLevel;
 }
 
@@ -62,17 +66,41 @@ export function registerServeCommands(program: Command): void {
           .default("always"),
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
-      .option(
-        "--dedupe-window-records <n>",
-        "idempotent produce: sequences remembered per producer and topic, and records read per partition to rebuild them after a restart (default 10000)",
+      .addOption(
+        new Option(
+          "--max-json-depth <n>",
+          "deepest nesting of a JSON record value or HTTP body, 1-1000 (default 128)",
+        ).argParser(intArg("--max-json-depth", 1)),
       )
-      .option(
-        "--dedupe-window <duration>",
-        "idempotent produce: a producer not heard from on a topic for this long is forgotten (default 5m)",
+      .addOption(
+        new Option(
+          "--http-request-timeout <duration>",
+          "longest an HTTP client may take to send a whole request; 0 = none (default 60s)",
+        ).argParser(durationArg("--http-request-timeout")),
       )
-      .option(
-        "--dedupe-max-records <n>",
-        "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
+      .addOption(
+        new Option(
+          "--http-max-pending-body-bytes <size>",
+          "most HTTP request-body bytes in flight on the server; more get a retriable 503 (default 128MiB)",
+        ).argParser(sizeArg("--http-max-pending-body-bytes")),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-window-records <n>",
+          "idempotent produce: sequences remembered per producer and topic, and records read per partition to rebuild them after a restart (default 10000)",
+        ).argParser(intArg("--dedupe-window-records", 1)),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-window <duration>",
+          "idempotent produce: a producer not heard from on a topic for this long is forgotten (default 5m)",
+        ).argParser(durationArg("--dedupe-window")),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-max-records <n>",
+          "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
+        ).argParser(intArg("--dedupe-max-records", 1)),
       )
       .addOption(
         new Option("--log-level <level>", "log level")
@@ -106,16 +134,14 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  if (flags.maxJsonDepth !== undefined) options.maxJsonDepth = flags.maxJsonDepth;
+  if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
+  if (flags.httpMaxPendingBodyBytes !== undefined)
+    options.httpMaxPendingBodyBytes = flags.httpMaxPendingBodyBytes;
   options.idempotence = {
-    ...(flags.dedupeWindowRecords === undefined
-      ? {}
-      : { windowRecords: count(flags.dedupeWindowRecords, "--dedupe-window-records") }),
-    ...(flags.dedupeWindow === undefined
-      ? {}
-      : { windowMs: parseDuration(flags.dedupeWindow, "--dedupe-window") }),
-    ...(flags.dedupeMaxRecords === undefined
-      ? {}
-      : { maxRecords: count(flags.dedupeMaxRecords, "--dedupe-max-records") }),
+    ...(flags.dedupeWindowRecords === undefined ? {} : { windowRecords: flags.dedupeWindowRecords }),
+    ...(flags.dedupeWindow === undefined ? {} : { windowMs: flags.dedupeWindow }),
+    ...(flags.dedupeMaxRecords === undefined ? {} : { maxRecords: flags.dedupeMaxRecords }),
   };
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
@@ -189,12 +215,6 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-}
-
-function count(text: string, flag: string): number {
-  if (!/^[1-9]\d{0,9}$/.test(text))
-    throw new Error(`${flag} must be a whole number of at least 1, got "${text}"`);
-  return Number(text);
 }
 
 function port(text: string, flag: string): number {
