@@ -290,6 +290,24 @@ void suite("idempotent produce", () => {
     assert.equal(res.json.errors, 1);
     assert.equal(await totalRecords(http, topic), 2);
   });
+
+  void test("a per-record produce refuses a record with an out-of-range timestamp alone", async () => {
+    const topic = topicName("idem-perrecord-ts");
+    await createTopic(http, topic, 1);
+    const res = await unary(raw, {
+      topic,
+      records: [rec("a"), { ...rec("b"), timestampMs: 9e15 }, rec("c")],
+      perRecord: true,
+    });
+    assert.deepEqual(
+      res.results.map((r) => (r.result?.$case === "position" ? r.result.value.offset : r.result?.value.code)),
+      [0, "INVALID_ARGUMENT", 1],
+    );
+    const refused = res.results[1]!.result;
+    assert.ok(refused?.$case === "error");
+    assert.match(refused.value.message, /record 1 has timestamp/);
+    assert.equal((JSON.parse(refused.value.detailsJson) as { field: string }).field, "timestamp");
+  });
 });
 
 void suite("idempotent produce against broker processes (SIGKILL, SIGSTOP)", () => {
