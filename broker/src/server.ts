@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import { createBroker } from "./core/broker.js";
+import type { ProducerDedupeOptions } from "./core/producer-dedupe.js";
 import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
 import { startGrpcServer } from "./transports/grpc/grpc-server.js";
@@ -29,6 +30,8 @@ export interface WeirServerOptions {
   httpRequestTimeoutMs?: number;
   /** Most HTTP request-body bytes in flight on the server. @default 128 MiB */
   httpMaxPendingBodyBytes?: number;
+  /** The duplicate window of idempotent produce. */
+  idempotence?: ProducerDedupeOptions;
   logger?: Logger;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
@@ -70,6 +73,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     logger,
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
     ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
+    ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
   });
   try {
     const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });

@@ -24,6 +24,9 @@ interface ServeFlags extends Partial<ControllerFlags> {
   maxJsonDepth?: number;
   httpRequestTimeout?: number;
   httpMaxPendingBodyBytes?: number;
+  dedupeWindowRecords?: number;
+  dedupeWindow?: number;
+  dedupeMaxRecords?: number;
   logLevel: LogLevel;
 }
 
@@ -82,6 +85,24 @@ export function registerServeCommands(program: Command): void {
         ).argParser(sizeArg("--http-max-pending-body-bytes")),
       )
       .addOption(
+        new Option(
+          "--dedupe-window-records <n>",
+          "idempotent produce: sequences remembered per producer and topic, and records read per partition to rebuild them after a restart (default 10000)",
+        ).argParser(intArg("--dedupe-window-records", 1)),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-window <duration>",
+          "idempotent produce: a producer not heard from on a topic for this long is forgotten (default 5m)",
+        ).argParser(durationArg("--dedupe-window")),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-max-records <n>",
+          "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
+        ).argParser(intArg("--dedupe-max-records", 1)),
+      )
+      .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
           .default("info"),
@@ -118,6 +139,11 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
   if (flags.httpMaxPendingBodyBytes !== undefined)
     options.httpMaxPendingBodyBytes = flags.httpMaxPendingBodyBytes;
+  options.idempotence = {
+    ...(flags.dedupeWindowRecords === undefined ? {} : { windowRecords: flags.dedupeWindowRecords }),
+    ...(flags.dedupeWindow === undefined ? {} : { windowMs: flags.dedupeWindow }),
+    ...(flags.dedupeMaxRecords === undefined ? {} : { maxRecords: flags.dedupeMaxRecords }),
+  };
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
   const controller = await embedded
