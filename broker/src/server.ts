@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import { createBroker } from "./core/broker.js";
+import type { GroupLifecycleOptions } from "./groups/group-coordinator.js";
 import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
 import { startGrpcServer } from "./transports/grpc/grpc-server.js";
@@ -23,6 +24,8 @@ export interface WeirServerOptions {
   fsync?: "always" | "interval" | "none";
   /** Largest record accepted when a topic sets none. @default 1 MiB */
   maxRecordBytes?: number;
+  /** When consumer groups without members expire (`--empty-group-ttl`, `--group-retention`). */
+  groups?: GroupLifecycleOptions;
   logger?: Logger;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
@@ -63,6 +66,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     metadata,
     logger,
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    ...(options.groups === undefined ? {} : { groups: options.groups }),
   });
   try {
     const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });

@@ -56,7 +56,7 @@ interface QueuePartition {
   readyHead: number;
   /** Entries whose state is `ready` (exact, unlike the array). */
   readyCount: number;
-  /** Tracked entries delivered more than once: their counts are what the stored state must carry. */
+  /** Tracked entries whose delivery count is not 1: their counts are what the stored state must carry. */
   readonly multi: Set<QueueEntry>;
   readonly key: string;
   readonly persist: OpBuilder;
@@ -98,8 +98,9 @@ export class QueueGroup extends GroupBase {
     name: string,
     createdMs: number,
     stored: ReadonlyArray<StoredQueuePartition | undefined>,
+    lifecycle: { stateful: boolean; emptySinceMs: number },
   ) {
-    super(ctx, topic, name, createdMs);
+    super(ctx, topic, name, createdMs, lifecycle);
     for (let p = 0; p < topic.partitions; p++) this.#parts.push(this.#restore(p, stored[p]));
   }
 
@@ -143,6 +144,7 @@ export class QueueGroup extends GroupBase {
   override async ack(refs: readonly RecordRef[]): Promise<void> {
     this.assertOpen();
     this.checkRefs(refs);
+    if (refs.length > 0) this.markStateful();
     for (const ref of refs) {
       const p = this.#parts[ref.partition]!;
       if (ref.offset >= p.cursor || p.window.has(ref.offset)) continue;
@@ -176,6 +178,23 @@ export class QueueGroup extends GroupBase {
     }
     this.#arm();
     if (woke) this.notifier.notify();
+  }
+
+  override async release(member: MemberState, refs: readonly RecordRef[]): Promise<void> {
+    this.assertOpen();
+    this.checkRefs(refs);
+    let woke = false;
+    for (const ref of refs) {
+      const entry = this.#parts[ref.partition]!.tracked.get(ref.offset);
+      // Acked, expired or already handed to someone else since: that delivery is not ours to undo.
+      if (!entry || entry.state !== "inflight" || entry.member !== member) continue;
+      entry.attempts = Math.max(0, entry.attempts - 1);
+      this.#countChanged(entry);
+      woke = this.#release(entry) || woke;
+    }
+    if (woke) this.notifier.notify();
+    // The lowered counts are durable before the caller goes on (e.g. leaves the group).
+    await this.ctx.writer.flush();
   }
 
   override assignment(): Assignment {
@@ -213,6 +232,7 @@ export class QueueGroup extends GroupBase {
       this.ctx.writer.mark(p.key, p.persist);
     }
     this.#deadLetters = [];
+    this.markStateful();
     this.notifier.notify();
   }
 
@@ -307,7 +327,7 @@ export class QueueGroup extends GroupBase {
       for (const { entry, token } of claimed) {
         if (entry.state !== "inflight" || entry.token !== token) continue;
         entry.attempts--;
-        if (entry.attempts < 2) p.multi.delete(entry);
+        this.#countChanged(entry);
         this.#release(entry);
       }
       throw error;
@@ -397,6 +417,7 @@ export class QueueGroup extends GroupBase {
     p.tracked.set(offset, entry);
     member.inflight.add(entry);
     this.#heap.push(entry);
+    this.markStateful();
   }
 
   #claim(entry: QueueEntry, member: MemberState, dueAt: number): void {
@@ -408,8 +429,14 @@ export class QueueGroup extends GroupBase {
     entry.dueAt = dueAt;
     member.inflight.add(entry);
     this.#heap.push(entry);
+    this.#countChanged(entry);
+  }
+
+  /** The entry's delivery count changed: the stored state carries every count that is not 1. */
+  #countChanged(entry: QueueEntry): void {
     const p = entry.partition;
-    if (entry.attempts >= 2) p.multi.add(entry);
+    if (entry.attempts === 1) p.multi.delete(entry);
+    else p.multi.add(entry);
     this.ctx.writer.mark(p.key, p.persist);
   }
 
@@ -628,7 +655,7 @@ export class QueueGroup extends GroupBase {
         heapIndex: -1,
       };
       part.tracked.set(offset, entry);
-      if (entry.attempts >= 2) part.multi.add(entry);
+      if (entry.attempts !== 1) part.multi.add(entry);
       this.#release(entry);
     }
     return part;

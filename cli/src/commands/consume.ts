@@ -73,8 +73,10 @@ export function registerConsumeCommand(program: Command): void {
           group: flags.group,
           mode: flags.mode,
           ...(flags.from === undefined ? {} : { from: flags.from }),
-          // Ask for no more than will be printed: extra deliveries would only be handed back.
+          // Never take a record that will not be printed: the subscription grants the broker credit
+          // only up to what is left of --max, and hands back unprinted ones without spending an attempt.
           credit: Math.min(flags.max ?? 500, 500),
+          ...(flags.max === undefined ? {} : { max: flags.max }),
           signal: stop.signal,
         });
         let count = 0;
