@@ -54,6 +54,8 @@ export class SubscribeSession implements StreamSession {
    * client never saw them.
    */
   private readonly unwritten = new Set<Delivery>();
+  /** Set when the client half-closes: the delivery loop stops taking records. */
+  private clientEnded = false;
   /** The delivery loop; the session waits for it to stop before it gives records back and leaves. */
   private delivering: Promise<void> | undefined;
 
@@ -66,7 +68,10 @@ export class SubscribeSession implements StreamSession {
     this.ctx = callContext(call);
     call.on("data", (message: pb.SubscribeRequest | MalformedFrame) => this.onMessage(message));
     call.on("end", () => {
-      // The client half-closed: apply what it sent before, then end cleanly.
+      // The client half-closed: it takes nothing more, so nothing more is taken from the group for it
+      // (records it just released must not come straight back to it). Apply what it sent before, then
+      // end cleanly.
+      this.clientEnded = true;
       this.chain = this.chain.then(() => this.close({ kind: "ok" }));
     });
     call.on("cancelled", () => void this.close({ kind: "gone" }));
@@ -192,7 +197,7 @@ export class SubscribeSession implements StreamSession {
   /** The delivery loop: poll while there is credit, wait for data or credit otherwise. */
   private async deliver(member: GroupMember): Promise<void> {
     try {
-      while (this.state === "open") {
+      while (this.state === "open" && !this.clientEnded) {
         if (this.credit <= 0) {
           await this.waitForCredit();
           continue;
