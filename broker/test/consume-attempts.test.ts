@@ -54,6 +54,26 @@ void suite("queue delivery attempts over gRPC", () => {
     assert.equal(broker.topicConfig("att.rounds.dlq"), undefined, "nothing was dead-lettered");
   });
 
+  void test("subscribe({ max }) hands out max messages, then ends, and never takes more from the group", async () => {
+    const broker = node.server.broker;
+    await broker.createTopic("att.max", { partitions: 1 });
+    await broker.produce(
+      "att.max",
+      Array.from({ length: 5 }, (_, i) => ({ value: utf8.encode(`r${i}`) })),
+    );
+    const sub = node.client().subscribe("att.max", { group: "workers", mode: "queue", credit: 10, max: 2 });
+    const seen: string[] = [];
+    for await (const m of sub) {
+      seen.push(text(m.value));
+      await m.ack();
+    }
+    assert.deepEqual(seen, ["r0", "r1"]);
+    await sub.done;
+    const group = await broker.describeGroup("att.max", "workers");
+    // Nothing else was ever delivered (a record taken and handed back would still be tracked here).
+    assert.deepEqual([group.lag, group.partitions[0]!.inFlight], [3, 0]);
+  });
+
   void test("a record that runs out of attempts on a topic without a dead-letter topic goes to <topic>.dlq", async () => {
     const broker = node.server.broker;
     await broker.createTopic("att.nodlq", { partitions: 1, delivery: { maxAttempts: 1 } });
