@@ -46,7 +46,11 @@ export function registerConsumeCommand(program: Command): void {
         "where a new group starts: earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>",
         startArg,
       )
-      .option("--max <n>", "stop after this many records", intArg("--max", 1))
+      .option(
+        "--max <n>",
+        "stop after this many records (no more than that is taken from the group)",
+        intArg("--max", 1),
+      )
       .option(
         "--timeout <duration>",
         "stop when no record arrives for this long, e.g. 5s",
