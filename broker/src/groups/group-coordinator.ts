@@ -83,9 +83,9 @@ export const defaultGroupRetentionMs = 7 * 24 * 60 * 60_000;
  *   {@link QueueGroup}).
  * - A group exists from its first join until its topic is deleted or it expires: empty (no member)
  *   for `emptyGroupTtlMs` while it holds no committed state, or for `groupRetentionMs` once it does.
- *   Its mode is fixed at the first join. Where a new group starts is its first join's `start` (default: latest for stream, earliest
- *   for queue), resolved and saved at once, so a restart never re-applies it. Partitions added later
- *   start at their beginning.
+ *   Its mode is fixed at the first join. Where a new group starts is its first join's `start`
+ *   (default: latest for stream, earliest for queue), resolved and saved at once, so a restart never
+ *   re-applies it. Partitions added later start at their beginning.
  * - State is saved in the MetadataStore in shared batched writes: an ack resolves once it is
  *   durable, and a queue poll returns once its delivery counts are. After a restart, committed offsets
  *   hold, queue records delivered and not acked are delivered again (their attempt counts kept), and
@@ -130,6 +130,8 @@ class Coordinator implements GroupCoordinator {
   #closed = false;
 
   constructor(options: GroupCoordinatorOptions) {
+    this.#emptyGroupTtlMs = retention(options.emptyGroupTtlMs, defaultEmptyGroupTtlMs, "emptyGroupTtlMs");
+    this.#groupRetentionMs = retention(options.groupRetentionMs, defaultGroupRetentionMs, "groupRetentionMs");
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#writer = new StateWriter(options.metadata, this.#logger);
@@ -151,8 +153,6 @@ class Coordinator implements GroupCoordinator {
     this.#loaded = this.#load();
     // A failed load surfaces on the first call that awaits it; this only keeps it from being unhandled.
     this.#loaded.catch(() => undefined);
-    this.#emptyGroupTtlMs = retention(options.emptyGroupTtlMs, defaultEmptyGroupTtlMs, "emptyGroupTtlMs");
-    this.#groupRetentionMs = retention(options.groupRetentionMs, defaultGroupRetentionMs, "groupRetentionMs");
     const shortest = Math.min(
       ...[this.#emptyGroupTtlMs, this.#groupRetentionMs].filter((ms) => ms > 0),
       Number.POSITIVE_INFINITY,

@@ -44,8 +44,7 @@ export interface StoredStreamPartition {
  * A queue group's partition. Every offset below `floor` is done; in `floor .. cursor-1` the offsets
  * whose bit is set in `done` (base64 bitset starting at `doneBase`) are done and every other one was
  * delivered and not acked — its delivery count is in `attempts` when it is not 1 (0: handed back
- * unseen by a `release`), else it is 1. Offsets
- * from `cursor` on were never delivered. This keeps the stored size proportional to out-of-order acks
+ * unseen by a `release`), else it is 1. Offsets from `cursor` on were never delivered. This keeps the stored size proportional to out-of-order acks
  * and redeliveries, not to the number of records in flight.
  */
 export interface StoredQueuePartition {
