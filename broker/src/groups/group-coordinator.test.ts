@@ -515,14 +515,13 @@ void suite("group coordinator: queue groups", () => {
       (await c.poll(10)).map((d) => [text(d), d.attempt]),
       [["x", 2]],
     );
-    // b stops polling: after its session timeout its record goes to c, long before the ack timeout.
-    const started = Date.now();
-    const got = await c.fetch(10, 3000);
+    // b stops polling: after its session timeout its record goes to c, long before the ack timeout
+    // (60 s; the fetch gives up well before it, so only the expiry can bring the record).
+    const got = await c.fetch(10, 20_000);
     assert.deepEqual(
       got.map((d) => [text(d), d.attempt]),
       [["y", 2]],
     );
-    assert.ok(Date.now() - started < 2000);
     await assert.rejects(b.poll(1), { code: "MEMBER_NOT_FOUND" });
     assert.equal((await h.groups.describe("orders", "workers")).members, 1);
   });
