@@ -42,6 +42,18 @@ export interface QueueEntry extends HeapItem {
   member: MemberState | undefined;
   /** Bumped on every delivery, so a read that raced with an ack or a release can tell. */
   token: number;
+  /**
+   * Whether the poll that delivered it has returned it to the transport. A member that leaves while
+   * its poll is still running gives such records back without counting the delivery.
+   */
+  handed: boolean;
+}
+
+/** A delivery a poll is about to return, with what it must still hold when the poll returns. */
+interface Outgoing {
+  delivery: Delivery;
+  entry: QueueEntry;
+  token: number;
 }
 
 interface QueuePartition {
@@ -126,13 +138,21 @@ export class QueueGroup extends GroupBase {
       );
       return batches.flat();
     });
-    if (out.length === 0) return out;
+    if (out.length === 0) return [];
     this.#arm();
-    this.countOut(out);
     // The delivery counts must be durable before the records leave: a crash then redelivers them
     // with the right attempt number instead of forgetting they were ever handed out.
     await this.ctx.writer.flush();
-    return out;
+    // Only what this member still holds leaves: a record acked, or given back because the member
+    // left, while the counts were being saved belongs to someone else now.
+    const handed: Delivery[] = [];
+    for (const o of out) {
+      if (o.entry.state !== "inflight" || o.entry.member !== member || o.entry.token !== o.token) continue;
+      o.entry.handed = true;
+      handed.push(o.delivery);
+    }
+    this.countOut(handed);
+    return handed;
   }
 
   override available(): boolean {
@@ -267,7 +287,14 @@ export class QueueGroup extends GroupBase {
   }
 
   protected override memberRemoved(member: MemberState): void {
-    for (const entry of [...member.inflight]) this.#release(entry);
+    for (const entry of [...member.inflight]) {
+      // Claimed by a poll that has not returned yet: the member never got it.
+      if (!entry.handed) {
+        entry.attempts = Math.max(0, entry.attempts - 1);
+        this.#countChanged(entry);
+      }
+      this.#release(entry);
+    }
     member.inflight.clear();
     this.generation++;
   }
@@ -297,7 +324,7 @@ export class QueueGroup extends GroupBase {
     member: MemberState,
     quota: number,
     dueAt: number,
-  ): Promise<Delivery[]> {
+  ): Promise<Outgoing[]> {
     // Claim redeliveries synchronously, before any await, so no other path can hand them out too.
     const claimed: Array<{ entry: QueueEntry; token: number }> = [];
     while (claimed.length < quota) {
@@ -332,12 +359,12 @@ export class QueueGroup extends GroupBase {
       }
       throw error;
     }
-    const out: Delivery[] = [];
+    const out: Outgoing[] = [];
     for (const { entry, token } of claimed) {
       // Acked (e.g. a late ack over HTTP) or released (member left) while we were reading.
       if (entry.state !== "inflight" || entry.token !== token) continue;
       const record = again.get(entry.offset);
-      if (record) out.push(this.toDelivery(record, p.index, entry.attempts));
+      if (record) out.push({ delivery: this.toDelivery(record, p.index, entry.attempts), entry, token });
       else this.#lost(entry);
     }
     const first = fresh[0];
@@ -345,9 +372,9 @@ export class QueueGroup extends GroupBase {
       if (first.offset > p.cursor) this.#skipDeleted(p, first.offset);
       for (const record of fresh) {
         if (record.offset < p.cursor) continue;
-        this.#track(p, record.offset, member, dueAt);
+        const entry = this.#track(p, record.offset, member, dueAt);
         p.cursor = record.offset + 1;
-        out.push(this.toDelivery(record, p.index, 1));
+        out.push({ delivery: this.toDelivery(record, p.index, 1), entry, token: entry.token });
       }
       this.ctx.writer.mark(p.key, p.persist);
     }
@@ -403,7 +430,7 @@ export class QueueGroup extends GroupBase {
     return undefined;
   }
 
-  #track(p: QueuePartition, offset: number, member: MemberState, dueAt: number): void {
+  #track(p: QueuePartition, offset: number, member: MemberState, dueAt: number): QueueEntry {
     const entry: QueueEntry = {
       partition: p,
       offset,
@@ -411,6 +438,7 @@ export class QueueGroup extends GroupBase {
       state: "inflight",
       member,
       token: 1,
+      handed: false,
       dueAt,
       heapIndex: -1,
     };
@@ -418,6 +446,7 @@ export class QueueGroup extends GroupBase {
     member.inflight.add(entry);
     this.#heap.push(entry);
     this.markStateful();
+    return entry;
   }
 
   #claim(entry: QueueEntry, member: MemberState, dueAt: number): void {
@@ -425,6 +454,7 @@ export class QueueGroup extends GroupBase {
     entry.state = "inflight";
     entry.attempts++;
     entry.token++;
+    entry.handed = false;
     entry.member = member;
     entry.dueAt = dueAt;
     member.inflight.add(entry);
@@ -651,6 +681,7 @@ export class QueueGroup extends GroupBase {
         state: "delayed",
         member: undefined,
         token: 0,
+        handed: true,
         dueAt: 0,
         heapIndex: -1,
       };
