@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, type LogLevel } from "@weir/common";
+import { durationArg, intArg, sizeArg } from "../options.js";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
@@ -10,7 +11,6 @@ import {
   prepareEmbeddedController,
   type ControllerFlags,
 } from "./controller.js";
-import { durationArg } from "../options.js";
 
 interface ServeFlags extends Partial<ControllerFlags> {
   /** `weir up` only: a config directory or git repository the controller applies and follows. */
@@ -23,6 +23,9 @@ interface ServeFlags extends Partial<ControllerFlags> {
   maxRecordBytes?: string;
   emptyGroupTtl?: number;
   groupRetention?: number;
+  maxJsonDepth?: number;
+  httpRequestTimeout?: number;
+  httpMaxPendingBodyBytes?: number;
   logLevel: LogLevel;
 }
 
@@ -73,6 +76,24 @@ export function registerServeCommands(program: Command): void {
         durationArg("--group-retention"),
       )
       .addOption(
+        new Option(
+          "--max-json-depth <n>",
+          "deepest nesting of a JSON record value or HTTP body, 1-1000 (default 128)",
+        ).argParser(intArg("--max-json-depth", 1)),
+      )
+      .addOption(
+        new Option(
+          "--http-request-timeout <duration>",
+          "longest an HTTP client may take to send a whole request; 0 = none (default 60s)",
+        ).argParser(durationArg("--http-request-timeout")),
+      )
+      .addOption(
+        new Option(
+          "--http-max-pending-body-bytes <size>",
+          "most HTTP request-body bytes in flight on the server; more get a retriable 503 (default 128MiB)",
+        ).argParser(sizeArg("--http-max-pending-body-bytes")),
+      )
+      .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
           .default("info"),
@@ -110,6 +131,10 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
       ...(flags.groupRetention === undefined ? {} : { groupRetentionMs: flags.groupRetention }),
     };
   }
+  if (flags.maxJsonDepth !== undefined) options.maxJsonDepth = flags.maxJsonDepth;
+  if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
+  if (flags.httpMaxPendingBodyBytes !== undefined)
+    options.httpMaxPendingBodyBytes = flags.httpMaxPendingBodyBytes;
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
   const controller = await embedded

@@ -4,11 +4,12 @@ import type * as pb from "@weir/proto";
 import type { Broker, CallContext } from "../../broker-types.js";
 import type { Delivery, GroupMember, JoinOptions } from "../../groups/group-types.js";
 import { callContext, type StreamSession } from "./grpc-call.js";
+import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { isMalformed, toErrorStatus, toServerError, type MalformedFrame } from "./grpc-errors.js";
 import {
   assignmentToProto,
   deliverySize,
-  deliveryToProto,
+  encodableDeliveryToProto,
   groupModeFromProto,
   recordRefsFromProto,
   startFromProto,
@@ -48,6 +49,7 @@ export class SubscribeSession implements StreamSession {
   private creditWaiter: (() => void) | undefined;
   /** Client messages are applied one after another, in order, also while the join is in progress. */
   private chain: Promise<void> = Promise.resolve();
+  private readonly reportUndeliverable: UndeliverableReporter;
   /**
    * Deliveries taken from the group and not yet written to the transport (still in this session's
    * or the stream's buffer). When the session ends they are released, not counted as attempts: the
@@ -66,6 +68,7 @@ export class SubscribeSession implements StreamSession {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.ctx = callContext(call);
+    this.reportUndeliverable = createUndeliverableReporter(broker.metrics, "grpc", logger);
     call.on("data", (message: pb.SubscribeRequest | MalformedFrame) => this.onMessage(message));
     call.on("end", () => {
       // The client half-closed: it takes nothing more, so nothing more is taken from the group for it
@@ -235,7 +238,7 @@ export class SubscribeSession implements StreamSession {
     for (const d of batch) {
       const size = deliverySize(d);
       if (frame.length > 0 && bytes + size > maxFrameBytes) await flush();
-      frame.push(deliveryToProto(d));
+      frame.push(encodableDeliveryToProto(d, this.reportUndeliverable));
       sent.push(d);
       bytes += size;
     }
