@@ -90,3 +90,23 @@ void suite("weir consume --mode queue", () => {
     assert.equal(group.partitions[0]!.inFlight, 0);
   });
 });
+
+void suite("weir broker --empty-group-ttl", () => {
+  void test("a group a consumer made and never committed to is dropped once it has been empty that long", async (t) => {
+    const broker = await startBrokerProcess(t, { fsync: "none", args: ["--empty-group-ttl", "300ms"] });
+    await ok(broker, ["topic", "create", "quiet", "--partitions", "1"]);
+    // Nothing to read: the consumer joins, times out and leaves without committing anything.
+    await ok(broker, ["consume", "quiet", "--group", "ghost", "--timeout", "200ms"]);
+    const groups = async (): Promise<string[]> =>
+      (
+        JSON.parse(await ok(broker, ["group", "list", "--topic", "quiet", "--output", "json"])) as {
+          groups: Array<{ group: string }>;
+        }
+      ).groups.map((g) => g.group);
+    const deadline = Date.now() + 20_000;
+    while ((await groups()).includes("ghost")) {
+      assert.ok(Date.now() < deadline, "the empty group was never dropped");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+});

@@ -405,7 +405,7 @@ class Coordinator implements GroupCoordinator {
       const known = [...entry.groups.keys()].sort();
       throw new WeirError(
         "GROUP_NOT_FOUND",
-        `group "${group}" does not exist on topic "${topic}" (a group is created when its first member joins); ${known.length > 0 ? `its groups are: ${known.join(", ")}` : "the topic has no groups yet"}`,
+        `group "${group}" does not exist on topic "${topic}" (a group is created when its first member joins, and dropped after it has been empty for its retention); ${known.length > 0 ? `its groups are: ${known.join(", ")}` : "the topic has no groups yet"}`,
         { details: { topic, group } },
       );
     }
