@@ -33,7 +33,9 @@ export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-serve
 export { startHttpServer } from "./transports/http/http-server.js";
 export type { HttpServer, HttpServerOptions } from "./transports/http/http-server.js";
 export { createGroupCoordinator } from "./groups/group-coordinator.js";
-export type { GroupCoordinatorOptions } from "./groups/group-coordinator.js";
+export type { GroupCoordinatorOptions, GroupLifecycleOptions } from "./groups/group-coordinator.js";
+export { defaultEmptyGroupTtlMs, defaultGroupRetentionMs } from "./groups/group-coordinator.js";
+export { defaultDeadLetterTopic } from "./groups/default-dead-letter-topic.js";
 export { createEmbeddedEngine, resolveEmbeddedEngineOptions } from "./engine/embedded/embedded-engine.js";
 export type {
   EmbeddedEngine,

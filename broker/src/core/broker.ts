@@ -22,7 +22,8 @@ import { deadLetterHeaders, producerHeader, requestHeaders } from "../broker-typ
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
 import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
-import { createGroupCoordinator } from "../groups/group-coordinator.js";
+import { createGroupCoordinator, type GroupLifecycleOptions } from "../groups/group-coordinator.js";
+import { defaultDeadLetterTopic } from "../groups/default-dead-letter-topic.js";
 import { createBrokerMetrics } from "./broker-metrics.js";
 import { Partitioner } from "./partitioner.js";
 import { RequestInbox } from "./request-inbox.js";
@@ -63,6 +64,8 @@ export interface BrokerOptions {
    */
   registry?: SchemaRegistry;
   logger?: Logger;
+  /** Consumer-group lifecycle: when groups without members expire (see {@link GroupLifecycleOptions}). */
+  groups?: GroupLifecycleOptions;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
@@ -87,6 +90,7 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     maxJsonDepth: defaultMaxJsonDepth,
     idempotence: {},
     logger: silentLogger,
+    groups: {},
     ...o,
   };
 }
@@ -206,19 +210,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   async function deadLetter(dl: DeadLetter): Promise<void> {
-    const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic ?? "";
-    if (target === "") {
-      logger.warn(
-        "record used up its delivery attempts and the topic has no dead-letter topic; dropping it",
-        {
-          topic: dl.topic,
-          group: dl.group,
-          partition: dl.record.partition,
-          offset: dl.record.offset,
-        },
-      );
-      return;
-    }
+    // Never dropped: without a configured dead-letter topic the record goes to `<topic>.dlq`.
+    const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic || defaultDeadLetterTopic(dl.topic);
     if (!topics.has(target)) {
       // Like Kafka Connect's DLQ: created on first use, so a missing DLQ never loses the record.
       logger.info("creating dead-letter topic on first use", { topic: target, for: dl.topic });
@@ -248,6 +241,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     deadLetter,
     logger: logger.child({ component: "groups" }),
     metrics: metrics.registry,
+    ...opts.groups,
   });
 
   // Topic writes for callers that hold the admin lock: the Broker methods below take it around them,

@@ -21,6 +21,8 @@ interface ServeFlags extends Partial<ControllerFlags> {
   httpPort: string;
   fsync: "always" | "interval" | "none";
   maxRecordBytes?: string;
+  emptyGroupTtl?: number;
+  groupRetention?: number;
   maxJsonDepth?: number;
   httpRequestTimeout?: number;
   httpMaxPendingBodyBytes?: number;
@@ -66,6 +68,16 @@ export function registerServeCommands(program: Command): void {
           .default("always"),
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
+      .option(
+        "--empty-group-ttl <duration>",
+        "drop a consumer group with no members and no committed state after this long, e.g. 10m (0 = never; default 10m)",
+        durationArg("--empty-group-ttl"),
+      )
+      .option(
+        "--group-retention <duration>",
+        "drop a consumer group with committed offsets / ack state after it has had no members this long, e.g. 7d (0 = never; default 7d)",
+        durationArg("--group-retention"),
+      )
       .addOption(
         new Option(
           "--max-json-depth <n>",
@@ -135,6 +147,12 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  if (flags.emptyGroupTtl !== undefined || flags.groupRetention !== undefined) {
+    options.groups = {
+      ...(flags.emptyGroupTtl === undefined ? {} : { emptyGroupTtlMs: flags.emptyGroupTtl }),
+      ...(flags.groupRetention === undefined ? {} : { groupRetentionMs: flags.groupRetention }),
+    };
+  }
   if (flags.maxJsonDepth !== undefined) options.maxJsonDepth = flags.maxJsonDepth;
   if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
   if (flags.httpMaxPendingBodyBytes !== undefined)

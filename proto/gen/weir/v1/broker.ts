@@ -115,6 +115,7 @@ export interface SubscribeRequest {
     | { $case: "credit"; value: SubscribeCredit }
     | { $case: "ack"; value: SubscribeAck }
     | { $case: "nack"; value: SubscribeNack }
+    | { $case: "release"; value: SubscribeRelease }
     | undefined;
 }
 
@@ -144,6 +145,15 @@ export interface SubscribeNack {
   positions: RecordPosition[];
   /** Redeliver no sooner than this; 0 redelivers at once. */
   delayMs: number;
+}
+
+/**
+ * Gives back records this subscription received but never handed to its application (e.g. still in
+ * its buffer when it closes): they are redelivered at once and the delivery does not count as an
+ * attempt (AMQP 1.0's "released" outcome, unlike a nack).
+ */
+export interface SubscribeRelease {
+  positions: RecordPosition[];
 }
 
 export interface SubscribeResponse {
@@ -695,6 +705,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       case "nack":
         SubscribeNack.encode(message.message.value, writer.uint32(34).fork()).join();
         break;
+      case "release":
+        SubscribeRelease.encode(message.message.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -742,6 +755,14 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
             }
 
             message.message = { $case: "nack", value: SubscribeNack.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = { $case: "release", value: SubscribeRelease.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -992,6 +1013,52 @@ export const SubscribeNack: MessageFns<SubscribeNack> = {
             }
 
             message.delayMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSubscribeRelease(): SubscribeRelease {
+  return { positions: [] };
+}
+
+export const SubscribeRelease: MessageFns<SubscribeRelease> = {
+  encode(message: SubscribeRelease, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.positions) {
+      RecordPosition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscribeRelease {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscribeRelease();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.positions.push(RecordPosition.decode(reader, reader.uint32()));
             continue;
           }
         }
