@@ -7,6 +7,7 @@ import { WeirError } from "@weir/common";
 import { childPointer, isJsonObject } from "./jsonschema/json-values.js";
 import { compilePattern } from "./jsonschema/regex.js";
 import { createDoc, draftOf, findInDoc, refTarget } from "./jsonschema/refs.js";
+import { assertSchemaDepth } from "./jsonschema/schema-depth.js";
 
 /** The JSON Schema dialects payload validators support. */
 export type JsonSchemaDialect = "draft-07" | "2020-12";
@@ -37,6 +38,8 @@ export interface JsonSchemaValidatorOptions {
   references?: readonly { readonly name: string; readonly schema: unknown }[];
   /** Report every failure instead of stopping at the first (slower). @default false */
   allErrors?: boolean;
+  /** Deepest nesting of JSON objects/arrays a schema may have; deeper ones throw `SCHEMA_INVALID`. @default 128 */
+  maxDepth?: number;
 }
 
 /** A schema version compiled once, validating any number of payloads. */
@@ -292,6 +295,25 @@ export function compileJsonSchemaValidator(
   schema: unknown,
   options: JsonSchemaValidatorOptions,
 ): JsonSchemaValidator {
+  try {
+    return compileValidator(schema, options);
+  } catch (e) {
+    // a chain of $refs can nest deeper than the document itself; ajv and the checks before it recurse
+    if (!(e instanceof RangeError)) throw e;
+    throw invalid(
+      "",
+      "the schema nests too deep (through its $refs) to be compiled; shorten the chain of $refs",
+      e,
+    );
+  }
+}
+
+function compileValidator(schema: unknown, options: JsonSchemaValidatorOptions): JsonSchemaValidator {
+  const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
+  // first: every later pass (dialect detection, ajv) recurses over the schema
+  assertSchemaDepth(schema, "schema", depth);
+  for (const ref of options.references ?? [])
+    assertSchemaDepth(ref.schema, `referenced schema "${ref.name}"`, { ...depth, reference: ref.name });
   const dialect = schemaDialect(schema);
   metaCheck(dialect, schema, "schema");
   const ajv = createAjv(dialect, options.allErrors ?? false);
@@ -312,6 +334,7 @@ export function compileJsonSchemaValidator(
         e,
       );
     }
+    if (e instanceof RangeError) throw e;
     throw invalid("", e instanceof Error ? e.message : String(e), e);
   }
   const { subject, version } = options;

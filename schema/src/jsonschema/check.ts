@@ -1,5 +1,6 @@
 import { Analyzer, type RefResolver } from "./analyzer.js";
 import { toChanges, type Direction, type JsonSchemaChange } from "./changes.js";
+import { assertSchemaDepth } from "./schema-depth.js";
 
 /** Options of {@link checkJsonSchemaCompatibility}. */
 export interface JsonSchemaCompatibilityOptions {
@@ -11,6 +12,8 @@ export interface JsonSchemaCompatibilityOptions {
   budget?: number;
   /** Wall-clock milliseconds before the checker gives up as too complex. @default 5000 */
   timeoutMs?: number;
+  /** Deepest nesting of JSON objects/arrays a schema may have; deeper ones throw `SCHEMA_INVALID`. @default 128 */
+  maxDepth?: number;
 }
 
 /** The verdict of a compatibility check and the changes that explain it. */
@@ -28,6 +31,10 @@ export interface JsonSchemaCompatibilityResult {
  * checker cannot decide (two different regular expressions, an unresolvable `$ref`...), it says so with an
  * `UNDECIDABLE_*` change and treats the schemas as incompatible.
  *
+ * @throws WeirError `SCHEMA_INVALID` (with `details.side` and `details.pointer`) when a schema, or a schema
+ * one references, nests deeper than `maxDepth`: a schema that cannot be analyzed is an input error, never
+ * a verdict.
+ *
  * @example
  * checkJsonSchemaCompatibility({ type: "string" }, { type: ["string", "null"] }, { direction: "backward" });
  * // → { compatible: true, changes: [] }
@@ -37,7 +44,11 @@ export function checkJsonSchemaCompatibility(
   newSchema: unknown,
   options: JsonSchemaCompatibilityOptions,
 ): JsonSchemaCompatibilityResult {
+  const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
+  assertSchemaDepth(oldSchema, "the old schema", { ...depth, side: "old" });
+  assertSchemaDepth(newSchema, "the new schema", { ...depth, side: "new" });
   const an = new Analyzer({
+    ...depth,
     ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

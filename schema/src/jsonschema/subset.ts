@@ -168,6 +168,7 @@ export class SubsetChecker {
     if (this.sameSchema(a, b)) return [];
     if (!this.cx.tick()) return [{ kind: "UNDECIDABLE_TOO_COMPLEX", subLoc: a.loc, superLoc: b.loc }];
     const depth = this.stack.size;
+    if (depth >= this.cx.maxNesting) this.tooDeep(a, b);
     this.stack.set(key, depth);
     const saved = this.minAssumed;
     this.minAssumed = Infinity;
@@ -177,6 +178,22 @@ export class SubsetChecker {
     if (!leaned) this.done.set(key, out);
     this.minAssumed = Math.min(saved, leaned ? this.minAssumed : Infinity);
     return out;
+  }
+
+  /**
+   * Gives up on a comparison nested too deep, located on the side whose schemas keep changing down the
+   * open comparisons (a long chain of $refs), not on one that recurses into itself.
+   */
+  private tooDeep(a: Ref, b: Ref): never {
+    const subs = new Set<string>();
+    const supers = new Set<string>();
+    for (const key of this.stack.keys()) {
+      const [x, y] = key.split("|");
+      subs.add(x!);
+      supers.add(y!);
+    }
+    const deep = subs.size >= supers.size ? a : b;
+    this.cx.nestedTooDeep(deep.loc, deep.kind === "schema" ? deep.doc.side : undefined);
   }
 
   /** Identical schema text without references (whose targets could differ) is trivially contained. */

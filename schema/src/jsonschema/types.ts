@@ -260,4 +260,8 @@ export interface Ctx {
   undecidable(reason: Reason): void;
   /** Counts a unit of work; false once the budget is spent. */
   tick(): boolean;
+  /** How many schemas may be open at once (nested through properties, items and `$ref`s). */
+  readonly maxNesting: number;
+  /** Throws the `SCHEMA_INVALID` error for a comparison nested deeper than `maxNesting` (at `loc`). */
+  nestedTooDeep(loc: string, side?: Side): never;
 }
