@@ -1,6 +1,7 @@
 import { Analyzer, type RefResolver } from "./analyzer.js";
 import { toChanges, type Direction, type JsonSchemaChange } from "./changes.js";
 import { assertSchemaDepth } from "./schema-depth.js";
+import { sameSchemas } from "./same-schemas.js";
 
 /** Options of {@link checkJsonSchemaCompatibility}. */
 export interface JsonSchemaCompatibilityOptions {
@@ -47,6 +48,7 @@ export function checkJsonSchemaCompatibility(
   const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
   assertSchemaDepth(oldSchema, "the old schema", { ...depth, side: "old" });
   assertSchemaDepth(newSchema, "the new schema", { ...depth, side: "new" });
+  if (sameSchemas(oldSchema, newSchema, options.resolveRef)) return { compatible: true, changes: [] };
   const an = new Analyzer({
     ...depth,
     ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
