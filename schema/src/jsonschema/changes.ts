@@ -42,6 +42,8 @@ export type JsonSchemaChangeType =
   | "MAX_PROPERTIES_INCREASED"
   | "DEPENDENT_REQUIRED_ADDED"
   | "DEPENDENT_REQUIRED_REMOVED"
+  | "DEPENDENCY_SCHEMA_ADDED"
+  | "DEPENDENCY_SCHEMA_REMOVED"
   | "MIN_ITEMS_INCREASED"
   | "MIN_ITEMS_DECREASED"
   | "MAX_ITEMS_DECREASED"
@@ -108,6 +110,7 @@ const names: Record<ReasonKind, readonly [JsonSchemaChangeType, JsonSchemaChange
   MIN_PROPERTIES: ["MIN_PROPERTIES_INCREASED", "MIN_PROPERTIES_DECREASED"],
   MAX_PROPERTIES: ["MAX_PROPERTIES_DECREASED", "MAX_PROPERTIES_INCREASED"],
   DEPENDENT_REQUIRED: ["DEPENDENT_REQUIRED_ADDED", "DEPENDENT_REQUIRED_REMOVED"],
+  DEPENDENT_SCHEMA: ["DEPENDENCY_SCHEMA_ADDED", "DEPENDENCY_SCHEMA_REMOVED"],
   MIN_ITEMS: ["MIN_ITEMS_INCREASED", "MIN_ITEMS_DECREASED"],
   MAX_ITEMS: ["MAX_ITEMS_DECREASED", "MAX_ITEMS_INCREASED"],
   UNIQUE_ITEMS: ["UNIQUE_ITEMS_ADDED", "UNIQUE_ITEMS_REMOVED"],
@@ -216,6 +219,10 @@ export function changeMessage(r: Reason, direction: Direction): string {
       return back
         ? `The new schema adds dependentRequired ${r.name ?? ""} at ${where}: ${consequence}.`
         : `The new schema drops dependentRequired ${r.name ?? ""} (old ${at(oldLoc)}): ${consequence}.`;
+    case "DEPENDENT_SCHEMA":
+      return back
+        ? `The new schema rejects every object with property "${r.name ?? ""}" (its dependency schema at ${where} accepts no object), which the old schema allowed: ${consequence}.`
+        : `The new schema drops the dependency at ${at(oldLoc)} that rejected every object with property "${r.name ?? ""}", so it accepts objects the old schema rejects: ${consequence}.`;
     case "MIN_ITEMS":
       return `minItems ${bound()}.`;
     case "MAX_ITEMS":

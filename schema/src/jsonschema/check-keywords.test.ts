@@ -40,3 +40,76 @@ void suite("identical schemas", () => {
     );
   });
 });
+
+void suite("dependencies that reject every object", () => {
+  for (const [name, key] of [
+    ["draft-07 dependencies", "dependencies"],
+    ["2020-12 dependentSchemas", "dependentSchemas"],
+  ] as const) {
+    void test(`${name}: removing {"foo": false} is not narrowing (BACKWARD holds; FORWARD names the removal)`, () => {
+      const older = { type: "object", [key]: { foo: false } };
+      const newer = { type: "object" };
+      assert.deepEqual(verdict(older, newer, "backward"), { compatible: true, types: [] });
+      assert.deepEqual(verdict(older, newer, "forward"), {
+        compatible: false,
+        types: ["DEPENDENCY_SCHEMA_REMOVED"],
+      });
+    });
+  }
+
+  void test('adding {"foo": false} breaks BACKWARD as DEPENDENCY_SCHEMA_ADDED, not as a type change', () => {
+    const r = checkJsonSchemaCompatibility(
+      { type: "object" },
+      { type: "object", dependencies: { foo: false } },
+      { direction: "backward" },
+    );
+    assert.equal(r.compatible, false);
+    assert.deepEqual(
+      r.changes.map((c) => [c.type, c.path]),
+      [["DEPENDENCY_SCHEMA_ADDED", "/dependencies/foo"]],
+    );
+    assert.match(r.changes[0]!.message, /rejects every object with property "foo"/);
+  });
+
+  void test("a dependency on a key the object cannot have changes nothing", () => {
+    const older = { type: "object", properties: { foo: false }, dependencies: { foo: false } };
+    const newer = { type: "object", properties: { foo: false } };
+    assert.deepEqual(verdict(older, newer, "full"), { compatible: true, types: [] });
+  });
+});
+
+void suite("patterns that match every string", () => {
+  for (const pattern of [".*", "a*", "^.*", ".*$", "", "(a|b)*", "x?"]) {
+    void test(`adding pattern ${JSON.stringify(pattern)} is no constraint (FULL holds)`, () => {
+      assert.deepEqual(verdict({ type: "string" }, { type: "string", pattern }, "full"), {
+        compatible: true,
+        types: [],
+      });
+    });
+  }
+
+  void test("propertyNames with a pattern that matches everything is no constraint", () => {
+    assert.deepEqual(
+      verdict({ type: "object" }, { type: "object", propertyNames: { pattern: ".*" } }, "full"),
+      { compatible: true, types: [] },
+    );
+    assert.deepEqual(
+      verdict({ type: "object" }, { type: "object", propertyNames: { pattern: "a*" } }, "full"),
+      { compatible: true, types: [] },
+    );
+  });
+
+  void test("patterns that do constrain still do: ^.*$ (no newlines), ^a, a+, \\b", () => {
+    for (const pattern of ["^.*$", "^a", "a+", "\\b"]) {
+      assert.deepEqual(
+        verdict({ type: "string" }, { type: "string", pattern }, "backward"),
+        { compatible: false, types: ["PATTERN_ADDED"] },
+        pattern,
+      );
+    }
+    assert.deepEqual(
+      verdict({ type: "object" }, { type: "object", propertyNames: { pattern: "^a" } }, "backward"),
+      { compatible: false, types: ["PROPERTY_NAMES_NARROWED"] },
+    );
+  });
+});

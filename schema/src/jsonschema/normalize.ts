@@ -1,6 +1,6 @@
 import { FALSE_REF, TRUE_REF } from "./constants.js";
 import { childPointer, isJsonObject, jsonEqual } from "./json-values.js";
-import { literalPattern } from "./regex.js";
+import { literalPattern, matchesEverything } from "./regex.js";
 import {
   complementNorm,
   constAtom,
@@ -119,7 +119,8 @@ function buildAtom(
         ...base,
         minLength: count(s, "minLength", loc),
         maxLength: count(s, "maxLength", loc),
-        patterns: str(s, "pattern", loc),
+        // a pattern every string matches (`.*`, an unanchored `a*`) is no constraint
+        patterns: str(s, "pattern", loc).filter((p) => !matchesEverything(p.value)),
         formats: typeof s.format === "string" && !numberFormats.has(s.format) ? str(s, "format", loc) : [],
         content: [
           ...str(s, "contentEncoding", loc).map((x) => ({ ...x, value: `contentEncoding=${x.value}` })),

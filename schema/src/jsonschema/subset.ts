@@ -696,7 +696,14 @@ export class SubsetChecker {
     for (const d of b.dependentSchemas) {
       if (!this.keyAllowed(a, d.key)) continue;
       const target = this.cx.norm(d.ref).filter((x) => atomType(x) === "object");
-      out.push(...this.atomInUnion(withRequired(a, d.key, d.loc), target, d.loc));
+      const withKey = withRequired(a, d.key, d.loc);
+      if (target.length === 0) {
+        // the dependency forbids the key outright (`"foo": false`): name it so, not as a type change
+        if (!this.isEmpty(withKey))
+          out.push({ kind: "DEPENDENT_SCHEMA", subLoc: a.loc, superLoc: d.loc, name: d.key });
+        continue;
+      }
+      out.push(...this.atomInUnion(withKey, target, d.loc));
     }
     return out;
   }

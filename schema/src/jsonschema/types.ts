@@ -210,6 +210,7 @@ export type ReasonKind =
   | "MIN_PROPERTIES"
   | "MAX_PROPERTIES"
   | "DEPENDENT_REQUIRED"
+  | "DEPENDENT_SCHEMA"
   | "MIN_ITEMS"
   | "MAX_ITEMS"
   | "UNIQUE_ITEMS"
