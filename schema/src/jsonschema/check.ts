@@ -17,6 +17,16 @@ export interface JsonSchemaCompatibilityOptions {
   maxDepth?: number;
 }
 
+/** A resolver that asks the given one once per side and URI. */
+function memoized(resolve: RefResolver): RefResolver {
+  const known = new Map<string, unknown>();
+  return (ref) => {
+    const key = `${ref.side} ${ref.uri}`;
+    if (!known.has(key)) known.set(key, resolve(ref));
+    return known.get(key);
+  };
+}
+
 /** The verdict of a compatibility check and the changes that explain it. */
 export interface JsonSchemaCompatibilityResult {
   /** Whether no breaking change was found (undecidable points count as breaking). */
@@ -48,10 +58,11 @@ export function checkJsonSchemaCompatibility(
   const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
   assertSchemaDepth(oldSchema, "the old schema", { ...depth, side: "old" });
   assertSchemaDepth(newSchema, "the new schema", { ...depth, side: "new" });
-  if (sameSchemas(oldSchema, newSchema, options.resolveRef)) return { compatible: true, changes: [] };
+  const resolveRef = options.resolveRef && memoized(options.resolveRef);
+  if (sameSchemas(oldSchema, newSchema, resolveRef)) return { compatible: true, changes: [] };
   const an = new Analyzer({
     ...depth,
-    ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
+    ...(resolveRef ? { resolveRef } : {}),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
