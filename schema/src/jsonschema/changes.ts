@@ -32,6 +32,8 @@ export type JsonSchemaChangeType =
   | "REQUIRED_REMOVED"
   | "PROPERTY_REMOVED"
   | "PROPERTY_ADDED"
+  | "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+  | "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL"
   | "ADDITIONAL_PROPERTIES_NARROWED"
   | "ADDITIONAL_PROPERTIES_WIDENED"
   | "PROPERTY_NAMES_NARROWED"
@@ -104,6 +106,7 @@ const names: Record<ReasonKind, readonly [JsonSchemaChangeType, JsonSchemaChange
   UNDECIDABLE_EXCLUSION: ["EXCLUSION_ADDED", "EXCLUSION_REMOVED"],
   REQUIRED: ["REQUIRED_ADDED", "REQUIRED_REMOVED"],
   PROPERTY: ["PROPERTY_REMOVED", "PROPERTY_ADDED"],
+  OPEN_CONTENT_PROPERTY: ["PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL"],
   ADDITIONAL_PROPERTIES: ["ADDITIONAL_PROPERTIES_NARROWED", "ADDITIONAL_PROPERTIES_WIDENED"],
   UNDECIDABLE_PATTERN_PROPERTIES: ["UNDECIDABLE_PATTERN_PROPERTIES", "UNDECIDABLE_PATTERN_PROPERTIES"],
   PROPERTY_NAMES: ["PROPERTY_NAMES_NARROWED", "PROPERTY_NAMES_WIDENED"],
@@ -201,6 +204,12 @@ export function changeMessage(r: Reason, direction: Direction): string {
       return back
         ? `Property "${r.name ?? ""}" is allowed by the old schema (${at(oldLoc)}) but rejected by the new one at ${where}: ${consequence}.`
         : `Property "${r.name ?? ""}" is allowed by the new schema (${where}) but rejected by the old one at ${at(oldLoc)}: ${consequence}.`;
+    case "OPEN_CONTENT_PROPERTY": {
+      const name = JSON.stringify(r.name ?? "");
+      return back
+        ? `Property ${name} is added at ${where} with a schema, but the old schema's object (${at(oldLoc)}) is open (no "additionalProperties": false), so documents valid under the old schema may already carry ${name} with any value, which the new schema would reject. To evolve it: give the new property a schema that accepts anything (${name}: {}) so old documents stay valid; or, if producers never sent ${name}, close the old object with "additionalProperties": false first (a closed object can gain optional properties compatibly); or register the change under a new subject.`
+        : `Property ${name} is declared by the old schema (${at(oldLoc)}) but the new schema leaves it to its open object at ${where}, so new documents may carry ${name} with any value, which consumers reading with the old schema would reject. Keep the property's schema in the new version, or upgrade those consumers first.`;
+    }
     case "ADDITIONAL_PROPERTIES":
       return back
         ? `The new schema closes the object at ${where} to properties the old schema allowed${r.name ? ` (keys matching ${JSON.stringify(r.name)})` : ""}: ${consequence}.`

@@ -571,6 +571,12 @@ export class SubsetChecker {
     return refs.find((r) => !isTrivialTrue(r))?.loc ?? childPointer(a.loc, "properties", k);
   }
 
+  /** Whether `a` leaves key `k` to an open content model: no property, pattern or additional schema names it. */
+  private openFor(a: ObjectAtom, k: string): boolean {
+    if (a.parts.some((p) => p.props.has(k))) return false;
+    return valueRefs(this.cx, a, k).every((r) => isTrivialTrue(r));
+  }
+
   /** Whether an object of `a` may have key `k`. */
   private keyAllowed(a: ObjectAtom, k: string): boolean {
     for (const pn of a.propertyNames) if (!this.cx.accepts(this.cx.norm(pn), k)) return false;
@@ -649,7 +655,13 @@ export class SubsetChecker {
         out.push({ kind: "PROPERTY", subLoc: this.keyLoc(a, k), superLoc: this.keyLoc(b, k), name: k });
         continue;
       }
-      out.push(...this.refs(this.valueRef(a, k), vb, this.keyLoc(a, k)));
+      const nested = this.refs(this.valueRef(a, k), vb, this.keyLoc(a, k));
+      if (nested.length && this.openFor(a, k) && b.parts.some((p) => p.props.has(k))) {
+        // the common case of an open content model: name it and say why, instead of listing the types
+        out.push({ kind: "OPEN_CONTENT_PROPERTY", subLoc: a.loc, superLoc: this.keyLoc(b, k), name: k });
+        continue;
+      }
+      out.push(...nested);
     }
     const required = this.closure(a, a.required.keys());
     for (const [k, loc] of b.required) {
