@@ -1,5 +1,7 @@
 import AjvDraft07 from "ajv";
 import Ajv2020 from "ajv/dist/2020.js";
+import AjvDraft04 from "ajv-draft-04";
+import draft06MetaSchema from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
 import type { ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { fullFormats } from "ajv-formats/dist/formats.js";
@@ -10,7 +12,7 @@ import { createDoc, draftOf, findInDoc, refTarget } from "./jsonschema/refs.js";
 import { assertSchemaDepth } from "./jsonschema/schema-depth.js";
 
 /** The JSON Schema dialects payload validators support. */
-export type JsonSchemaDialect = "draft-07" | "2020-12";
+export type JsonSchemaDialect = "draft-04" | "draft-06" | "draft-07" | "2020-12";
 
 /** One way a payload breaks its schema. */
 export interface ValidationFailure {
@@ -62,6 +64,10 @@ export interface JsonSchemaValidator {
 }
 
 const dialects: Record<string, JsonSchemaDialect> = {
+  "http://json-schema.org/draft-04/schema": "draft-04",
+  "https://json-schema.org/draft-04/schema": "draft-04",
+  "http://json-schema.org/draft-06/schema": "draft-06",
+  "https://json-schema.org/draft-06/schema": "draft-06",
   "http://json-schema.org/draft-07/schema": "draft-07",
   "https://json-schema.org/draft-07/schema": "draft-07",
   "https://json-schema.org/draft/2020-12/schema": "2020-12",
@@ -69,9 +75,10 @@ const dialects: Record<string, JsonSchemaDialect> = {
 };
 
 /**
- * The dialect a schema declares with `$schema`; without it draft-07, unless the schema uses keywords only
- * 2019-09+ has (`prefixItems`, `dependentRequired`, `minContains`...), then 2020-12. Unsupported dialects
- * throw SCHEMA_INVALID.
+ * The dialect a schema declares with `$schema` (draft-04, draft-06, draft-07 or 2020-12); without it
+ * draft-07, unless the schema uses keywords only 2019-09+ has (`prefixItems`, `dependentRequired`,
+ * `minContains`...), then 2020-12, or writes an exclusive bound as a boolean, then draft-04. Unsupported
+ * dialects throw SCHEMA_INVALID.
  */
 export function schemaDialect(schema: unknown): JsonSchemaDialect {
   const declared = isJsonObject(schema) ? schema.$schema : undefined;
@@ -80,7 +87,7 @@ export function schemaDialect(schema: unknown): JsonSchemaDialect {
   if (!dialect) {
     throw new WeirError(
       "SCHEMA_INVALID",
-      `schema is invalid at /$schema: unsupported dialect ${JSON.stringify(declared)}; use "http://json-schema.org/draft-07/schema#" or "https://json-schema.org/draft/2020-12/schema"`,
+      `schema is invalid at /$schema: unsupported dialect ${JSON.stringify(declared)}; use "http://json-schema.org/draft-04/schema#", "http://json-schema.org/draft-06/schema#", "http://json-schema.org/draft-07/schema#" or "https://json-schema.org/draft/2020-12/schema"`,
       { details: { pointer: "/$schema" } },
     );
   }
@@ -96,7 +103,14 @@ function createAjv(dialect: JsonSchemaDialect, allErrors: boolean): AjvInstance 
     validateFormats: true,
     logger: false as const,
   };
-  const ajv = dialect === "2020-12" ? new Ajv2020.default(options) : new AjvDraft07.default(options);
+  let ajv: AjvInstance;
+  if (dialect === "2020-12") ajv = new Ajv2020.default(options);
+  else if (dialect === "draft-04") ajv = new AjvDraft04.default(options) as unknown as AjvInstance;
+  else {
+    ajv = new AjvDraft07.default(options);
+    // draft-06 is draft-07's engine with draft-06's meta-schema (the keywords draft-07 added are unused)
+    if (dialect === "draft-06") ajv.addMetaSchema(draft06MetaSchema);
+  }
   addFormats.default(ajv);
   return ajv;
 }
@@ -283,7 +297,7 @@ function notJson(e: unknown): ValidationFailure {
 }
 
 /**
- * Compiles a JSON Schema (draft-07 or 2020-12, chosen by `$schema`, draft-07 when absent) into a payload
+ * Compiles a JSON Schema (draft-04, draft-06, draft-07 or 2020-12, chosen by `$schema`, draft-07 when absent) into a payload
  * validator, once. Formats are asserted (ajv-formats). Invalid schemas throw `SCHEMA_INVALID` with the JSON
  * pointer of the problem.
  *

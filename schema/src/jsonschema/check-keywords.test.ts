@@ -357,3 +357,43 @@ void suite("adding a property to an open content model", () => {
     assert.deepEqual(r, { compatible: false, types: ["TYPE_NARROWED"] });
   });
 });
+
+void suite("draft-04 and draft-06", () => {
+  const d4 = "http://json-schema.org/draft-04/schema#";
+  const d6 = "http://json-schema.org/draft-06/schema#";
+
+  void test("draft-04 boolean exclusive bounds equal draft-06/07 numeric ones", () => {
+    const old4 = { $schema: d4, type: "number", minimum: 0, exclusiveMinimum: true, maximum: 5 };
+    const new6 = { $schema: d6, type: "number", exclusiveMinimum: 0, maximum: 5 };
+    assert.deepEqual(verdict(old4, new6, "full"), { compatible: true, types: [] });
+    // dropping `exclusiveMinimum: true` admits 0
+    assert.deepEqual(verdict(old4, { ...old4, exclusiveMinimum: false }, "forward"), {
+      compatible: false,
+      types: ["MINIMUM_DECREASED"],
+    });
+  });
+
+  void test("draft-04 `id` sets the base URI and names anchors that $refs resolve against", () => {
+    const schema = (itemType: string) => ({
+      $schema: d4,
+      id: "http://example.com/root.json",
+      properties: { a: { $ref: "item.json" }, b: { $ref: "#price" } },
+      definitions: { item: { id: "item.json", type: itemType }, price: { id: "#price", type: "number" } },
+    });
+    assert.deepEqual(verdict(schema("string"), schema("string"), "full"), { compatible: true, types: [] });
+    const r = checkJsonSchemaCompatibility(schema("string"), schema("integer"), { direction: "backward" });
+    assert.deepEqual(
+      r.changes.map((c) => c.type),
+      ["TYPE_NARROWED"],
+    );
+  });
+
+  void test("draft-06 schemas are compared like draft-07 ones", () => {
+    const old6 = { $schema: d6, type: "object", properties: { a: { type: "string" } }, required: ["a"] };
+    assert.deepEqual(verdict(old6, { ...old6, required: [] }, "backward"), { compatible: true, types: [] });
+    assert.deepEqual(verdict(old6, { ...old6, required: ["a", "b"] }, "backward"), {
+      compatible: false,
+      types: ["REQUIRED_ADDED"],
+    });
+  });
+});

@@ -13,8 +13,8 @@ export type JsonType = "null" | "boolean" | "number" | "string" | "array" | "obj
 /** Every JSON type, in a stable order. */
 export const jsonTypes: readonly JsonType[] = ["null", "boolean", "number", "string", "array", "object"];
 
-/** JSON Schema dialects the checker distinguishes (draft-04/06 are read like draft-07). */
-export type Draft = "draft-07" | "2020-12";
+/** JSON Schema dialects the checker distinguishes (2019-09 is read like 2020-12). */
+export type Draft = "draft-04" | "draft-06" | "draft-07" | "2020-12";
 
 /** Which side of a comparison a schema belongs to. */
 export type Side = "old" | "new";

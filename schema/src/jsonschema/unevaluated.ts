@@ -112,7 +112,7 @@ function itemsOf(places: readonly Place[], self: unknown): EvaluatedItems {
       prefix = Math.max(prefix, s.items.length);
       if ("additionalItems" in s) all = true;
     } else if ("items" in s) all = true;
-    if (doc.draft === "draft-07" && "additionalItems" in s && !Array.isArray(s.items)) all = true;
+    if (doc.draft !== "2020-12" && "additionalItems" in s && !Array.isArray(s.items)) all = true;
     if (node !== self && "unevaluatedItems" in s) all = true;
   }
   return { prefix, all };
@@ -261,7 +261,7 @@ export function applyUnevaluated(
   let out = norm;
   for (const keyword of ["unevaluatedProperties", "unevaluatedItems"] as const) {
     if (!(keyword in s)) continue;
-    // draft-07 has no such keyword: its validators ignore it, and so does the checker
+    // drafts before 2019-09 have no such keyword: their validators ignore it, and so does the checker
     if (doc.draft !== "2020-12") continue;
     const constraint = unevaluatedConstraint(cx, s, doc, loc, keyword);
     if (constraint) out = intersectNorms(cx, out, constraint);
