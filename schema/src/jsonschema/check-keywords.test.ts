@@ -397,3 +397,19 @@ void suite("draft-04 and draft-06", () => {
     });
   });
 });
+
+void suite("unevaluated* nested in a branch", () => {
+  void test("a branch with its own unevaluatedProperties stays opaque (ajv counts it even when the branch fails)", () => {
+    const d2020 = "https://json-schema.org/draft/2020-12/schema";
+    const older = {
+      $schema: d2020,
+      type: "object",
+      unevaluatedProperties: false,
+      if: { unevaluatedProperties: false },
+      then: { required: ["x"] },
+    };
+    const newer = { $schema: d2020, type: "object", additionalProperties: { required: ["b"] } };
+    // ajv accepts {"a": {}} under the old schema, the new one rejects it: never claim BACKWARD
+    assert.equal(verdict(older, newer, "backward").compatible, false);
+  });
+});

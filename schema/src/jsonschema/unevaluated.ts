@@ -194,6 +194,9 @@ function unevaluatedConstraint(
   const evaluatedBy = (place: Place, withBranches = false): EvaluatedProps | EvaluatedItems | undefined => {
     const places = staticPlaces(cx, place, withBranches, keyword);
     if (!places) return undefined;
+    // ajv counts what a nested unevaluated* keyword evaluates even when its branch fails (an `if` that
+    // does not pass): keep such shapes opaque rather than disagree with the validator
+    if (!withBranches && places.some((p) => isJsonObject(p.node) && keyword in p.node)) return undefined;
     return keyword === "unevaluatedProperties" ? propsOf(places, s) : itemsOf(places, s);
   };
   const constraint = (e: EvaluatedProps | EvaluatedItems): Norm =>
