@@ -105,7 +105,7 @@ function createAjv(dialect: JsonSchemaDialect, allErrors: boolean): AjvInstance 
   };
   let ajv: AjvInstance;
   if (dialect === "2020-12") ajv = new Ajv2020.default(options);
-  else if (dialect === "draft-04") ajv = new AjvDraft04.default(options) as unknown as AjvInstance;
+  else if (dialect === "draft-04") ajv = new AjvDraft04.default(options);
   else {
     ajv = new AjvDraft07.default(options);
     // draft-06 is draft-07's engine with draft-06's meta-schema (the keywords draft-07 added are unused)

@@ -169,7 +169,9 @@ export function registerSchemaCommands(program: Command): void {
       try {
         report = await runSchemaCheck(current, baseline, display, checkProtobufSchemas);
       } catch (error) {
-        if (isWeirError(error) && error.code === "UNAVAILABLE") {
+        // UNAVAILABLE: the registry cannot be reached; SCHEMA_INVALID: a schema the checker refused to
+        // analyze (e.g. nested past the depth limit through $refs): invalid input, not a verdict
+        if (isWeirError(error) && (error.code === "UNAVAILABLE" || error.code === "SCHEMA_INVALID")) {
           printInvalid(output, error.code, error.message, [], [], []);
           throw new CommandExit(exit.invalid);
         }
@@ -206,7 +208,8 @@ function analysisProblem(error: unknown, older: SchemaText, newer: SchemaText): 
   if (!isWeirError(error) || error.code !== "SCHEMA_INVALID") return undefined;
   const details = error.details ?? {};
   const source = details.side === "old" ? older : newer;
-  const pointer = typeof details.pointer === "string" && details.reference === undefined ? details.pointer : "";
+  const pointer =
+    typeof details.pointer === "string" && details.reference === undefined ? details.pointer : "";
   const parsed = parseJsonSource(source.file, source.text);
   const at = isJsonSyntaxError(parsed) ? { file: source.file, line: 1, column: 1 } : parsed.locate(pointer);
   return { ...at, message: error.message };

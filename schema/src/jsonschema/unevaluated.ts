@@ -32,6 +32,8 @@ interface EvaluatedItems {
   readonly all: boolean;
 }
 
+type Evaluated = EvaluatedProps | EvaluatedItems;
+
 /** The most branches of an `anyOf` split into every set of passing branches (2^n - 1 cases). */
 const maxAnyOfBranches = 4;
 
@@ -118,19 +120,17 @@ function itemsOf(places: readonly Place[], self: unknown): EvaluatedItems {
   return { prefix, all };
 }
 
-function union<T extends EvaluatedProps | EvaluatedItems>(a: T, b: T): T {
-  if ("names" in a) {
-    const x = a as EvaluatedProps;
-    const y = b as EvaluatedProps;
+/** What two schemas evaluate together (both about properties, or both about items). */
+function union(a: Evaluated, b: Evaluated): Evaluated {
+  if ("names" in a && "names" in b) {
     return {
-      names: new Set([...x.names, ...y.names]),
-      patterns: [...x.patterns, ...y.patterns],
-      all: x.all || y.all,
-    } as unknown as T;
+      names: new Set([...a.names, ...b.names]),
+      patterns: [...a.patterns, ...b.patterns],
+      all: a.all || b.all,
+    };
   }
-  const x = a as EvaluatedItems;
-  const y = b as EvaluatedItems;
-  return { prefix: Math.max(x.prefix, y.prefix), all: x.all || y.all } as unknown as T;
+  if ("prefix" in a && "prefix" in b) return { prefix: Math.max(a.prefix, b.prefix), all: a.all || b.all };
+  throw new Error("unreachable: properties and items evaluated together");
 }
 
 /** Every value, with objects (arrays) restricted to `atom`. */
@@ -191,7 +191,7 @@ function unevaluatedConstraint(
 ): Norm | undefined {
   const refLoc = childPointer(loc, keyword);
   const ref = cx.schemaRef(s[keyword], doc, refLoc);
-  const evaluatedBy = (place: Place, withBranches = false): EvaluatedProps | EvaluatedItems | undefined => {
+  const evaluatedBy = (place: Place, withBranches = false): Evaluated | undefined => {
     const places = staticPlaces(cx, place, withBranches, keyword);
     if (!places) return undefined;
     // ajv counts what a nested unevaluated* keyword evaluates even when its branch fails (an `if` that
@@ -199,7 +199,7 @@ function unevaluatedConstraint(
     if (!withBranches && places.some((p) => isJsonObject(p.node) && keyword in p.node)) return undefined;
     return keyword === "unevaluatedProperties" ? propsOf(places, s) : itemsOf(places, s);
   };
-  const constraint = (e: EvaluatedProps | EvaluatedItems): Norm =>
+  const constraint = (e: Evaluated): Norm =>
     "names" in e ? propsConstraint(e, ref, refLoc, loc) : itemsConstraint(e, ref, refLoc, loc);
   const base = evaluatedBy({ node: s, doc, loc }, true);
   if (!base) return undefined;
