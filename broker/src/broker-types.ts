@@ -138,6 +138,8 @@ export interface Broker {
   readonly registry: SchemaRegistry;
   /** The largest record accepted when a topic sets no limit. */
   readonly maxRecordBytes: number;
+  /** Deepest nesting of a JSON record value or HTTP request body the broker accepts. */
+  readonly maxJsonDepth: number;
 
   createTopic(name: string, config: TopicConfigInput, ctx?: CallContext): Promise<TopicInfo>;
   describeTopic(name: string, ctx?: CallContext): Promise<TopicInfo>;

@@ -14,6 +14,8 @@ export type {
 export { startWeirServer } from "./server.js";
 export type { WeirServer, WeirServerOptions } from "./server.js";
 export { requestHeaders, deadLetterHeaders, schemaHeaders } from "./broker-types.js";
+export { deliveryErrorHeader } from "./transports/undeliverable-records.js";
+export { maxTimestampMs } from "./core/record-checks.js";
 export type {
   Broker,
   CallContext,

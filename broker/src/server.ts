@@ -23,6 +23,12 @@ export interface WeirServerOptions {
   fsync?: "always" | "interval" | "none";
   /** Largest record accepted when a topic sets none. @default 1 MiB */
   maxRecordBytes?: number;
+  /** Deepest nesting of a JSON record value or HTTP body (at most 1000). @default 128 */
+  maxJsonDepth?: number;
+  /** Longest an HTTP client may take to send a whole request; 0 = no limit. @default 60000 */
+  httpRequestTimeoutMs?: number;
+  /** Most HTTP request-body bytes in flight on the server. @default 128 MiB */
+  httpMaxPendingBodyBytes?: number;
   logger?: Logger;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
@@ -63,6 +69,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
     metadata,
     logger,
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
   });
   try {
     const grpc = await startGrpcServer(broker, { host, port: options.grpcPort ?? 7070, logger });
@@ -73,6 +80,12 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
         port: options.httpPort ?? 7080,
         logger,
         ...(options.httpPlugins === undefined ? {} : { plugins: options.httpPlugins }),
+        ...(options.httpRequestTimeoutMs === undefined
+          ? {}
+          : { requestTimeoutMs: options.httpRequestTimeoutMs }),
+        ...(options.httpMaxPendingBodyBytes === undefined
+          ? {}
+          : { maxPendingBodyBytes: options.httpMaxPendingBodyBytes }),
       });
     } catch (error) {
       await grpc.close();

@@ -2,7 +2,8 @@ import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import { commitAll, git, tempDir, weir, writeFiles } from "./schema-cli.js";
 
-// Protobuf schemas go through @weir/schema's tree-level check (real `buf breaking`, from @bufbuild/buf).
+// Protobuf schemas go through @weir/schema's tree-level check (real `buf build`, from @bufbuild/buf, then
+// the structural comparison).
 
 const money = `syntax = "proto3";
 package shop.common.v1;
@@ -76,11 +77,20 @@ void suite("weir schema check (Protobuf)", () => {
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(
       bad.stdout,
-      /^::error file=proto\/order\.proto,line=7,col=3,title=FIELD_WIRE_COMPATIBLE_TYPE::schema orders-created: /m,
+      /^::error file=proto\/order\.proto,line=7,col=3,title=FIELD_SCALAR_KIND_CHANGED::schema orders-created: /m,
     );
     assert.match(
       bad.stdout,
-      /^::error file=proto\/money\.proto,line=6,col=3,title=FIELD_WIRE_COMPATIBLE_TYPE::schema money: /m,
+      /^::error file=proto\/money\.proto,line=6,col=3,title=FIELD_SCALAR_KIND_CHANGED::schema money: /m,
+    );
+    // The order schema imports Money: the change inside the imported file concerns it too.
+    assert.match(
+      bad.stdout,
+      /^::error file=proto\/money\.proto,line=6,col=3,title=FIELD_SCALAR_KIND_CHANGED::schema orders-created: /m,
+    );
+    assert.match(
+      bad.stdout,
+      /^::error file=proto\/order\.proto,line=8,col=3,title=FIELD_NAMED_TYPE_CHANGED::schema orders-created: /m,
     );
     assert.match(
       bad.stdout,

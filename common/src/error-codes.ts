@@ -47,6 +47,8 @@ export const errorCodes = {
   UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retriable: true },
   STORAGE_ERROR: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: true },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: false },
+  HEADERS_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 431, retriable: false },
+  REQUEST_TOO_SLOW: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 408, retriable: true },
 } as const satisfies Record<string, { grpc: GrpcStatus; http: number; retriable: boolean }>;
 
 /** A stable Weir error code, one of the keys of {@link errorCodes}. */

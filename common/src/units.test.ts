@@ -33,3 +33,16 @@ void suite("units", () => {
     });
   });
 });
+
+void suite("units: overflow", () => {
+  void test("refuses a duration or size past 2^53 - 1 instead of storing a rounded number", () => {
+    assert.throws(() => parseDuration("99999999999999999999d", "retention"), {
+      code: "INVALID_ARGUMENT",
+      message: /retention: "99999999999999999999d" is too large; the largest value is 9007199254740991/,
+    });
+    assert.throws(() => parseDuration("99999999999999999999"), { code: "INVALID_ARGUMENT" });
+    assert.throws(() => parseDuration(2 ** 60), { code: "INVALID_ARGUMENT" });
+    assert.throws(() => parseSize("99999999999TiB"), { code: "INVALID_ARGUMENT", message: /too large/ });
+    assert.equal(parseDuration("104249991d"), 104249991 * 86_400_000);
+  });
+});

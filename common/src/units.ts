@@ -44,7 +44,7 @@ export function parseDuration(text: string | number, what = "duration"): number 
       `${what}: "${text}" is not a duration; write a number with a unit, e.g. 500ms, 30s, 5m, 12h, 7d`,
     );
   }
-  return total;
+  return checkNonNegative(total, what, text);
 }
 
 /**
@@ -62,12 +62,23 @@ export function parseSize(text: string | number, what = "size"): number {
       `${what}: "${text}" is not a size; write a number with a unit, e.g. 1024, 512KiB, 10MiB, 1GiB`,
     );
   }
-  return Math.round(Number(m[1]) * factor);
+  return checkNonNegative(Math.round(Number(m[1]) * factor), what, text);
 }
 
-function checkNonNegative(n: number, what: string): number {
+/**
+ * Durations and sizes must stay exact integers once in milliseconds / bytes: above 2^53 - 1 a number
+ * silently loses digits (and "99999999999999999999d" would be stored as 8.64e27).
+ */
+function checkNonNegative(n: number, what: string, text: string | number = n): number {
   if (!Number.isFinite(n) || n < 0) {
     throw new WeirError("INVALID_ARGUMENT", `${what}: ${n} must be a non-negative number`);
+  }
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `${what}: "${text}" is too large; the largest value is ${Number.MAX_SAFE_INTEGER} (2^53 - 1) in ms or bytes`,
+      { details: { limit: Number.MAX_SAFE_INTEGER } },
+    );
   }
   return n;
 }

@@ -76,10 +76,17 @@ export type {
 export { checkProtobufTreeCompatibility, compileProtobufFiles } from "./protobuf/protobuf-tree.js";
 export type {
   CompileProtobufFilesOptions,
+  ProtobufTreeChange,
   ProtobufTreeCheckOptions,
   ProtobufTreeCheckResult,
 } from "./protobuf/protobuf-tree.js";
-export { breakingConfig, forwardExcludedRules } from "./protobuf/buf-breaking.js";
+export { diffProtobufStructure } from "./protobuf/protobuf-structure-diff.js";
+export type {
+  ProtobufChangeType,
+  ProtobufSchemaSide,
+  ProtobufStructureChange,
+  ProtobufStructureDiffOptions,
+} from "./protobuf/protobuf-structure-diff.js";
 export type { ProtobufBreakingCategory } from "./protobuf/buf-breaking.js";
 export { createBufRunner, createCountingBufRunner } from "./protobuf/buf-runner.js";
 export type { BufResult, BufRunner, BufRunnerOptions } from "./protobuf/buf-runner.js";

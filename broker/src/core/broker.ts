@@ -1,5 +1,12 @@
 import { performance } from "node:perf_hooks";
-import { WeirError, assertTopicName, silentLogger, toWeirError, type Logger } from "@weir/common";
+import {
+  WeirError,
+  assertTopicName,
+  defaultMaxJsonDepth,
+  silentLogger,
+  toWeirError,
+  type Logger,
+} from "@weir/common";
 import type {
   Broker,
   CallContext,
@@ -20,6 +27,7 @@ import { RequestInbox } from "./request-inbox.js";
 import { resolveTopicConfig } from "./topic-config.js";
 import { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateReply } from "./validate-batch.js";
+import { checkRecord } from "./record-checks.js";
 import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
@@ -37,6 +45,8 @@ export interface BrokerOptions {
   maxBatchRecords?: number;
   /** Request timeout when the caller gives none. @default 10000 */
   defaultRequestTimeoutMs?: number;
+  /** Deepest nesting of a JSON record value (and, over HTTP, of a request body). @default 128 */
+  maxJsonDepth?: number;
   /**
    * The schema registry topics validate against. @default a registry kept in `metadata` under
    * `registry/`, so its subjects survive restarts with the topics that name them.
@@ -51,10 +61,20 @@ export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
+  const depth = o.maxJsonDepth;
+  // Consumers render JSON up to maxRenderedJsonDepth levels; a higher limit would store values that
+  // HTTP consumers then only get as base64.
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1 && depth <= 1000)) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `maxJsonDepth must be a whole number from 1 to 1000, got ${depth}`,
+    );
+  }
   return {
     maxRecordBytes: 1024 * 1024,
     maxBatchRecords: 10_000,
     defaultRequestTimeoutMs: 10_000,
+    maxJsonDepth: defaultMaxJsonDepth,
     logger: silentLogger,
     ...o,
   };
@@ -96,7 +116,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   for (const [, stored] of await metadata.list<StoredTopic>("topics/")) {
     // An older version of the record may lack newer fields: resolve fills them in.
     const name = stored.name;
-    const config = resolveTopicConfig(name, stored.config);
+    const config = resolveTopicConfig(name, stored.config, { checkLabelLimits: false });
     await engine.configureTopic(name, logSpec(config));
     // A subject deleted while the broker was down must not stop it from starting: that topic then
     // refuses produces with a message saying why, and recovers when the subject gets a version.
@@ -303,6 +323,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     logger,
     registry,
     maxRecordBytes: opts.maxRecordBytes,
+    maxJsonDepth: opts.maxJsonDepth,
 
     async createTopic(name, input) {
       return adminLock.run(() => createTopicLocked(name, input));
@@ -361,6 +382,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           `produce to "${topic}": ${records.length} records in one batch; the limit is ${opts.maxBatchRecords}, split the batch`,
         );
       }
+      for (let i = 0; i < records.length; i++) checkRecord(topic, i, records[i]!, opts);
       // Taken once: the whole batch is validated against one version even if a new one is swapped in.
       const pending = validators.current(topic);
       const validatorSet = pending instanceof Promise ? await pending : pending;
@@ -458,6 +480,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       assertOpen();
       const topic = inbox.topicOf(replyTo, correlationId);
       if (topic === undefined) return false;
+      checkRecord(topic, 0, record, opts);
       await validateReply(topic, record.headers ?? [], record.value, (id) => validators.byId(id), metrics);
       return inbox.deliver(replyTo, correlationId, {
         key: record.key,

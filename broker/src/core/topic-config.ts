@@ -4,6 +4,22 @@ import type { TopicConfig, TopicConfigInput } from "../broker-types.js";
 /** The most partitions a topic may have. */
 export const maxPartitions = 10_000;
 
+/**
+ * Limits on a topic's labels, checked wherever a topic is created or changed (HTTP, gRPC, the
+ * controller). Labels are served with every topic read-out and kept in memory, so they stay small:
+ * like Kubernetes metadata, they name things, they do not carry payloads.
+ */
+export const labelLimits = {
+  /** Most labels on one topic. */
+  count: 64,
+  /** Longest label key, in characters. */
+  keyLength: 253,
+  /** Longest label value, in characters. */
+  valueLength: 1024,
+  /** Most bytes of all keys and values together (UTF-8). */
+  totalBytes: 16 * 1024,
+} as const;
+
 /** Defaults for every field of a topic's configuration but `partitions`. */
 export const topicDefaults: Omit<TopicConfig, "partitions"> = {
   replicas: 1,
@@ -18,9 +34,15 @@ export const topicDefaults: Omit<TopicConfig, "partitions"> = {
  * Fills in defaults and checks a topic configuration, so every transport and the controller get the
  * same rules and the same messages.
  *
+ * @param options.checkLabelLimits false when loading a topic stored by an older broker, which did not
+ *   limit labels: it must still load (a change to the topic is then held to the limits).
  * @throws WeirError INVALID_PARTITION_COUNT, INVALID_TOPIC_NAME or INVALID_ARGUMENT naming the field.
  */
-export function resolveTopicConfig(name: string, input: TopicConfigInput): TopicConfig {
+export function resolveTopicConfig(
+  name: string,
+  input: TopicConfigInput,
+  options: { checkLabelLimits?: boolean } = {},
+): TopicConfig {
   const partitions = input.partitions;
   if (
     partitions === undefined ||
@@ -49,6 +71,7 @@ export function resolveTopicConfig(name: string, input: TopicConfigInput): Topic
   nonNegativeInteger(name, "delivery.ackTimeoutMs", config.delivery.ackTimeoutMs, 1);
   nonNegativeInteger(name, "delivery.maxAttempts", config.delivery.maxAttempts);
   nonNegativeInteger(name, "maxRecordBytes", config.maxRecordBytes);
+  if (options.checkLabelLimits !== false) checkLabels(name, config.labels);
   const dlq = config.delivery.deadLetterTopic;
   if (dlq !== "") {
     assertTopicName(dlq);
@@ -95,8 +118,44 @@ function checkSchemas(topic: string, schemas: TopicConfig["schemas"]): void {
   }
 }
 
+/** Holds labels to {@link labelLimits}, naming the label and the limit it breaks. */
+export function checkLabels(topic: string, labels: Record<string, string>): void {
+  const entries = Object.entries(labels);
+  const fail = (field: string, problem: string, limit: number): never => {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `topic "${topic}": ${field} ${problem} (limit ${limit}); labels name things, keep data elsewhere`,
+      { details: { field, limit } },
+    );
+  };
+  if (entries.length > labelLimits.count) {
+    fail("labels", `has ${entries.length} entries, more than the limit`, labelLimits.count);
+  }
+  let total = 0;
+  for (const [key, value] of entries) {
+    const field = `labels.${key.length > 64 ? `${key.slice(0, 64)}...` : key}`;
+    if (typeof value !== "string") {
+      throw new WeirError("INVALID_ARGUMENT", `topic "${topic}": ${field} must be a string`, {
+        details: { field },
+      });
+    }
+    if (key.length === 0) fail("labels", "has an empty key", labelLimits.keyLength);
+    if (key.length > labelLimits.keyLength) {
+      fail(field, `key is ${key.length} characters, longer than the limit`, labelLimits.keyLength);
+    }
+    if (value.length > labelLimits.valueLength) {
+      fail(field, `value is ${value.length} characters, longer than the limit`, labelLimits.valueLength);
+    }
+    total += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (total > labelLimits.totalBytes) {
+    fail("labels", `take ${total} bytes in all, more than the limit`, labelLimits.totalBytes);
+  }
+}
+
 function nonNegativeInteger(topic: string, field: string, value: number, min = 0): void {
-  if (!Number.isInteger(value) || value < min) {
+  // Safe integers only: a larger number has already lost digits (e.g. a retention of 8.64e27 ms).
+  if (!Number.isSafeInteger(value) || value < min) {
     throw new WeirError(
       "INVALID_ARGUMENT",
       `topic "${topic}": ${field} must be a whole number >= ${min}, got ${String(value)}`,

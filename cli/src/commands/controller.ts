@@ -13,7 +13,7 @@ import {
   type SourceStatus,
   type SourceWatcher,
 } from "@weir/controller";
-import { addBrokerOption, durationArg, outputFormat, type BrokerFlags } from "../options.js";
+import { addBrokerOption, durationArg, outputFormat, sizeArg, type BrokerFlags } from "../options.js";
 import { gitAuth } from "./plan.js";
 
 /** Flags of every command that runs a controller (`weir controller`, `weir up --config`, `weir dev`). */
@@ -25,6 +25,7 @@ export interface ControllerFlags {
   driftInterval: number;
   pollInterval?: number;
   webhookSecret?: string;
+  webhookMaxBodyBytes?: number;
   cacheDir?: string;
 }
 
@@ -59,6 +60,12 @@ export function addControllerOptions(cmd: Command): Command {
         "--webhook-secret <secret>",
         "shared secret of POST /hooks/git (GitHub/Gitea HMAC signature, GitLab token); without it the hook is off",
       ).env("WEIR_WEBHOOK_SECRET"),
+    )
+    .addOption(
+      new Option(
+        "--webhook-max-body-bytes <size>",
+        "largest POST /hooks/git body read (e.g. 5MiB); signature headers are checked before any of it",
+      ).argParser(sizeArg("--webhook-max-body-bytes")),
     );
 }
 
@@ -113,6 +120,7 @@ export function prepareEmbeddedController(
       controller: () => controller,
       logger,
       ...(flags.webhookSecret === undefined ? {} : { webhookSecret: flags.webhookSecret }),
+      ...(flags.webhookMaxBodyBytes === undefined ? {} : { webhookMaxBodyBytes: flags.webhookMaxBodyBytes }),
       ...(allowUnsignedWebhooks === undefined ? {} : { allowUnsignedWebhooks }),
     }),
     async start(broker) {
@@ -183,6 +191,7 @@ export function registerControllerCommand(program: Command): void {
       port: Number(flags.httpPort),
       logger,
       ...(flags.webhookSecret === undefined ? {} : { webhookSecret: flags.webhookSecret }),
+      ...(flags.webhookMaxBodyBytes === undefined ? {} : { webhookMaxBodyBytes: flags.webhookMaxBodyBytes }),
     });
     const first = await controller.start();
     const ready = {

@@ -14,6 +14,7 @@ import {
 } from "../schema/compare-json-schemas.js";
 import { isJsonSyntaxError, parseJsonSource } from "../schema/json-source.js";
 import { checkProtobufSchemas } from "../schema/protobuf-check.js";
+import { MissingProtoImport, parseRefs, resolveProtoImports } from "../schema/proto-imports.js";
 import { gitBaseline, registryBaseline, type SchemaFileFormat } from "../schema/schema-baseline.js";
 import { runSchemaCheck } from "../schema/schema-check.js";
 import {
@@ -39,7 +40,14 @@ interface CompatFlags {
   new: string;
   format?: SchemaFileFormat;
   mode: CompatibilityMode;
+  importPath: string[];
+  ref: string[];
+  oldRef: string[];
+  newRef: string[];
 }
+
+/** Collects a repeatable option's values. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 interface CheckFlags {
   dir: string;
@@ -69,12 +77,33 @@ export function registerSchemaCommands(program: Command): void {
     .addOption(
       new Option("--mode <mode>", "compatibility mode").choices(compatibilityModes).default("BACKWARD"),
     )
+    .option(
+      "-I, --import-path <dir>",
+      "Protobuf: a directory import paths are relative to, as protoc's -I (repeatable; the file's own directory is searched last)",
+      collect,
+      [],
+    )
+    .option(
+      "--ref <name=file>",
+      "Protobuf: the file an import path names, for both versions (repeatable), e.g. --ref shop/money.proto=protos/money.proto",
+      collect,
+      [],
+    )
+    .option("--old-ref <name=file>", "Protobuf: as --ref, for the old version only (repeatable)", collect, [])
+    .option("--new-ref <name=file>", "Protobuf: as --ref, for the new version only (repeatable)", collect, [])
     .action(async (flags: CompatFlags, cmd: Command) => {
       const output = schemaOutput(cmd);
       const format = flags.format ?? formatFromExtension(flags.old, flags.new, cmd);
       const [oldText, newText] = await Promise.all([readInput(flags.old, cmd), readInput(flags.new, cmd)]);
-      const older = { file: flags.old, text: oldText, references: [] };
-      const newer = { file: flags.new, text: newText, references: [] };
+      const protobuf = format === "protobuf";
+      const oldRefs = protobuf
+        ? await protoReferences(flags.old, oldText, [...flags.ref, ...flags.oldRef], flags.importPath, cmd)
+        : [];
+      const newRefs = protobuf
+        ? await protoReferences(flags.new, newText, [...flags.ref, ...flags.newRef], flags.importPath, cmd)
+        : [];
+      const older = { file: flags.old, text: oldText, references: oldRefs };
+      const newer = { file: flags.new, text: newText, references: newRefs };
       let result: SchemaComparison;
       try {
         result =
@@ -224,6 +253,26 @@ async function compareProtobufPair(
   const name = basename(newer.file).replace(/\.proto$/i, "") || "schema";
   const results = await checkProtobufSchemas([{ name, mode, newer, previous: [older] }]);
   return results.get(name) ?? { compatible: true, changes: [] };
+}
+
+/** The files a .proto version imports, from --ref / -I; a missing one ends the command with exit 2. */
+async function protoReferences(
+  file: string,
+  text: string,
+  refValues: readonly string[],
+  importPaths: readonly string[],
+  cmd: Command,
+): Promise<SchemaText["references"]> {
+  const refs = parseRefs(refValues);
+  if (typeof refs === "string") cmd.error(`error: ${refs}`, { exitCode: 2, code: "weir.usage" });
+  try {
+    return await resolveProtoImports(file, text, { refs, importPaths });
+  } catch (error) {
+    if (error instanceof MissingProtoImport) {
+      cmd.error(`error: ${error.message}`, { exitCode: 2, code: "weir.usage" });
+    }
+    throw error;
+  }
 }
 
 function schemaOutput(cmd: Command): SchemaOutput {

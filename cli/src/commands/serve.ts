@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, type LogLevel } from "@weir/common";
+import { durationArg, intArg, sizeArg } from "../options.js";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
 import {
   addControllerOptions,
@@ -20,6 +21,9 @@ interface ServeFlags extends Partial<ControllerFlags> {
   httpPort: string;
   fsync: "always" | "interval" | "none";
   maxRecordBytes?: string;
+  maxJsonDepth?: number;
+  httpRequestTimeout?: number;
+  httpMaxPendingBodyBytes?: number;
   logLevel: LogLevel;
 }
 
@@ -60,6 +64,24 @@ export function registerServeCommands(program: Command): void {
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
       .addOption(
+        new Option(
+          "--max-json-depth <n>",
+          "deepest nesting of a JSON record value or HTTP body, 1-1000 (default 128)",
+        ).argParser(intArg("--max-json-depth", 1)),
+      )
+      .addOption(
+        new Option(
+          "--http-request-timeout <duration>",
+          "longest an HTTP client may take to send a whole request; 0 = none (default 60s)",
+        ).argParser(durationArg("--http-request-timeout")),
+      )
+      .addOption(
+        new Option(
+          "--http-max-pending-body-bytes <size>",
+          "most HTTP request-body bytes in flight on the server; more get a retriable 503 (default 128MiB)",
+        ).argParser(sizeArg("--http-max-pending-body-bytes")),
+      )
+      .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
           .default("info"),
@@ -91,6 +113,10 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  if (flags.maxJsonDepth !== undefined) options.maxJsonDepth = flags.maxJsonDepth;
+  if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
+  if (flags.httpMaxPendingBodyBytes !== undefined)
+    options.httpMaxPendingBodyBytes = flags.httpMaxPendingBodyBytes;
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options);
   const controller = await embedded

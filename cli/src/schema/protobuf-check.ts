@@ -16,8 +16,8 @@ import type { ProtobufCheckInput } from "./schema-check.js";
 
 /**
  * Checks Protobuf schemas with @weir/schema's tree-level check: all schemas held to the same rules go into
- * one pair of trees (old, new) and are compared with one `buf breaking` per direction, so a repository
- * with hundreds of schemas costs a few buf runs, not hundreds.
+ * one pair of trees (old, new), each compiled with one `buf build`, and every schema is compared by message
+ * structure in memory, so a repository with hundreds of schemas costs a few buf runs, not hundreds.
  *
  * Tree layout: a schema that another imports sits at that import path (its reference name); any other at
  * `<schema name>.proto`; the same path is used in the old and the new tree so buf pairs the files.
@@ -106,6 +106,7 @@ async function checkGroup(group: readonly ProtobufCheckInput[]): Promise<Map<str
       result = await checkProtobufTreeCompatibility({
         older,
         newer,
+        roots: [...mainPath.values()],
         directions,
         category: category(first.mode),
       });
@@ -115,25 +116,25 @@ async function checkGroup(group: readonly ProtobufCheckInput[]): Promise<Map<str
       }
       throw error;
     }
-    for (const c of result.changes) {
-      const path = c.location?.file ?? "";
-      const name = nameOfPath.get(path);
-      // Files that are only imported here belong to other schemas, which are checked on their own.
-      if (name === undefined) continue;
-      const labels = c.direction === "backward" ? newLabel : oldLabel;
-      const located: LocatedChange = {
-        type: c.type,
-        path: c.path,
-        oldPath: c.oldPath,
-        message: c.message,
-        breaking: c.breaking,
-        direction: c.direction,
-        ...(c.location ? { location: { ...c.location, file: labels.get(path) ?? path } } : {}),
-      };
-      const key = `${name}\0${located.type}\0${located.direction}\0${located.message}\0${JSON.stringify(located.location)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      changes.get(name)!.push(located);
+    for (const [path, name] of nameOfPath) {
+      // A schema's changes include those inside the files it imports (its record types reach them).
+      for (const c of result.byRoot.get(path) ?? []) {
+        const labels = c.side === "newer" ? newLabel : oldLabel;
+        const file = c.location?.file ?? "";
+        const located: LocatedChange = {
+          type: c.type,
+          path: c.path,
+          oldPath: c.oldPath,
+          message: c.message,
+          breaking: c.breaking,
+          direction: c.direction,
+          ...(c.location ? { location: { ...c.location, file: labels.get(file) ?? file } } : {}),
+        };
+        const key = `${name}\0${located.type}\0${located.direction}\0${located.message}\0${JSON.stringify(located.location)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        changes.get(name)!.push(located);
+      }
     }
   }
   return new Map(

@@ -43,7 +43,7 @@ export interface ProtobufCheckInput {
 }
 
 /**
- * Checks many Protobuf schemas at once (one `buf breaking` run for all of them is what makes 200 schemas
+ * Checks many Protobuf schemas at once (one `buf build` per side for all of them is what makes 200 schemas
  * take seconds). Returns a comparison per name; throws {@link SchemaProblems} for files that do not compile.
  */
 export type ProtobufChecker = (

@@ -13,6 +13,8 @@ export interface ControllerHttpServerOptions {
   readonly port?: number;
   readonly webhookSecret?: string;
   readonly allowUnsignedWebhooks?: boolean;
+  /** Largest webhook body read. @default 5 MiB */
+  readonly webhookMaxBodyBytes?: number;
   readonly logger?: Logger;
 }
 
@@ -45,6 +47,9 @@ export async function startControllerHttpServer(
       ...(options.allowUnsignedWebhooks === undefined
         ? {}
         : { allowUnsignedWebhooks: options.allowUnsignedWebhooks }),
+      ...(options.webhookMaxBodyBytes === undefined
+        ? {}
+        : { webhookMaxBodyBytes: options.webhookMaxBodyBytes }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     }),
   );

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
-import { WeirError, silentLogger, type Logger } from "@weir/common";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { WeirError, isWeirError, silentLogger, toWeirError, type Logger } from "@weir/common";
 import { shortRef } from "../sources/git-watcher.js";
 import type { Controller } from "./controller.js";
-import { parseWebhookEvent, verifyWebhookSignature } from "./webhook.js";
+import { checkWebhookSignatureHeaders, parseWebhookEvent, verifyWebhookSignature } from "./webhook.js";
 
 /** Path of the status route. */
 export const controllerStatusPath = "/v1/controller/status";
@@ -23,8 +23,16 @@ export interface ControllerRoutesOptions {
    * who can reach the port could trigger syncs. @default false
    */
   readonly allowUnsignedWebhooks?: boolean;
+  /**
+   * Largest webhook body read. Push payloads name the ref and a few commits; GitHub caps them at
+   * 25 MB, but those of real pushes are far smaller. @default 5 MiB
+   */
+  readonly webhookMaxBodyBytes?: number;
   readonly logger?: Logger;
 }
+
+/** Default of {@link ControllerRoutesOptions.webhookMaxBodyBytes}. */
+export const defaultWebhookMaxBodyBytes = 5 * 1024 * 1024;
 
 /**
  * A fastify plugin with the controller's HTTP routes: `GET /v1/controller/status` (the source's
@@ -57,7 +65,42 @@ export function controllerRoutes(options: ControllerRoutesOptions): FastifyPlugi
       return reply.send(controller.status());
     });
 
-    app.post(gitWebhookPath, async (request, reply) => {
+    const maxBody = options.webhookMaxBodyBytes ?? defaultWebhookMaxBodyBytes;
+    app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return fail(
+          reply.header("connection", "close"),
+          new WeirError(
+            "RECORD_TOO_LARGE",
+            `webhook body is larger than the limit of ${maxBody} bytes; a push payload is far smaller (raise --webhook-max-body-bytes if the host really sends more)`,
+            { details: { limit: maxBody } },
+          ),
+        );
+      }
+      const e = isWeirError(error)
+        ? error
+        : typeof error.statusCode === "number" && error.statusCode < 500
+          ? new WeirError("MALFORMED_REQUEST", `malformed webhook request: ${error.message}`)
+          : toWeirError(error);
+      return fail(reply, e);
+    });
+    // Authentication first, before a byte of the body is read: an unsigned or unconfigured call is
+    // answered from its headers alone, and the connection closed rather than drained.
+    const checkHeaders = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      let refusal: WeirError | undefined;
+      if (secret !== undefined) {
+        const problem = checkWebhookSignatureHeaders(request.headers, secret);
+        if (problem !== undefined) {
+          logger.warn("webhook refused: bad signature", { problem, ip: request.ip });
+          refusal = new WeirError("UNAUTHENTICATED", `webhook refused: ${problem}`);
+        }
+      } else if (!options.allowUnsignedWebhooks) {
+        refusal = webhooksOff();
+      }
+      if (refusal) await fail(reply.header("connection", "close"), refusal);
+    };
+
+    app.post(gitWebhookPath, { bodyLimit: maxBody, onRequest: checkHeaders }, async (request, reply) => {
       const controller = current();
       if (!controller) return fail(reply, unavailable());
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -68,13 +111,7 @@ export function controllerRoutes(options: ControllerRoutesOptions): FastifyPlugi
           return fail(reply, new WeirError("UNAUTHENTICATED", `webhook refused: ${problem}`));
         }
       } else if (!options.allowUnsignedWebhooks) {
-        return fail(
-          reply,
-          new WeirError(
-            "NOT_AUTHORIZED",
-            "webhooks are off: no secret is configured. Start the controller with --webhook-secret <secret> (or $WEIR_WEBHOOK_SECRET) and set the same secret in the git host's webhook settings",
-          ),
-        );
+        return fail(reply, webhooksOff());
       }
       const event = parseWebhookEvent(request.headers, parsePayload(raw, request.headers["content-type"]));
       if (event.event === "ping") return reply.code(200).send({ status: "pong" });
@@ -99,6 +136,13 @@ export function controllerRoutes(options: ControllerRoutesOptions): FastifyPlugi
       });
     });
   };
+}
+
+function webhooksOff(): WeirError {
+  return new WeirError(
+    "NOT_AUTHORIZED",
+    "webhooks are off: no secret is configured. Start the controller with --webhook-secret <secret> (or $WEIR_WEBHOOK_SECRET) and set the same secret in the git host's webhook settings",
+  );
 }
 
 /** JSON bodies, and GitHub's `application/x-www-form-urlencoded` variant (`payload=<json>`). */

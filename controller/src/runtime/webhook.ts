@@ -61,6 +61,24 @@ export function verifyWebhookSignature(
   return "the call is not signed: send X-Hub-Signature-256 (GitHub), X-Gitea-Signature (Gitea) or X-Gitlab-Token (GitLab) made with the shared secret";
 }
 
+/**
+ * The part of {@link verifyWebhookSignature} that needs no body, run before the body is read: the call
+ * carries one of the signature headers, and a GitLab token (the secret itself) matches. A call that
+ * fails here is answered at once, so an unsigned caller cannot make the server read a large body.
+ * Returns why it failed, or undefined when the body is worth reading.
+ */
+export function checkWebhookSignatureHeaders(headers: WebhookHeaders, secret: string): string | undefined {
+  if (header(headers, "x-hub-signature-256") !== undefined) return undefined;
+  if (
+    header(headers, "x-gitea-signature") !== undefined ||
+    header(headers, "x-forgejo-signature") !== undefined
+  ) {
+    return undefined;
+  }
+  // A GitLab token is checked in full (it does not depend on the body); no header at all is refused.
+  return verifyWebhookSignature(headers, Buffer.alloc(0), secret);
+}
+
 /** Reads the event a webhook reports; a payload that is not a JSON object yields no ref. */
 export function parseWebhookEvent(headers: WebhookHeaders, payload: unknown): WebhookEvent {
   const provider = webhookProvider(headers);

@@ -7,7 +7,7 @@ import { withTempDir, writeModule } from "./proto-sources.js";
 
 /** A set of .proto files compiled by buf. */
 export interface CompiledProtoFiles {
-  /** buf's image (a `FileDescriptorSet` with source info), what `buf breaking` compares. */
+  /** buf's image (a `FileDescriptorSet` with source info, which locates changes at file:line:col). */
   readonly image: Uint8Array;
   /** The descriptors of every file, including imports such as google/protobuf/timestamp.proto. */
   readonly registry: FileRegistry;
@@ -21,6 +21,8 @@ export interface CompileProtoFilesOptions {
    * `reference "money.proto" (subject "money" version 2)`.
    */
   readonly describe?: (path: string) => string | undefined;
+  /** Put before each error line, e.g. `newer tree: ` when two builds are compiled side by side. */
+  readonly prefix?: string;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function compileProtoFiles(
       const what = options.describe?.(path);
       return what === undefined ? "" : ` (${what})`;
     };
-    const lines = annotations.map((a) => `${formatPosition(a)}${describe(a.path)}: ${a.message}`);
+    const prefix = options.prefix ?? "";
+    const lines = annotations.map((a) => `${prefix}${formatPosition(a)}${describe(a.path)}: ${a.message}`);
     const first = annotations[0];
     const problems =
       lines.length > 0 ? lines : other.length > 0 ? other : [`buf exited with ${result.exitCode}`];

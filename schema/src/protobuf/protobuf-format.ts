@@ -1,10 +1,9 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { FileRegistry } from "@bufbuild/protobuf";
 import type { CompatibilityMode } from "../compatibility-mode.js";
 import type { Direction } from "../jsonschema/changes.js";
 import type {
   CompiledSchema,
+  FormatChange,
   FormatCompatibility,
   FormatCompatibilityOptions,
   PayloadValidator,
@@ -13,16 +12,13 @@ import type {
   SchemaLabel,
   ValidatorOptions,
 } from "../registry/registry-types.js";
-import {
-  annotationToChange,
-  breakingConfig,
-  runBufBreaking,
-  type ProtobufBreakingCategory,
-} from "./buf-breaking.js";
+import type { ProtobufBreakingCategory } from "./buf-breaking.js";
 import { createBufRunner, type BufRunner } from "./buf-runner.js";
 import { compileProtoFiles } from "./compile-proto-files.js";
-import { protoSourceSet, sourceSetHash, withTempDir } from "./proto-sources.js";
+import { protoSourceSet, sourceSetHash } from "./proto-sources.js";
+import { diffProtobufStructure } from "./protobuf-structure-diff.js";
 import { createProtobufValidator, messageTypeAtIndexes } from "./protobuf-validator.js";
+import { confluentProtos } from "./confluent-protos.js";
 import { protovalidateImportPath, protovalidateProtoText } from "./protovalidate-rules.js";
 
 /** Options of {@link createProtobufFormat}. */
@@ -86,7 +82,8 @@ export function isCompiledProtobufSchema(value: CompiledSchema): value is Compil
  * - compile: one `buf build` per distinct text + references (results are cached by content hash);
  *   errors are SCHEMA_INVALID with `file:line:col` and which file (registered schema or reference) it is.
  * - canonical: the text as given, with line endings and trailing whitespace normalized.
- * - compatibility: one `buf breaking` per comparison, see {@link breakingConfig} for the rule mapping.
+ * - compatibility: by message structure ({@link diffProtobufStructure}), in memory on the compiled
+ *   descriptors (no buf call); `category` WIRE_JSON (FULL modes) also keeps the JSON form readable.
  * - validator: compiled once per version; checks the binary encoding and buf.validate (protovalidate)
  *   rules, never calling buf.
  */
@@ -116,29 +113,19 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
     return made;
   };
 
-  const compare = async (
+  const compare = (
     newer: CompiledProtobufSchema,
     older: CompiledProtobufSchema,
     direction: Direction,
     category: ProtobufBreakingCategory,
   ): Promise<FormatCompatibility> => {
-    const annotations = await withTempDir(async (dir) => {
-      await Promise.all([
-        writeFile(join(dir, "newer.binpb"), newer.image),
-        writeFile(join(dir, "older.binpb"), older.image),
-      ]);
-      // Forward swaps the roles: readers of the older version must read what the newer one writes.
-      const [input, against] =
-        direction === "backward" ? ["newer.binpb", "older.binpb"] : ["older.binpb", "newer.binpb"];
-      return runBufBreaking(runner, {
-        cwd: dir,
-        input,
-        against,
-        config: breakingConfig(category, direction),
-      });
-    });
-    const changes = annotations.map((a) => annotationToChange(a, { direction, category }));
-    return { compatible: changes.length === 0, changes };
+    const changes: FormatChange[] = diffProtobufStructure({
+      older: { registry: older.registry, mainFile: older.mainFile },
+      newer: { registry: newer.registry, mainFile: newer.mainFile },
+      direction,
+      category,
+    }).map(({ side: _side, ...change }) => change);
+    return Promise.resolve({ compatible: changes.every((c) => !c.breaking), changes });
   };
 
   const make = (
@@ -193,7 +180,7 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
   return {
     schemaType: "PROTOBUF",
     async compile(schema: string, references: readonly ResolvedReference[]): Promise<CompiledSchema> {
-      const set = withProtovalidate(protoSourceSet(schema, references));
+      const set = withBuiltInImports(protoSourceSet(schema, references));
       const hash = sourceSetHash(set);
       return remember(compiled, hash, async () => {
         const built = await compileProtoFiles(set.files, { runner, describe: (p) => set.origins.get(p) });
@@ -204,19 +191,38 @@ export function createProtobufFormat(options: ProtobufFormatOptions = {}): Schem
 }
 
 /**
- * Adds protovalidate's `buf/validate/validate.proto` when a file imports it and no reference provides it,
- * so schemas with buf.validate rules compile offline.
+ * Adds the built-in imports a build needs and no reference provides, so schemas compile offline:
+ * protovalidate's `buf/validate/validate.proto`, and Confluent's `confluent/meta.proto` and
+ * `confluent/type/decimal.proto` (which Confluent Schema Registry also resolves without references).
+ * The google/protobuf well-known types come with buf itself.
  */
-export function withProtovalidate<
+export function withBuiltInImports<
   T extends { files: ReadonlyMap<string, string>; origins: ReadonlyMap<string, string> },
 >(set: T): T {
-  if (set.files.has(protovalidateImportPath)) return set;
-  const needed = [...set.files.values()].some((text) => text.includes(`"${protovalidateImportPath}"`));
-  if (!needed) return set;
-  const files = new Map(set.files).set(protovalidateImportPath, protovalidateProtoText());
-  const origins = new Map(set.origins).set(
-    protovalidateImportPath,
-    "protovalidate's rules, built into Weir from @bufbuild/protovalidate",
-  );
-  return { ...set, files, origins };
+  const builtIns: Array<[path: string, text: () => string, origin: string]> = [
+    [
+      protovalidateImportPath,
+      protovalidateProtoText,
+      "protovalidate's rules, built into Weir from @bufbuild/protovalidate",
+    ],
+    ...[...confluentProtos].map(([path, text]): [string, () => string, string] => [
+      path,
+      () => text,
+      "Confluent's built-in types, built into Weir",
+    ]),
+  ];
+  let files: Map<string, string> | undefined;
+  let origins: Map<string, string> | undefined;
+  // Imported files can import built-ins too (confluent/meta.proto imports descriptor.proto, built into buf).
+  const needed = (path: string): boolean =>
+    !(files ?? set.files).has(path) &&
+    [...(files ?? set.files).values()].some((t) => t.includes(`"${path}"`));
+  for (const [path, text, origin] of builtIns) {
+    if (!needed(path)) continue;
+    files ??= new Map(set.files);
+    origins ??= new Map(set.origins);
+    files.set(path, text());
+    origins.set(path, origin);
+  }
+  return files === undefined || origins === undefined ? set : { ...set, files, origins };
 }

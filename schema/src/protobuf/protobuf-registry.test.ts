@@ -36,21 +36,23 @@ void suite("Protobuf format in the schema registry", () => {
     assert.equal((await registry.checkCompatibility("orders-value", renamed)).compatible, true);
     const full = await registry.checkCompatibility("orders-value", renamed, { mode: "FULL" });
     assert.equal(full.compatible, false);
-    assert.ok(full.changes.some((c) => c.type === "FIELD_SAME_NAME" && c.location?.file === "schema.proto"));
+    assert.ok(
+      full.changes.some((c) => c.type === "FIELD_NAME_CHANGED" && c.location?.file === "schema.proto"),
+    );
     await registry.setMode("orders-value", "FULL");
     await assert.rejects(registry.register("orders-value", renamed), {
       code: "SCHEMA_INCOMPATIBLE",
-      message: /FIELD_SAME_NAME/,
+      message: /FIELD_NAME_CHANGED/,
     });
 
-    // A type change is refused under BACKWARD with buf's rule and the line.
+    // A type change is refused under BACKWARD with the change name and the line.
     await registry.setMode("orders-value", "BACKWARD");
     await assert.rejects(
       registry.register("orders-value", {
         ...renamed,
         schema: order.replace("string id = 1;", "int64 id = 1;"),
       }),
-      { code: "SCHEMA_INCOMPATIBLE", message: /FIELD_WIRE_COMPATIBLE_TYPE/ },
+      { code: "SCHEMA_INCOMPATIBLE", message: /FIELD_SCALAR_KIND_CHANGED/ },
     );
 
     const validator = await registry.validator("orders-value");

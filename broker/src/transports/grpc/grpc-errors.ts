@@ -1,5 +1,13 @@
-import { Metadata, type ServerErrorResponse, type ServiceDefinition } from "@grpc/grpc-js";
-import { WeirError } from "@weir/common";
+import {
+  Metadata,
+  ServerInterceptingCall,
+  status as GrpcStatus,
+  type ServerErrorResponse,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+  type ServiceDefinition,
+} from "@grpc/grpc-js";
+import { WeirError, errorCodeFromGrpcStatus } from "@weir/common";
 import type * as pb from "@weir/proto";
 
 /** Trailing-metadata keys that carry a Weir error next to the gRPC status. */
@@ -88,4 +96,59 @@ export function guardDeserializers<
     };
   }
   return guarded as GuardedService<S> & ServiceDefinition;
+}
+
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface["sendStatus"]>[0];
+
+/**
+ * A server interceptor (it must come first) that gives every status grpc-js itself sends the Weir
+ * shape: a request over the receive limit (grpc-js answers RESOURCE_EXHAUSTED before any handler
+ * runs), a response it cannot serialize, a deadline. Such a status gets the `weir-code` /
+ * `weir-retriable` trailers and the table's gRPC status for that code; statuses Weir's handlers send
+ * already carry them and pass unchanged.
+ *
+ * grpc-js sends those statuses from its base call object by calling its own `sendStatus`, which no
+ * interceptor layer sees, so the interceptor wraps that method on the base call itself.
+ *
+ * @param maxReceiveBytes the server's receive limit, named in the RECORD_TOO_LARGE message.
+ * @param observe counts and logs the error (the broker's `observeError`).
+ */
+export function weirStatusInterceptor(
+  maxReceiveBytes: number,
+  observe: (e: WeirError) => WeirError,
+): ServerInterceptor {
+  return (_method, call) => {
+    const send = call.sendStatus.bind(call);
+    call.sendStatus = (status: PartialStatusObject): void => {
+      send(withWeirCode(status, maxReceiveBytes, observe));
+    };
+    return new ServerInterceptingCall(call);
+  };
+}
+
+function withWeirCode(
+  status: PartialStatusObject,
+  maxReceiveBytes: number,
+  observe: (e: WeirError) => WeirError,
+): PartialStatusObject {
+  if (status.code === GrpcStatus.OK) return status;
+  if (status.metadata && status.metadata.get(errorMetadataKeys.code).length > 0) return status;
+  const details = status.details ?? "";
+  let e: WeirError;
+  if (status.code === GrpcStatus.RESOURCE_EXHAUSTED && /larger than/i.test(details)) {
+    e = new WeirError(
+      "RECORD_TOO_LARGE",
+      `the request message is larger than the broker's gRPC limit of ${maxReceiveBytes} bytes (${details}); send fewer records per call`,
+      { details: { limit: maxReceiveBytes } },
+    );
+  } else if (status.code === GrpcStatus.UNIMPLEMENTED) {
+    // grpc-js uses it for a stream used against its method's shape (two requests to a unary method).
+    e = new WeirError("MALFORMED_REQUEST", details || "the call does not fit its method's shape");
+  } else {
+    e = new WeirError(errorCodeFromGrpcStatus(status.code), details || `gRPC status ${status.code}`);
+  }
+  e = observe(e);
+  const trailers = toServerError(e).metadata ?? new Metadata();
+  if (status.metadata) trailers.merge(status.metadata);
+  return { code: e.grpcStatus, details: e.message, metadata: trailers };
 }

@@ -13,6 +13,7 @@ import type {
   TopicInfo,
 } from "../../broker-types.js";
 import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
+import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
 import type {
   Assignment,
   Delivery,
@@ -80,6 +81,23 @@ export function deliveryToProto(d: Delivery): pb.Delivery {
     timestampMs: d.timestampMs,
     attempt: d.attempt,
   };
+}
+
+/**
+ * A delivery for the wire that always encodes, whatever was stored: a number the proto field cannot
+ * carry (a timestamp outside int64 or not whole, stored before the broker checked timestamps) is sent
+ * as 0 with a `weir-delivery-error` header saying what it was, and `report` is told. The record keeps
+ * its offset, so the consumer acks it like any other and its group moves past it.
+ */
+export function encodableDeliveryToProto(d: Delivery, report: UndeliverableReporter): pb.Delivery {
+  const out = deliveryToProto(d);
+  if (!Number.isSafeInteger(d.timestampMs)) {
+    const detail = `stored timestamp ${String(d.timestampMs)} is not a whole number of ms that int64 can carry; sent as 0`;
+    report(d, "timestamp", detail);
+    out.timestampMs = 0;
+    out.headers.push({ key: deliveryErrorHeader, value: Buffer.from(detail) });
+  }
+  return out;
 }
 
 /** Roughly how many bytes a delivery takes on the wire; used to keep frames small. */

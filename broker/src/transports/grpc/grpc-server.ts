@@ -6,7 +6,7 @@ import { createAdminServiceHandlers } from "./admin-service.js";
 import { createBrokerServiceHandlers } from "./broker-service.js";
 import { createRegistryServiceHandlers } from "./registry-service.js";
 import { SessionTracker } from "./grpc-call.js";
-import { guardDeserializers } from "./grpc-errors.js";
+import { guardDeserializers, weirStatusInterceptor } from "./grpc-errors.js";
 
 /** Options for {@link startGrpcServer}. */
 export interface GrpcServerOptions {
@@ -65,7 +65,11 @@ export async function startGrpcServer(broker: Broker, options: GrpcServerOptions
     "grpc.keepalive_permit_without_calls": 1,
     // HTTP/2 session memory in MB; the 10 MB default refuses new streams while many batches are in flight.
     "grpc-node.max_session_memory": 256,
-    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    interceptors: [
+      // First, so it wraps grpc-js's own base call (see weirStatusInterceptor).
+      weirStatusInterceptor(maxReceive, (e) => broker.observeError(e, { transport: "grpc" })),
+      ...(options.interceptors ?? []),
+    ],
   };
   const server = new Server(serverOptions);
   const sessions = new SessionTracker();

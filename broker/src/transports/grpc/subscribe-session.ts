@@ -4,11 +4,12 @@ import type * as pb from "@weir/proto";
 import type { Broker, CallContext } from "../../broker-types.js";
 import type { Delivery, GroupMember, JoinOptions } from "../../groups/group-types.js";
 import { callContext, type StreamSession } from "./grpc-call.js";
+import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { isMalformed, toErrorStatus, toServerError, type MalformedFrame } from "./grpc-errors.js";
 import {
   assignmentToProto,
   deliverySize,
-  deliveryToProto,
+  encodableDeliveryToProto,
   groupModeFromProto,
   recordRefsFromProto,
   startFromProto,
@@ -48,6 +49,7 @@ export class SubscribeSession implements StreamSession {
   private creditWaiter: (() => void) | undefined;
   /** Client messages are applied one after another, in order, also while the join is in progress. */
   private chain: Promise<void> = Promise.resolve();
+  private readonly reportUndeliverable: UndeliverableReporter;
 
   constructor(
     private readonly broker: Broker,
@@ -56,6 +58,7 @@ export class SubscribeSession implements StreamSession {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.ctx = callContext(call);
+    this.reportUndeliverable = createUndeliverableReporter(broker.metrics, "grpc", logger);
     call.on("data", (message: pb.SubscribeRequest | MalformedFrame) => this.onMessage(message));
     call.on("end", () => {
       // The client half-closed: apply what it sent before, then end cleanly.
@@ -211,7 +214,7 @@ export class SubscribeSession implements StreamSession {
         frame = [];
         bytes = 0;
       }
-      frame.push(deliveryToProto(d));
+      frame.push(encodableDeliveryToProto(d, this.reportUndeliverable));
       bytes += size;
     }
     if (frame.length > 0)

@@ -11,6 +11,8 @@ import type { TopicConfigInput, TopicInfo } from "../../broker-types.js";
 import type { ChangesetOp } from "../../core/changeset-types.js";
 import type { StartFrom } from "../../groups/group-types.js";
 import type { HttpRouteContext } from "./http-server.js";
+import { isIsoDate } from "./consume-query.js";
+import { maxTimestampMs } from "../../core/record-checks.js";
 
 interface TopicParams {
   topic: string;
@@ -92,7 +94,7 @@ const resetSchema = {
           type: "object",
           additionalProperties: false,
           required: ["offset"],
-          properties: { offset: { type: "integer", minimum: 0 } },
+          properties: { offset: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
         },
         {
           type: "object",
@@ -354,8 +356,13 @@ function configFromJson(json: JsonObject): TopicConfigInput {
 function startFromJson(to: ResetTo): StartFrom {
   if (to === "earliest" || to === "latest") return { kind: to };
   if ("offset" in to) return { kind: "offset", offset: to.offset };
-  const ms = typeof to.timestamp === "number" ? to.timestamp : Date.parse(to.timestamp);
-  if (!Number.isFinite(ms) || ms < 0) {
+  const ms =
+    typeof to.timestamp === "number"
+      ? to.timestamp
+      : isIsoDate(to.timestamp)
+        ? Date.parse(to.timestamp)
+        : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms > maxTimestampMs) {
     throw new WeirError(
       "INVALID_OFFSET",
       `request body /to/timestamp: "${String(to.timestamp)}" is not a time; use milliseconds since the epoch or ISO-8601, e.g. "2024-05-01T12:00:00Z"`,

@@ -1,5 +1,6 @@
 import { WeirError, parseDuration } from "@weir/common";
 import type { GroupMode, StartFrom } from "../../groups/group-types.js";
+import { maxTimestampMs } from "../../core/record-checks.js";
 
 /** The valid group modes, in the order error messages list them. */
 export const groupModes: readonly GroupMode[] = ["stream", "queue"];
@@ -39,7 +40,8 @@ export function parseConsumeQuery(query: Query, limits: ConsumeQueryLimits): Con
     );
   }
   const maxText = one(query, "max");
-  const max = maxText === undefined ? limits.defaultMax : Number(maxText);
+  // Decimal digits only: Number() would also take "1e3", "0x10" or " 5".
+  const max = maxText === undefined ? limits.defaultMax : /^\d{1,9}$/.test(maxText) ? Number(maxText) : NaN;
   if (!Number.isInteger(max) || max < 1 || max > limits.maxMax) {
     throw new WeirError(
       "INVALID_ARGUMENT",
@@ -90,10 +92,16 @@ export function parseStartFrom(text: string | undefined): StartFrom | undefined 
   const [kind, rest] = text.includes(":")
     ? [text.slice(0, text.indexOf(":")), text.slice(text.indexOf(":") + 1)]
     : ["offset", text];
-  if (kind === "offset" && /^\d+$/.test(rest)) return { kind: "offset", offset: Number(rest) };
+  // Safe integers only: a larger offset would be rounded to another record's.
+  if (kind === "offset" && /^\d+$/.test(rest) && Number.isSafeInteger(Number(rest))) {
+    return { kind: "offset", offset: Number(rest) };
+  }
   if (kind === "timestamp") {
-    const ms = /^\d+$/.test(rest) ? Number(rest) : Date.parse(rest);
-    if (Number.isFinite(ms) && ms >= 0) return { kind: "timestamp", timestampMs: ms };
+    // ms since the epoch, or ISO-8601 (a date, optionally a time and zone): Date.parse alone takes
+    // "-1" or "2" as dates.
+    const ms = /^\d+$/.test(rest) ? Number(rest) : isoDate.test(rest) ? Date.parse(rest) : NaN;
+    if (Number.isSafeInteger(ms) && ms >= 0 && ms <= maxTimestampMs)
+      return { kind: "timestamp", timestampMs: ms };
   }
   throw new WeirError(
     "INVALID_OFFSET",
@@ -101,6 +109,13 @@ export function parseStartFrom(text: string | undefined): StartFrom | undefined 
     { details: { parameter: "from" } },
   );
 }
+
+/** Whether `text` is an ISO-8601 date, optionally with a time and zone (what timestamps take as text). */
+export function isIsoDate(text: string): boolean {
+  return isoDate.test(text);
+}
+
+const isoDate = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 function one(query: Query, name: string): string | undefined {
   const v = query[name];

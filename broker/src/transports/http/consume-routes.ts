@@ -4,7 +4,7 @@ import { assertGroupName, assertTopicName } from "@weir/common";
 import type { Delivery, GroupMember, RecordRef } from "../../groups/group-types.js";
 import { parseConsumeQuery, type ConsumeQuery } from "./consume-query.js";
 import type { HttpRouteContext } from "./http-server.js";
-import { recordToJson } from "./record-json.js";
+import { deliveryToJsonText } from "./record-json.js";
 
 interface GroupParams {
   topic: string;
@@ -28,7 +28,11 @@ const refsSchema = {
     type: "object",
     additionalProperties: false,
     required: ["partition", "offset"],
-    properties: { partition: { type: "integer", minimum: 0 }, offset: { type: "integer", minimum: 0 } },
+    properties: {
+      partition: { type: "integer", minimum: 0, maximum: 2 ** 31 - 1 },
+      // A larger number has been rounded by JSON parsing to another record's offset.
+      offset: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    },
   },
 } as const;
 
@@ -74,7 +78,13 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
       });
       void reply.header(memberIdHeader, memberId);
       if (deliveries.length === 0) return reply.code(204).send();
-      return reply.code(200).send({ memberId, records: deliveries.map(recordToJson) });
+      // Rendered record by record, so no stored record can fail the whole answer (and strand the batch
+      // in flight).
+      const records = deliveries.map((d) => deliveryToJsonText(d, ctx.reportUndeliverable)).join(",");
+      return reply
+        .code(200)
+        .type("application/json; charset=utf-8")
+        .send(`{"memberId":${JSON.stringify(memberId)},"records":[${records}]}`);
     },
   );
 
@@ -189,7 +199,7 @@ async function streamEvents(
       }
       let text = "";
       for (const d of batch) {
-        text += `id: ${d.partition}-${d.offset}\nevent: record\ndata: ${JSON.stringify(recordToJson(d))}\n\n`;
+        text += `id: ${d.partition}-${d.offset}\nevent: record\ndata: ${deliveryToJsonText(d, ctx.reportUndeliverable)}\n\n`;
       }
       if (!(await write(res, text, signal))) {
         // Not (fully) handed to the socket: give the records back rather than committing them.

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { WeirError, isWeirError } from "@weir/common";
 
 /** One schema violation as ajv (fastify's validator) reports it. */
@@ -47,6 +49,18 @@ export function fromFastifyError(error: unknown, bodyLimit: number): unknown {
       return new WeirError(
         "MALFORMED_REQUEST",
         "request body is empty but Content-Type says JSON; send a JSON object",
+      );
+    case "FST_ERR_BAD_URL":
+      return new WeirError(
+        "MALFORMED_REQUEST",
+        `the URL path is not valid percent-encoding (${e.message}); encode reserved characters as %XX, e.g. a "%" as %25`,
+        { cause: e, details: { httpCode: e.code ?? null } },
+      );
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new WeirError(
+        "INVALID_ARGUMENT",
+        "a path parameter is longer than the router's limit of 1024 characters; topic names are at most 249 characters, subjects 255",
+        { cause: e, details: { httpCode: e.code ?? null, limit: 1024 } },
       );
   }
   if (e instanceof SyntaxError) {
@@ -98,4 +112,48 @@ function fromValidation(issues: ValidationIssue[], context: string): WeirError {
 
 function escapePointer(segment: string): string {
   return segment.replaceAll("~", "~0").replaceAll("/", "~1");
+}
+
+/**
+ * Answers an error Node's HTTP parser raised before fastify saw a request (fastify's
+ * `clientErrorHandler`): headers too large (431), the request timeout (408), anything else unparsable
+ * (400), in Weir's error shape, then closes the connection as Node would.
+ *
+ * @param observe counts and logs the error (the broker's `observeError`) and returns it as a WeirError.
+ */
+export function writeClientError(
+  error: Error & { code?: string },
+  socket: Duplex,
+  observe: (e: WeirError) => WeirError,
+): void {
+  // A reset connection has nobody to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  let e: WeirError;
+  switch (error.code ?? "") {
+    case "HPE_HEADER_OVERFLOW":
+      e = new WeirError(
+        "HEADERS_TOO_LARGE",
+        "the request line and headers are larger than the limit of 16 KiB; send fewer or shorter headers",
+        { details: { limit: 16 * 1024 } },
+      );
+      break;
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      e = new WeirError(
+        "REQUEST_TOO_SLOW",
+        "the request was not received in full within the broker's HTTP request timeout; send the body at once, or in smaller requests",
+      );
+      break;
+    default:
+      e = new WeirError("MALFORMED_REQUEST", `malformed HTTP request: ${error.message}`, {
+        details: { httpCode: error.code ?? null },
+      });
+  }
+  e = observe(e);
+  if (socket.writable) {
+    const body = JSON.stringify(e.toJSON());
+    socket.write(
+      `HTTP/1.1 ${e.httpStatus} ${STATUS_CODES[e.httpStatus] ?? "Error"}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -5,9 +5,11 @@ import type { Broker, CallContext } from "../../broker-types.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerConsumeRoutes } from "./consume-routes.js";
 import type { ConsumeQueryLimits } from "./consume-query.js";
-import { fromFastifyError } from "./http-errors.js";
+import { bodyEnvelopeDepth, createBodyBudget, decodeJsonBody } from "./http-body.js";
+import { fromFastifyError, writeClientError } from "./http-errors.js";
 import { registerProduceRoutes } from "./produce-routes.js";
 import { PullMembers } from "./pull-members.js";
+import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { schemaRegistryBasePath, schemaRegistryRoutes } from "./schema-registry/schema-registry-routes.js";
 
 /** Options for {@link startHttpServer}. */
@@ -29,6 +31,18 @@ export interface HttpServerOptions {
   heartbeatMs?: number;
   /** The longest `wait` a long-poll may ask for. @default 300000 (5 minutes) */
   maxWaitMs?: number;
+  /**
+   * The longest a client may take to send a whole request (headers and body); a slower one gets 408
+   * and its connection is closed, so slow-drip clients cannot hold connections and buffers forever.
+   * Long-polls and SSE streams are not affected (their requests are complete at once). @default 60000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Most request-body bytes all requests together may have in flight (announced by Content-Length, or
+   * `bodyLimit` for a chunked body). A request over it gets a retriable 503 before its body is read,
+   * so stalled large uploads cannot make the broker's memory balloon. @default 128 MiB
+   */
+  maxPendingBodyBytes?: number;
   /** More routes, each plugin registered in its own encapsulated scope (its own body parsers, hooks). */
   plugins?: readonly FastifyPluginAsync[];
 }
@@ -54,11 +68,20 @@ export interface HttpRouteContext {
   closing: AbortSignal;
   /** Long-running responses (SSE streams) register here so close() can wait for them to clean up. */
   track(work: Promise<void>): void;
+  /** Logs and counts a stored record that could not be sent as it is. */
+  reportUndeliverable: UndeliverableReporter;
   /** A call context whose signal aborts when the client goes away or the server closes. */
   callContext(reply: FastifyReply): CallContext & { signal: AbortSignal };
 }
 
 const defaultBodyLimit = 16 * 1024 * 1024;
+const defaultRequestTimeoutMs = 60_000;
+const defaultMaxPendingBodyBytes = 128 * 1024 * 1024;
+/**
+ * Longest path parameter the router takes: a topic name (249 characters) or a registry subject (255)
+ * URL-encoded can be three times as long.
+ */
+const maxParamLength = 1024;
 
 /**
  * Starts the HTTP/JSON transport: produce, long-poll and Server-Sent-Events consume, acks,
@@ -69,12 +92,32 @@ const defaultBodyLimit = 16 * 1024 * 1024;
 export async function startHttpServer(broker: Broker, options: HttpServerOptions): Promise<HttpServer> {
   const logger = (options.logger ?? broker.logger).child({ component: "http" });
   const bodyLimit = options.bodyLimit ?? defaultBodyLimit;
+  const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   const closing = new AbortController();
   const tracked = new Set<Promise<void>>();
+  const answerError = (error: unknown, reply: FastifyReply): void => {
+    const e = broker.observeError(fromFastifyError(error, bodyLimit), { transport: "http" });
+    void reply.code(e.httpStatus).send(e.toJSON());
+  };
 
   const app = Fastify({
     bodyLimit,
     logger: false,
+    requestTimeout: requestTimeoutMs,
+    http: {
+      // Node checks request deadlines only this often (30 s by default), so a short timeout needs a
+      // shorter interval to be kept.
+      connectionsCheckingInterval:
+        requestTimeoutMs > 0 ? Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))) : 30_000,
+      ...(requestTimeoutMs > 0 ? { headersTimeout: Math.min(60_000, requestTimeoutMs) } : {}),
+    },
+    routerOptions: { maxParamLength },
+    // Bad percent-encoding, an over-long path parameter: answered in Weir's error shape too.
+    frameworkErrors: (error, _request, reply) => answerError(error, reply),
+    // Errors Node raises before there is a request (oversized headers, request timeout, garbage).
+    clientErrorHandler: (error, socket) => {
+      writeClientError(error, socket, (e) => broker.observeError(e, { transport: "http" }));
+    },
     // Answers are one JSON shape; fastify's own "Route not found" etc. never reach clients.
     return503OnClosing: false,
     // Bodies are validated exactly as sent: no type coercion, no silent stripping of unknown fields.
@@ -94,12 +137,21 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
 
   // JSON (incl. `+json` types such as merge-patch) parsed by us, so parse errors carry our code.
   app.removeAllContentTypeParsers();
+  // A record value may nest maxJsonDepth levels; the body around it (`{"records":[{"value": ...`) adds
+  // a few more.
+  const maxBodyDepth = broker.maxJsonDepth + bodyEnvelopeDepth;
   const parseJson = (
-    _req: FastifyRequest,
+    req: FastifyRequest,
     body: string | Buffer,
     done: (err: Error | null, body?: unknown) => void,
   ): void => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
+    let text: string;
+    try {
+      text = decodeJsonBody(req.headers["content-type"], body, maxBodyDepth);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     if (text.trim() === "") {
       done(
         new WeirError(
@@ -119,8 +171,8 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
       );
     }
   };
-  app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
-  app.addContentTypeParser(/^application\/[\w.-]+\+json$/, { parseAs: "string" }, parseJson);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.-]+\+json$/, { parseAs: "buffer" }, parseJson);
   // A raw body is one record's value (POST /v1/topics/:topic/records).
   app.addContentTypeParser(
     ["application/octet-stream", "text/plain"],
@@ -150,6 +202,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     limits: { defaultWaitMs: 30_000, maxWaitMs: options.maxWaitMs ?? 300_000, defaultMax: 100, maxMax: 1000 },
     heartbeatMs: options.heartbeatMs ?? 15_000,
     closing: closing.signal,
+    reportUndeliverable: createUndeliverableReporter(broker.metrics, "http", logger),
     track(work) {
       tracked.add(work);
       void work.finally(() => tracked.delete(work));
@@ -165,10 +218,11 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     },
   };
 
-  app.setErrorHandler((error, _request, reply) => {
-    const e = broker.observeError(fromFastifyError(error, bodyLimit), { transport: "http" });
-    void reply.code(e.httpStatus).send(e.toJSON());
-  });
+  app.setErrorHandler((error, _request, reply) => answerError(error, reply));
+  app.addHook(
+    "onRequest",
+    createBodyBudget(options.maxPendingBodyBytes ?? defaultMaxPendingBodyBytes, bodyLimit),
+  );
   app.setNotFoundHandler((request, reply) => {
     const e = broker.observeError(
       new WeirError(

@@ -54,9 +54,15 @@ export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContex
     async (request, reply) => {
       const { topic } = request.params;
       assertTopicName(topic);
-      const body = request.body;
+      const body = request.body as ProduceBody | undefined;
       let records: ProduceInput[];
-      if (Buffer.isBuffer(body)) {
+      if (body === undefined || body === null) {
+        // No body and no Content-Type: nothing was parsed.
+        throw new WeirError(
+          "MALFORMED_REQUEST",
+          'request has no body; send records as JSON (Content-Type: application/json, {"value": ...} or {"records": [...]}) or one raw value (Content-Type: application/octet-stream or text/plain)',
+        );
+      } else if (Buffer.isBuffer(body)) {
         records = [rawRecord(body, request.headers)];
       } else if ("records" in body) {
         records = body.records.map((r, i) => recordFromJson(r, `/records/${i}`));

@@ -1,7 +1,9 @@
-import { WeirError } from "@weir/common";
+import { WeirError, jsonDepth } from "@weir/common";
 import type { ProduceInput } from "../../broker-types.js";
 import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
 import type { Delivery } from "../../groups/group-types.js";
+import { isJsonRecord, maxTimestampMs } from "../../core/record-checks.js";
+import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
 
 /**
  * Header values as HTTP clients send and receive them: one string, or a list of strings when the key
@@ -54,8 +56,9 @@ const lenientDecoder = new TextDecoder("utf-8");
 
 const base64Schema = {
   type: "string",
-  pattern: "^[A-Za-z0-9+/]*={0,2}$",
-  description: "must be a base64 string (RFC 4648 alphabet, with padding)",
+  // Whole 4-character groups: the padding the docs require, no stray '=' inside.
+  pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+  description: "must be base64 (RFC 4648 alphabet, padded with = to a multiple of 4 characters)",
 } as const;
 
 /** JSON Schema properties of one record in a produce, request or reply body. */
@@ -71,11 +74,12 @@ export const recordInputProperties = {
       description: "must be a string or an array of strings",
     },
   },
-  partition: { type: "integer", minimum: 0 },
+  partition: { type: "integer", minimum: 0, maximum: 2 ** 31 - 1 },
   timestamp: {
     type: "integer",
     minimum: 0,
-    description: "must be milliseconds since the Unix epoch (an integer)",
+    maximum: maxTimestampMs,
+    description: `must be milliseconds since the Unix epoch, a whole number from 0 to ${maxTimestampMs}`,
   },
 } as const;
 
@@ -152,18 +156,19 @@ export function headersToJson(headers: readonly RecordHeader[]): HeadersJson {
   return out;
 }
 
-/** Whether a record's headers say its value is JSON (`application/json` or any `+json` type). */
-export function isJsonRecord(headers: readonly RecordHeader[]): boolean {
-  for (const h of headers) {
-    if (h.key.toLowerCase() !== contentTypeHeader) continue;
-    const type = lenientDecoder.decode(h.value).split(";")[0]?.trim().toLowerCase() ?? "";
-    return type === jsonContentType || type.endsWith("+json");
-  }
-  return false;
-}
+/**
+ * The deepest JSON value rendered as `value`; a deeper stored one (produced before the broker limited
+ * nesting, or under a higher `--max-json-depth`) goes out as `valueBase64`, because rendering it would
+ * overflow the serializer's stack.
+ */
+export const maxRenderedJsonDepth = 1000;
 
-/** Renders a record for HTTP clients: JSON values parsed, anything else as base64. */
-export function recordToJson(record: AppendRecord | Delivery): RecordJson {
+/**
+ * Renders a record for HTTP clients: JSON values parsed, anything else as base64. Never throws on
+ * stored bytes: a value labelled JSON that is not, or nests deeper than {@link maxRenderedJsonDepth},
+ * goes out as `valueBase64`; for the latter a `weir-delivery-error` header says so and `report` is told.
+ */
+export function recordToJson(record: AppendRecord | Delivery, report?: UndeliverableReporter): RecordJson {
   const out: RecordJson = {
     key: null,
     headers: headersToJson(record.headers),
@@ -184,16 +189,54 @@ export function recordToJson(record: AppendRecord | Delivery): RecordJson {
   if (isJsonRecord(record.headers)) {
     const text = utf8OrUndefined(record.value);
     if (text !== undefined) {
-      try {
-        out.value = JSON.parse(text);
-        parsed = true;
-      } catch {
-        // Labelled JSON but is not: hand the bytes over rather than failing the whole batch.
+      if (jsonDepth(text, maxRenderedJsonDepth) > maxRenderedJsonDepth) {
+        const detail = `the JSON value nests more than ${maxRenderedJsonDepth} levels deep, too deep to render; sent as valueBase64`;
+        addHeader(out.headers, deliveryErrorHeader, detail);
+        if ("topic" in record) report?.(record, "json-depth", detail);
+      } else {
+        try {
+          out.value = JSON.parse(text);
+          parsed = true;
+        } catch {
+          // Labelled JSON but is not: hand the bytes over rather than failing the whole batch.
+        }
       }
     }
   }
   if (!parsed) out.valueBase64 = Buffer.from(record.value).toString("base64");
   return out;
+}
+
+/**
+ * A delivery as JSON text, for long-poll bodies and SSE `data:` lines. Whatever the stored bytes, the
+ * result is one JSON object for the record's offset, so the consumer can ack it and its group moves on:
+ * if rendering fails anyway, the record goes out with its value as base64 and a `weir-delivery-error`
+ * header, and `report` is told.
+ */
+export function deliveryToJsonText(d: Delivery, report?: UndeliverableReporter): string {
+  try {
+    return JSON.stringify(recordToJson(d, report));
+  } catch (error) {
+    const detail = `the record could not be rendered as JSON (${(error as Error).message}); value sent as valueBase64`;
+    report?.(d, "render", detail);
+    const fallback: RecordJson = {
+      topic: d.topic,
+      partition: d.partition,
+      offset: d.offset,
+      attempt: d.attempt,
+      key: null,
+      valueBase64: Buffer.from(d.value).toString("base64"),
+      headers: { [deliveryErrorHeader]: detail },
+      timestamp: Number.isFinite(d.timestampMs) ? d.timestampMs : 0,
+    };
+    if (d.key !== undefined) fallback.keyBase64 = Buffer.from(d.key).toString("base64");
+    return JSON.stringify(fallback);
+  }
+}
+
+function addHeader(headers: HeadersJson, key: string, value: string): void {
+  const prev = headers[key];
+  headers[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
 }
 
 function utf8OrUndefined(bytes: Uint8Array): string | undefined {
