@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
@@ -36,13 +37,13 @@ export interface BenchOptions {
   warmupSeconds?: number;
   /** Small counts for a smoke run. @default false */
   quick?: boolean;
-  /** Where `<timestamp>.json` and `latest.md` go. @default bench/results */
+  /** Where `<timestamp>.json` and `latest.md` go. @default bench/results/local (ignored by git) */
   outDir?: string;
   /** Parent of the servers' temporary data dirs (must be a real disk for fsync to mean anything). @default os.tmpdir() */
   dataDir?: string;
   /** Systems to run. @default ["weir", "nats"] */
   only?: SystemName[];
-  /** The nats-server binary. @default "nats-server" */
+  /** The nats-server binary. @default .weir/bin/nats-server when `npm run setup:nats` put it there, else "nats-server" on PATH */
   natsServer?: string;
   /**
    * Also run NATS with `jetstream { sync_interval: always }` (fsync every write): `auto` does so when
@@ -66,7 +67,19 @@ export interface BenchOptions {
 /** Options with every default filled in. */
 export type ResolvedBenchOptions = Required<BenchOptions>;
 
-const defaultOutDir = fileURLToPath(new URL("../results", import.meta.url));
+/**
+ * Where local runs write their results: ignored by git, so a run leaves the tree clean. The reference
+ * results that README and docs/benchmarks.md quote are in bench/results/, copied there on purpose.
+ */
+export const localResultsDir = fileURLToPath(new URL("../results/local", import.meta.url));
+
+/** Where `npm run setup:nats` (scripts/install-nats-server.sh) installs nats-server. */
+export const projectNatsServer = fileURLToPath(new URL("../../.weir/bin/nats-server", import.meta.url));
+
+/** The nats-server to run when none is named: the project's own if installed, else the one on PATH. */
+export function defaultNatsServer(): string {
+  return existsSync(projectNatsServer) ? projectNatsServer : "nats-server";
+}
 
 /** Fills in defaults; `quick` changes the defaults of the counts, not values given explicitly. */
 export function resolveBenchOptions(o: BenchOptions): ResolvedBenchOptions {
@@ -84,10 +97,10 @@ export function resolveBenchOptions(o: BenchOptions): ResolvedBenchOptions {
     e2eSeconds: quick ? 0.5 : 5,
     warmupSeconds: quick ? 0.2 : 1,
     quick,
-    outDir: defaultOutDir,
+    outDir: localResultsDir,
     dataDir: "",
     only: ["weir", "nats"],
-    natsServer: "nats-server",
+    natsServer: defaultNatsServer(),
     natsSync: "auto",
     profile: false,
     jobTimeoutSeconds: quick ? 60 : 120,
@@ -134,7 +147,8 @@ function validate(o: ResolvedBenchOptions): void {
 /** The command-line help. */
 export const usage = `usage: npm run bench -- [flags]
 
-Runs Weir and NATS JetStream side by side and writes bench/results/<timestamp>.json and latest.md.
+Runs Weir and NATS JetStream side by side and writes <timestamp>.json and latest.md into
+bench/results/local/ (ignored by git). Needs nats-server: \`npm run setup:nats\` installs it.
 
   --records N              records per produce-throughput run (default 100000; quick 2000)
   --sizes 100,1024         record value sizes in bytes
@@ -149,10 +163,10 @@ Runs Weir and NATS JetStream side by side and writes bench/results/<timestamp>.j
   --warmup-seconds 1       unmeasured seconds before each fixed-rate run
   --quick                  small counts, for a smoke run
   --only weir,nats         systems to run
-  --nats-server PATH       nats-server binary (default: nats-server on PATH)
+  --nats-server PATH       nats-server binary (default: .weir/bin/nats-server, else nats-server on PATH)
   --nats-sync auto         also run NATS with sync_interval: always: auto | yes | no
   --profile                run the Weir broker under --cpu-prof and summarise its hot functions
-  --out-dir DIR            where results go (default bench/results)
+  --out-dir DIR            where results go (default bench/results/local)
   --data-dir DIR           parent of the servers' data dirs (default: the OS temp dir)
   --job-timeout-seconds N  give up on one scenario run after N seconds (default 120)
   --validation on          schema validation comparison on Weir (1 KiB JSON, without vs with a schema): on | off

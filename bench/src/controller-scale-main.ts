@@ -1,8 +1,8 @@
 // `npm run controller-scale -w @weir/bench [-- --topics 1000 --schemas 200]`: the controller at scale
-// (see controller-scale.ts). Writes bench/results/controller-scale-<timestamp>.json and
-// controller-scale-latest.md.
-import { fileURLToPath } from "node:url";
+// (see controller-scale.ts). Writes controller-scale-<timestamp>.json and controller-scale-latest.md
+// into bench/results/local/ (ignored by git).
 import { parseArgs } from "node:util";
+import { localResultsDir } from "./bench-options.js";
 import { runControllerScale, writeControllerScaleReport } from "./controller-scale.js";
 
 const usage = `usage: controller-scale [--topics N] [--schemas N] [--protobuf-share F] [--no-change-runs N]
@@ -11,10 +11,8 @@ const usage = `usage: controller-scale [--topics N] [--schemas N] [--protobuf-sh
 Generates a config repository with N topics and N schemas, starts a broker in this process and times
 loading it, compiling every schema, planning on the empty broker, the full apply and no-change
 reconciles. Defaults: 1000 topics, 200 schemas (20% Protobuf), 3 no-change runs, fsync always,
-results in bench/results/.
+results in bench/results/local/ (ignored by git).
 `;
-
-const defaultOutDir = fileURLToPath(new URL("../results/", import.meta.url));
 
 function positive(name: string, text: string | undefined, fallback: number, integer = true): number {
   if (text === undefined) return fallback;
@@ -69,7 +67,7 @@ async function main(): Promise<number> {
   const report = await runControllerScale(options);
   const { jsonPath, markdownPath } = await writeControllerScaleReport(
     report,
-    values["out-dir"] ?? defaultOutDir,
+    values["out-dir"] ?? localResultsDir,
   );
   for (const s of report.steps)
     process.stdout.write(`${s.name.padEnd(8)} ${s.ms.toFixed(0).padStart(8)} ms  ${s.detail}\n`);

@@ -1,6 +1,14 @@
 export { runBench } from "./run-bench.js";
 export type { BenchOutput } from "./run-bench.js";
-export { parseBenchArgs, resolveBenchOptions, usage } from "./bench-options.js";
+export {
+  defaultNatsServer,
+  localResultsDir,
+  parseBenchArgs,
+  projectNatsServer,
+  resolveBenchOptions,
+  usage,
+} from "./bench-options.js";
+export { natsServerMissingMessage } from "./servers/nats-server.js";
 export type {
   BenchOptions,
   ResolvedBenchOptions,

@@ -1,6 +1,7 @@
 // `npm run bench`: Weir vs NATS JetStream, side by side, one run. See docs/benchmarks.md.
-import { parseBenchArgs, usage } from "./bench-options.js";
+import { parseBenchArgs, resolveBenchOptions, usage } from "./bench-options.js";
 import { runBench } from "./run-bench.js";
+import { natsServerMissingMessage, natsServerVersion } from "./servers/nats-server.js";
 
 async function main(): Promise<number> {
   let flags;
@@ -15,6 +16,18 @@ async function main(): Promise<number> {
     return 0;
   }
   const { help: _help, ...options } = flags;
+  // A missing nats-server is a set-up step, not a crash: one line saying how to get it.
+  let resolved;
+  try {
+    resolved = resolveBenchOptions(options);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  if (resolved.only.includes("nats") && (await natsServerVersion(resolved.natsServer)) === undefined) {
+    process.stderr.write(`${natsServerMissingMessage(resolved.natsServer)}\n`);
+    return 1;
+  }
   const { report, jsonPath, markdownPath } = await runBench(options);
   process.stderr.write(
     `\nwrote ${jsonPath}\nwrote ${markdownPath}\nwall time ${Math.round(report.wallSeconds)} s\n`,

@@ -18,7 +18,12 @@ import { machineBusySeconds, processCpuSeconds } from "./process-cpu.js";
 import type { ConnectSpec } from "./drivers/driver.js";
 import type { LoadRequest, LoadResponse } from "./load-process.js";
 import type { ScenarioJob } from "./scenarios.js";
-import { natsServerVersion, natsSupportsSyncAlways, startNatsServer } from "./servers/nats-server.js";
+import {
+  natsServerMissingMessage,
+  natsServerVersion,
+  natsSupportsSyncAlways,
+  startNatsServer,
+} from "./servers/nats-server.js";
 import { startWeirBroker } from "./servers/weir-server.js";
 import {
   orderEventSchema,
@@ -64,9 +69,7 @@ export async function runBench(
 
   const natsVersion = await natsServerVersion(options.natsServer);
   if (options.only.includes("nats") && natsVersion === undefined) {
-    throw new Error(
-      `${options.natsServer} was not found: install nats-server (Debian: apt-get install nats-server) or pass --only weir`,
-    );
+    throw new Error(natsServerMissingMessage(options.natsServer));
   }
   const machine = await machineFacts(dataParent, natsVersion ?? "not installed");
   log(

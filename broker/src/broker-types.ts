@@ -85,6 +85,27 @@ export interface RecordPosition {
   offset: number;
 }
 
+/** Options of one produce call. */
+export interface ProduceOptions {
+  /**
+   * Idempotent produce: record i of the batch has sequence `firstSequence + i` of producer `id`; a
+   * record whose (topic, producer id, sequence) is within the broker's window is not appended again but
+   * answered with the position it was first appended at. Sequences must be unique per producer id and
+   * topic; any increasing numbering works (the TypeScript client numbers every record it sends).
+   */
+  producer?: { id: string; firstSequence: number } | undefined;
+}
+
+/** The outcome of one record of a per-record produce ({@link Broker.produceEach}). */
+export type ProduceResult =
+  | {
+      position: RecordPosition;
+      /** The record was already appended by an earlier request (idempotent produce); `position` is that one. */
+      duplicate: boolean;
+      error?: undefined;
+    }
+  | { error: WeirError; position?: undefined };
+
 /** Who is calling; checked by every transport the same way (authn/ACLs come with the policy engine). */
 export interface CallContext {
   /** The transport, for metrics and logs: "grpc", "http", "ws", "internal". */
@@ -92,6 +113,15 @@ export interface CallContext {
   /** Aborts the call (client went away). */
   signal?: AbortSignal | undefined;
 }
+
+/**
+ * The header the broker sets on the first record of each partition's append of an idempotent produce:
+ * `<producer id>/<sequences>`, the sequences of that append's records in offset order as ranges
+ * (`0-499`, `3,7,12-14`). It makes the duplicate window exactly as durable as the log (it is rebuilt
+ * from these headers after a restart) at a few bytes per batch; a producer's own header with this key
+ * is dropped.
+ */
+export const producerHeader = "weir-producer";
 
 /** Headers the broker sets on request/reply records. */
 export const requestHeaders = {
@@ -155,8 +185,32 @@ export interface Broker {
   /** The topic's configuration, or undefined; cheap (in memory). */
   topicConfig(name: string): TopicConfig | undefined;
 
-  /** Appends a batch to a topic, all-or-nothing; resolves once durable. */
-  produce(topic: string, records: ProduceInput[], ctx?: CallContext): Promise<RecordPosition[]>;
+  /**
+   * Appends a batch to a topic and resolves once it is durable, with one position per record in
+   * request order. All-or-nothing per partition: every record is checked before any is appended, so a
+   * refused record (schema, size, partition) refuses the whole batch and nothing is appended. A batch
+   * whose records go to several partitions is appended as one append per partition; those appends are
+   * not atomic together: if one fails (a storage error, a crash) the others may already be durable.
+   * Retrying with `options.producer` set (idempotent produce) then appends only what is missing.
+   */
+  produce(
+    topic: string,
+    records: ProduceInput[],
+    ctx?: CallContext,
+    options?: ProduceOptions,
+  ): Promise<RecordPosition[]>;
+  /**
+   * Appends a batch whose records succeed or fail on their own (as Kafka's produce response carries
+   * per-record errors): each record is checked alone, the valid ones are appended, and the answer holds
+   * one {@link ProduceResult} per record in request order. Throws only for what concerns the whole call
+   * (unknown topic, empty or oversized batch, invalid producer id, broker shutting down).
+   */
+  produceEach(
+    topic: string,
+    records: ProduceInput[],
+    ctx?: CallContext,
+    options?: ProduceOptions,
+  ): Promise<ProduceResult[]>;
 
   /** Sends a request to `topic` and waits for one responder's reply. */
   request(topic: string, record: ProduceInput, timeoutMs: number, ctx?: CallContext): Promise<AppendRecord>;

@@ -2,7 +2,7 @@ export { createBroker, resolveBrokerOptions, recordSize, registryKeyPrefix } fro
 export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
 export { murmur2 } from "./core/partitioner.js";
-export { maxChangesetOps } from "./core/changeset.js";
+export { maxChangesetOps, maxDryRunOps } from "./core/changeset.js";
 export type {
   ChangesetOp,
   ChangesetOpResult,
@@ -33,7 +33,9 @@ export type { GrpcServer, GrpcServerOptions } from "./transports/grpc/grpc-serve
 export { startHttpServer } from "./transports/http/http-server.js";
 export type { HttpServer, HttpServerOptions } from "./transports/http/http-server.js";
 export { createGroupCoordinator } from "./groups/group-coordinator.js";
-export type { GroupCoordinatorOptions } from "./groups/group-coordinator.js";
+export type { GroupCoordinatorOptions, GroupLifecycleOptions } from "./groups/group-coordinator.js";
+export { defaultEmptyGroupTtlMs, defaultGroupRetentionMs } from "./groups/group-coordinator.js";
+export { defaultDeadLetterTopic } from "./groups/default-dead-letter-topic.js";
 export { createEmbeddedEngine, resolveEmbeddedEngineOptions } from "./engine/embedded/embedded-engine.js";
 export type {
   EmbeddedEngine,

@@ -4,6 +4,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, WeirError, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import { createBroker } from "./core/broker.js";
+import type { ProducerDedupeOptions } from "./core/producer-dedupe.js";
+import type { GroupLifecycleOptions } from "./groups/group-coordinator.js";
 import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
 import { startGrpcServer } from "./transports/grpc/grpc-server.js";
@@ -23,12 +25,16 @@ export interface WeirServerOptions {
   fsync?: "always" | "interval" | "none";
   /** Largest record accepted when a topic sets none. @default 1 MiB */
   maxRecordBytes?: number;
+  /** When consumer groups without members expire (`--empty-group-ttl`, `--group-retention`). */
+  groups?: GroupLifecycleOptions;
   /** Deepest nesting of a JSON record value or HTTP body (at most 1000). @default 128 */
   maxJsonDepth?: number;
   /** Longest an HTTP client may take to send a whole request; 0 = no limit. @default 60000 */
   httpRequestTimeoutMs?: number;
   /** Most HTTP request-body bytes in flight on the server. @default 128 MiB */
   httpMaxPendingBodyBytes?: number;
+  /** The duplicate window of idempotent produce. */
+  idempotence?: ProducerDedupeOptions;
   logger?: Logger;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
@@ -74,7 +80,9 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
       metadata,
       logger,
       ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+      ...(options.groups === undefined ? {} : { groups: options.groups }),
       ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
+      ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
     });
   } catch (error) {
     await metadata?.close().catch(() => undefined);

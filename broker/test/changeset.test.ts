@@ -434,10 +434,10 @@ void suite("changesets", () => {
       ]),
       (e: WeirError) => {
         assert.equal(e.details.opIndex, 2, e.message);
-        assert.equal(e.details.appliedOps, "0,1", e.message);
+        assert.equal(e.details.appliedOps, "0-1", e.message);
         assert.match(
           e.message,
-          /changeset op 2 \(createTopic "io\.blocked"\) failed while applying \(ops 0, 1 had been applied/,
+          /changeset op 2 \(createTopic "io\.blocked"\) failed while applying \(2 ops \(0-1\) had been applied/,
         );
         return true;
       },

@@ -362,6 +362,9 @@ void suite("gRPC statuses grpc-js sends itself carry the weir-code trailer", () 
             timestampMs: undefined,
           },
         ],
+        perRecord: false,
+        producerId: "",
+        firstSequence: 0,
       }).finish(),
     );
     const error = await new Promise<ServiceError>((resolve, reject) =>

@@ -1,19 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
-import { registerApplyCommand } from "./commands/apply.js";
-import { registerConsumeCommand } from "./commands/consume.js";
-import { registerControllerCommand } from "./commands/controller.js";
-import { registerDevCommand } from "./commands/dev.js";
-import { registerGroupCommands } from "./commands/group.js";
-import { registerPlanCommand } from "./commands/plan.js";
-import { registerProduceCommand } from "./commands/produce.js";
-import { registerReplyCommand } from "./commands/reply.js";
-import { registerRequestCommand } from "./commands/request.js";
-import { registerSchemaCommands } from "./commands/schema.js";
-import { registerServeCommands } from "./commands/serve.js";
-import { registerStatusCommand } from "./commands/status.js";
-import { registerTopicCommands } from "./commands/topic.js";
+import { commandModules, modulesFor, type CommandModule } from "./command-modules.js";
 import { CommandExit } from "./command-exit.js";
 import { errorReport, outputFormats, printError, type OutputFormat } from "./output.js";
+import { cliVersion } from "./version.js";
 
 /** Exit codes of the `weir` command. */
 export const exitCodes = {
@@ -24,11 +13,14 @@ export const exitCodes = {
   usage: 2,
 } as const;
 
-/** Builds the `weir` command with every subcommand registered. */
-export function createProgram(): Command {
+/**
+ * Builds the `weir` command with the commands of `modules` registered (every command by default;
+ * {@link runCli} loads only the one a command line runs).
+ */
+export async function createProgram(modules: readonly CommandModule[] = commandModules): Promise<Command> {
   const program = new Command("weir")
     .description("Weir: durable partitioned logs, schema registry, typed SDKs - configured from git")
-    .version("0.1.0")
+    .version(cliVersion)
     .addOption(
       new Option("--output <format>", "output format (github: GitHub Actions annotations, for weir schema)")
         .choices([...outputFormats, "github"])
@@ -37,19 +29,8 @@ export function createProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     // Errors are thrown, not process.exit()ed, so runCli decides the exit code and the format.
     .exitOverride();
-  registerServeCommands(program);
-  registerTopicCommands(program);
-  registerProduceCommand(program);
-  registerConsumeCommand(program);
-  registerRequestCommand(program);
-  registerReplyCommand(program);
-  registerGroupCommands(program);
-  registerSchemaCommands(program);
-  registerPlanCommand(program);
-  registerApplyCommand(program);
-  registerStatusCommand(program);
-  registerControllerCommand(program);
-  registerDevCommand(program);
+  const registrars = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registrars) register(program);
   return program;
 }
 
@@ -59,7 +40,7 @@ export function createProgram(): Command {
  */
 export async function runCli(argv: string[]): Promise<number> {
   const format = formatFromArgv(argv);
-  const program = createProgram();
+  const program = await createProgram(modulesFor(argv.slice(2)));
   if (format === "json") {
     // Usage errors in JSON mode are JSON too; commander prints them through this hook.
     program.configureOutput({

@@ -255,7 +255,7 @@ void suite("weir up --config", () => {
 
     const text = await weir(["status", "--broker", up.grpc, "--controller", `http://${up.http}`]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`default\\s+${second.slice(0, 12)}`));
+    assert.match(text.stdout, new RegExp(`default\\s+Ready\\s+${second.slice(0, 12)}`));
     assert.match(text.stdout, /Ready\s+True\s+Applied/);
     const metrics = await (await fetch(`http://${up.http}/metrics`)).text();
     assert.match(

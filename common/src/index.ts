@@ -4,6 +4,6 @@ export { WeirError, isWeirError, toWeirError } from "./weir-error.js";
 export type { ErrorDetails, WeirErrorOptions } from "./weir-error.js";
 export { parseDuration, parseSize } from "./units.js";
 export { jsonDepth, defaultMaxJsonDepth } from "./json-depth.js";
-export { createLogger, silentLogger } from "./logger.js";
-export type { Logger, LogFields, LogLevel, LoggerOptions } from "./logger.js";
+export { createLogger, formatLogText, silentLogger } from "./logger.js";
+export type { Logger, LogFields, LogFormat, LogLevel, LoggerOptions } from "./logger.js";
 export { assertTopicName, assertGroupName, topicNamePattern, groupNamePattern } from "./names.js";

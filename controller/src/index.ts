@@ -27,9 +27,11 @@ export {
   managedByValue,
   sourceIdLabel,
   syncStateKind,
+  syncStatusKind,
   syncStateNamespace,
 } from "./reconcile/types.js";
 export type {
+  SyncStatusSpec,
   Condition,
   DesiredObject,
   DesiredSchema,

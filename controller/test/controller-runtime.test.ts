@@ -13,6 +13,7 @@ import {
   type Controller,
   type ReconcileResult,
 } from "@weir/controller";
+import { createLogger } from "@weir/common";
 import { defer } from "./controller-fixtures.js";
 import { tempDir, writeFiles } from "@weir/testing";
 
@@ -107,5 +108,40 @@ void suite("controller runtime", () => {
     });
     assert.equal(created.status, 201, await created.text());
     assert.equal((await client.admin.describeTopic("by-hand")).config.partitions, 1);
+  });
+
+  void test("logs name a sync by one revision (the recorded one) with consistent change and op counts", async (t) => {
+    const dir = await tempDir(t);
+    await writeFiles(dir, { "topics.yaml": topic("orders", 2) + "---\n" + topic("audit", 1) });
+    const dataDir = await tempDir(t, "weir-runtime-logs-");
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      level: "debug",
+      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    });
+    const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none", logger });
+    defer(t, () => server.close());
+    const client = createClient({ address: server.grpcAddress });
+    defer(t, () => client.close());
+    const controller = createController({
+      client,
+      source: createDirectoryWatcher({ dir }),
+      driftIntervalMs: 0,
+      logger,
+    });
+    defer(t, () => controller.stop());
+    const result = await controller.syncNow();
+    const applied = lines.find((l) => l.msg === "applied");
+    const broker = lines.find((l) => l.msg === "changeset applied");
+    assert.equal(applied?.revision, result.commit);
+    assert.equal(applied?.changes, 2);
+    assert.equal(applied?.ops, 3, "two topics and the sync record");
+    assert.equal(broker?.ops, applied?.ops);
+    const revisions = new Set(
+      lines.flatMap((l) =>
+        [l.revision, l.commit].filter((v): v is string => typeof v === "string" && v.startsWith("sha256:")),
+      ),
+    );
+    assert.deepEqual([...revisions], [result.commit], "no second identifier for the same sync");
   });
 });

@@ -213,7 +213,7 @@ void suite("examples/config", () => {
       const value = t.document.spec.schema?.value;
       if (value === undefined) continue;
       const file = `${t.name}.json`;
-      // orders.eu receives copies of orders.created (same schema), so it shares that sample.
+      // orders.eu holds EU orders.created records (same schema), so it shares that sample.
       const source = sampleFiles.has(file)
         ? file
         : t.name === "orders.eu"

@@ -1,5 +1,6 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadConfigFromGit, formatConfigError } from "@weir/controller";
 import { commitAll, git, gitInit, tempDir, writeFiles } from "@weir/testing";
@@ -104,5 +105,23 @@ void suite("loadConfigFromGit", () => {
       code: "INVALID_ARGUMENT",
       message: /not inside a git repository/,
     });
+  });
+
+  void test("a committed file that is not UTF-8 is refused at its line and column", async (t) => {
+    const work = await tempDir(t);
+    gitInit(work);
+    await writeFile(
+      join(work, "t.yaml"),
+      Buffer.concat([
+        Buffer.from("apiVersion: weir/v1\nkind: Topic\nmetadata: { name: caf"),
+        Buffer.from([0xe9, 0x20, 0x7d, 0x0a]),
+      ]),
+    );
+    commitAll(work, "latin-1");
+    const result = await loadConfigFromGit({ dir: work, ref: "HEAD" });
+    assert.deepEqual(
+      result.errors.map((e) => `${e.file}:${e.line}:${e.column} ${e.rule}`),
+      ["t.yaml:3:22 encoding"],
+    );
   });
 });

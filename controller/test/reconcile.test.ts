@@ -212,6 +212,37 @@ void suite("reconcile against a real broker", () => {
     assert.equal((await topic(f.client, "audit"))?.config.retention.bytes, 2 * 1024 * 1024);
     const status = result.status.resources.find((r) => r.name === "orders");
     assert.equal(condition(status!, "Stalled"), "True Blocked");
+    // Said at the top too: the commit is only partly in effect.
+    assert.equal(condition(result.status, "Ready"), "False Degraded");
+    assert.equal(condition(result.status, "Degraded"), "True Blocked");
+    const degraded = result.status.conditions.find((c) => c.type === "Degraded");
+    assert.match(degraded?.message ?? "", /Topic orders: partitions can only grow \(3 → 1\)/);
+    // A directory source is not told to push a commit.
+    assert.match(degraded?.message ?? "", /fix the files in the directory/);
+    assert.doesNotMatch(degraded?.message ?? "", /push/);
+    // The same revision again: still degraded, not "UpToDate and Ready".
+    const again = await f.run();
+    assert.equal(again.applied, false);
+    assert.equal(condition(again.status, "Ready"), "False Degraded");
+    assert.equal(condition(again.status, "Degraded"), "True Blocked");
+  });
+
+  void test("a failing step names itself and says whether retrying helps", async (t) => {
+    const f = await setup(t);
+    const offline = createClient({ address: "127.0.0.1:1" });
+    t.after(() => offline.close());
+    const result = await reconcile({
+      client: offline,
+      sourceId: "main",
+      load: await loadConfigDirectory(f.dir),
+      tracker: new StatusTracker(),
+    });
+    assert.equal(result.applied, false);
+    assert.equal(condition(result.status, "Ready"), "False LiveStateReadFailed");
+    assert.equal(condition(result.status, "Reconciling"), "True RetryScheduled");
+    assert.equal(condition(result.status, "Stalled"), "False Progressing");
+    const ready = result.status.conditions.find((c) => c.type === "Ready");
+    assert.match(ready?.message ?? "", /reading the broker's live state failed \(UNAVAILABLE, retriable/);
   });
 
   void test("an invalid commit applies nothing and reports Stalled with located errors", async (t) => {
@@ -230,6 +261,8 @@ void suite("reconcile against a real broker", () => {
     );
     assert.equal(condition(result.status, "Ready"), "False ValidationFailed");
     assert.equal(condition(result.status, "Stalled"), "True ValidationFailed");
+    const stalled = result.status.conditions.find((c) => c.type === "Stalled");
+    assert.match(stalled?.message ?? "", /fix the files in the directory/);
     assert.equal(result.status.lastAppliedCommit, good.commit);
     assert.deepEqual(result.status.lastAttemptErrors, result.errors);
     // A fresh process (no tracker history) still names the commit in force, from the sync record.
@@ -442,6 +475,119 @@ spec:
     assert.equal(latest.version, 2);
     assert.deepEqual(latest.references, [{ name: "common.json", subject: "common", version: 2 }]);
     assert.equal((await f.run()).applied, false, "and the next reconcile is a no-op");
+  });
+
+  void test("a schema revert in git becomes the latest version again: produce follows it, no drift loop, history kept", async (t) => {
+    const schemaYaml = (mode: string) =>
+      topicsYaml().replace(
+        "spec: { format: jsonschema, file: schemas/orders.json }",
+        `spec: { format: jsonschema, file: schemas/orders.json, compatibility: ${mode} }`,
+      );
+    const amountAsText = ordersV1.replace('"amount":{"type":"number"}', '"amount":{"type":"string"}');
+    assert.notEqual(amountAsText, ordersV1);
+    const f = await setup(t, { "topics.yaml": schemaYaml("NONE") });
+    await f.run();
+    const v1 = await f.client.registry.getVersion("orders-value");
+    await f.write({ "schemas/orders.json": amountAsText });
+    assert.equal((await f.run()).applied, true);
+    await f.client.publish("orders", JSON.stringify({ id: "a", amount: "ten" }));
+
+    await f.write({ "schemas/orders.json": ordersV1 }); // the revert commit
+    const reverted = await f.run({ selfHeal: true });
+    assert.deepEqual(reverted.errors, []);
+    assert.equal(reverted.applied, true);
+    const latest = await f.client.registry.getVersion("orders-value");
+    assert.deepEqual([latest.version, latest.id], [3, v1.id], "the old text, as a new latest version");
+    assert.deepEqual(await f.client.registry.listVersions("orders-value"), [1, 2, 3]);
+    await f.client.publish("orders", JSON.stringify({ id: "b", amount: 10 }));
+    await assert.rejects(f.client.publish("orders", JSON.stringify({ id: "c", amount: "ten" })), {
+      code: "SCHEMA_VALIDATION_FAILED",
+    });
+    const again = await f.run({ selfHeal: true });
+    assert.equal(again.applied, false, "no drift loop");
+    assert.equal(condition(again.status, "Ready"), "True UpToDate");
+    assert.equal(again.drift?.drifted.length, 0);
+  });
+
+  void test("a schema revert is checked under the subject's mode like any change", async (t) => {
+    const widened = ordersV1.replace('"amount":{"type":"number"}', '"amount":{"type":["number","string"]}');
+    const f = await setup(t);
+    await f.run();
+    await f.write({ "schemas/orders.json": widened });
+    assert.equal((await f.run()).applied, true, "widening is BACKWARD compatible");
+    await f.write({ "schemas/orders.json": ordersV1 });
+    const reverted = await f.run();
+    assert.equal(reverted.applied, false);
+    assert.equal(condition(reverted.status, "Ready"), "False ValidationFailed");
+    assert.equal(reverted.errors[0]?.file, "schemas/orders.json");
+    assert.equal((await f.client.registry.getVersion("orders-value")).version, 2);
+  });
+
+  void test("references point at the version the changeset registers, also after soft-deleted versions", async (t) => {
+    const files = (common: object, description: string) => ({
+      "refs.yaml": `apiVersion: weir/v1
+kind: Schema
+metadata: { name: common }
+spec: { format: jsonschema, file: schemas/common.json, compatibility: NONE }
+---
+apiVersion: weir/v1
+kind: Schema
+metadata: { name: with-ref }
+spec:
+  format: jsonschema
+  file: schemas/with-ref.json
+  references: [{ name: common.json, schema: common }]
+`,
+      "schemas/common.json": JSON.stringify(common),
+      "schemas/with-ref.json": JSON.stringify({
+        type: "object",
+        description,
+        properties: { p: { $ref: "common.json" } },
+      }),
+    });
+    const f = await setup(t, files({ type: "number" }, "v1"));
+    await f.run();
+    // By hand: a version 2 of common, then soft-deleted; the next registration is version 3.
+    await f.client.registry.register("common", { schemaType: "JSON", schema: '{"type":"string"}' });
+    await f.client.registry.deleteVersion("common", 2);
+    await f.write(files({ type: ["number", "string"] }, "v2"));
+    const result = await f.run();
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.failure, undefined, result.failure?.message);
+    assert.equal(result.applied, true);
+    assert.equal((await f.client.registry.getVersion("common")).version, 3);
+    assert.deepEqual((await f.client.registry.getVersion("with-ref")).references, [
+      { name: "common.json", subject: "common", version: 3 },
+    ]);
+  });
+
+  void test("a plan larger than one changeset is checked whole first, then applied in dependency-ordered chunks", async (t) => {
+    const f = await setup(t);
+    const result = await f.run({ maxChangesetOps: 2 }); // 5 changes + the sync record = 3 chunks
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.failure, undefined, result.failure?.message);
+    assert.equal(result.applied, true);
+    assert.equal(result.ops, 6);
+    assert.equal((await topic(f.client, "orders"))?.config.schemas.value, "orders-value");
+    assert.ok(await f.client.admin.getObject("AccessPolicy", "checkout-produces"));
+    const sync = await f.client.admin.getObject(syncStateKind, "main");
+    assert.equal((sync?.spec as { commit: string }).commit, result.commit);
+    const again = await f.run({ maxChangesetOps: 2 });
+    assert.equal(again.applied, false);
+    assert.equal(condition(again.status, "Ready"), "True UpToDate");
+  });
+
+  void test("chunked: an op the broker refuses in a later chunk applies nothing at all", async (t) => {
+    const huge =
+      "---\napiVersion: weir/v1\nkind: Topic\nmetadata: { name: huge }\nspec: { partitions: 20000 }\n";
+    const f = await setup(t, { "topics.yaml": topicsYaml(3, huge) });
+    const result = await f.run({ maxChangesetOps: 2 });
+    assert.equal(result.applied, false);
+    assert.equal(condition(result.status, "Ready"), "False ApplyFailed");
+    assert.equal(condition(result.status, "Stalled"), "True ApplyFailed");
+    assert.match(result.failure?.message ?? "", /partitions must be a whole number from 1 to/);
+    assert.deepEqual(await f.client.admin.listTopics(), [], "not even the first chunk");
+    assert.deepEqual(await f.client.registry.listSubjects(), []);
   });
 
   void test("a dry run plans without applying", async (t) => {

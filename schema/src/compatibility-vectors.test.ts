@@ -69,7 +69,35 @@ function assertDisagreements(found: Set<string>, listed: readonly Disagreement[]
 // towards the agreement ratio nor towards the listed disagreements, and their disagreements are printed
 // as a diagnostic. (The copy in schema/test-vectors has none today; all 145 cases are enabled.)
 
+const unanchored =
+  "an unanchored pattern that matches the empty string matches every string (ajv tests it with RegExp.test, which finds the empty match at position 0), so it constrains nothing; Apicurio compares pattern text";
+
 const apicurioDisagreements: readonly Disagreement[] = [
+  {
+    id: "#10 String: pattern 1",
+    direction: "forward",
+    reason: `dropping pattern "[a-z]*" changes nothing: ${unanchored}`,
+  },
+  {
+    id: "#11 String: pattern 2",
+    direction: "backward",
+    reason: `"[a-z]*" → "[A-Z]*": both accept every string; ${unanchored}`,
+  },
+  {
+    id: "#11 String: pattern 2",
+    direction: "forward",
+    reason: "same as backward: both patterns match every string",
+  },
+  {
+    id: "#125 Conditional: then",
+    direction: "forward",
+    reason: `then's pattern "[a-z]*" replaced by type string: the same strings; ${unanchored}`,
+  },
+  {
+    id: "#126 Conditional: else",
+    direction: "forward",
+    reason: `else's pattern "[A-Z]*" replaced by type string: the same strings; ${unanchored}`,
+  },
   {
     id: "#96 Const",
     direction: "backward",
@@ -154,7 +182,9 @@ void suite("compatibility test vectors: Apicurio", () => {
       );
     }
     assert.ok(ratio.backward >= 0.95, `backward agreement ${ratio.backward}`);
-    assert.ok(ratio.forward >= 0.95, `forward agreement ${ratio.forward}`);
+    // 94%, not 95%: four forward cases expect unanchored patterns such as "[a-z]*" to constrain strings,
+    // which they do not (issue 9: a pattern every string matches is no constraint); each is listed above
+    assert.ok(ratio.forward >= 0.94, `forward agreement ${ratio.forward}`);
     assertDisagreements(found, apicurioDisagreements);
   });
 });
@@ -249,10 +279,7 @@ void suite("compatibility test vectors: jsoncompat", () => {
   });
 
   void test("the corpus is present beside the repository", () => {
-    assert.ok(
-      cases.length > 0,
-      `no cases in ${dir.pathname}: the test vectors live in schema/test-vectors`,
-    );
+    assert.ok(cases.length > 0, `no cases in ${dir.pathname}: the test vectors live in schema/test-vectors`);
   });
 
   void test("agrees on at least 95% of the cases per direction; the disagreements are exactly the listed ones", (t) => {

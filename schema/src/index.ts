@@ -23,6 +23,12 @@ export type {
   VersionedChange,
 } from "./compatibility-mode.js";
 export { compileJsonSchemaValidator, schemaDialect, validationError } from "./validator.js";
+export {
+  assertSchemaDepth,
+  defaultMaxSchemaDepth,
+  tooDeepAt,
+  tooDeepInText,
+} from "./jsonschema/schema-depth.js";
 export type {
   JsonSchemaDialect,
   JsonSchemaValidator,
@@ -46,6 +52,7 @@ export type {
   SchemaLabel,
   SchemaReference,
   SchemaRegistry,
+  RegisterOptions,
   SchemaType,
   StoredSchema,
   SubjectVersion,

@@ -199,7 +199,7 @@ void suite("compileJsonSchemaValidator: invalid schemas", () => {
     ],
     [
       "an unsupported dialect",
-      { $schema: "http://json-schema.org/draft-04/schema#" },
+      { $schema: "http://json-schema.org/draft-03/schema#" },
       "/$schema",
       /unsupported dialect/,
     ],
@@ -235,5 +235,70 @@ void suite("compileJsonSchemaValidator: invalid schemas", () => {
     );
     assert.equal(v.validate({ next: { next: {} } }).ok, true);
     assert.equal(v.validate({ next: { next: 1 } }).ok, false);
+  });
+});
+
+void suite("compileJsonSchemaValidator: draft-04 and draft-06", () => {
+  const d4 = "http://json-schema.org/draft-04/schema#";
+  const d6 = "http://json-schema.org/draft-06/schema#";
+
+  void test("draft-04: boolean exclusiveMaximum, `id` as base URI and anchors, formats", () => {
+    const v = compileJsonSchemaValidator(
+      {
+        $schema: d4,
+        id: "http://example.com/order.json",
+        type: "object",
+        properties: {
+          n: { type: "number", maximum: 5, exclusiveMaximum: true },
+          p: { $ref: "#price" },
+          at: { type: "string", format: "date-time" },
+        },
+        definitions: { p: { id: "#price", type: "integer" } },
+      },
+      { subject: "orders-value", version: 1 },
+    );
+    assert.equal(v.dialect, "draft-04");
+    assert.equal(v.validate({ n: 4.9, p: 2, at: "2024-01-01T00:00:00Z" }).ok, true);
+    assert.equal(v.firstFailure({ n: 5 })?.keyword, "maximum");
+    assert.equal(v.firstFailure({ p: 1.5 })?.keyword, "type");
+    assert.equal(v.firstFailure({ at: "yesterday" })?.keyword, "format");
+  });
+
+  void test("draft-04: a bound spelled as a later draft's number is SCHEMA_INVALID", () => {
+    assert.throws(
+      () =>
+        compileJsonSchemaValidator(
+          { $schema: d4, type: "number", exclusiveMaximum: 5 },
+          { subject: "s", version: 1 },
+        ),
+      (e: unknown) => isWeirError(e) && e.code === "SCHEMA_INVALID",
+    );
+  });
+
+  void test("a schema without $schema writing a boolean exclusive bound is read as draft-04", () => {
+    assert.equal(schemaDialect({ type: "number", maximum: 5, exclusiveMaximum: true }), "draft-04");
+    const v = compileJsonSchemaValidator(
+      { type: "number", maximum: 5, exclusiveMaximum: true },
+      { subject: "s", version: 1 },
+    );
+    assert.equal(v.validate(5).ok, false);
+    assert.equal(v.validate(4).ok, true);
+  });
+
+  void test("draft-06: numeric exclusiveMaximum, const, $id", () => {
+    const v = compileJsonSchemaValidator(
+      {
+        $schema: d6,
+        $id: "http://example.com/n.json",
+        type: "number",
+        exclusiveMaximum: 5,
+        not: { const: 3 },
+      },
+      { subject: "s", version: 1 },
+    );
+    assert.equal(v.dialect, "draft-06");
+    assert.equal(v.validate(4).ok, true);
+    assert.equal(v.validate(5).ok, false);
+    assert.equal(v.validate(3).ok, false);
   });
 });

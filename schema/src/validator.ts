@@ -1,5 +1,7 @@
 import AjvDraft07 from "ajv";
 import Ajv2020 from "ajv/dist/2020.js";
+import AjvDraft04 from "ajv-draft-04";
+import draft06MetaSchema from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
 import type { ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { fullFormats } from "ajv-formats/dist/formats.js";
@@ -7,9 +9,10 @@ import { WeirError } from "@weir/common";
 import { childPointer, isJsonObject } from "./jsonschema/json-values.js";
 import { compilePattern } from "./jsonschema/regex.js";
 import { createDoc, draftOf, findInDoc, refTarget } from "./jsonschema/refs.js";
+import { assertSchemaDepth } from "./jsonschema/schema-depth.js";
 
 /** The JSON Schema dialects payload validators support. */
-export type JsonSchemaDialect = "draft-07" | "2020-12";
+export type JsonSchemaDialect = "draft-04" | "draft-06" | "draft-07" | "2020-12";
 
 /** One way a payload breaks its schema. */
 export interface ValidationFailure {
@@ -37,6 +40,8 @@ export interface JsonSchemaValidatorOptions {
   references?: readonly { readonly name: string; readonly schema: unknown }[];
   /** Report every failure instead of stopping at the first (slower). @default false */
   allErrors?: boolean;
+  /** Deepest nesting of JSON objects/arrays a schema may have; deeper ones throw `SCHEMA_INVALID`. @default 128 */
+  maxDepth?: number;
 }
 
 /** A schema version compiled once, validating any number of payloads. */
@@ -59,6 +64,10 @@ export interface JsonSchemaValidator {
 }
 
 const dialects: Record<string, JsonSchemaDialect> = {
+  "http://json-schema.org/draft-04/schema": "draft-04",
+  "https://json-schema.org/draft-04/schema": "draft-04",
+  "http://json-schema.org/draft-06/schema": "draft-06",
+  "https://json-schema.org/draft-06/schema": "draft-06",
   "http://json-schema.org/draft-07/schema": "draft-07",
   "https://json-schema.org/draft-07/schema": "draft-07",
   "https://json-schema.org/draft/2020-12/schema": "2020-12",
@@ -66,9 +75,10 @@ const dialects: Record<string, JsonSchemaDialect> = {
 };
 
 /**
- * The dialect a schema declares with `$schema`; without it draft-07, unless the schema uses keywords only
- * 2019-09+ has (`prefixItems`, `dependentRequired`, `minContains`...), then 2020-12. Unsupported dialects
- * throw SCHEMA_INVALID.
+ * The dialect a schema declares with `$schema` (draft-04, draft-06, draft-07 or 2020-12); without it
+ * draft-07, unless the schema uses keywords only 2019-09+ has (`prefixItems`, `dependentRequired`,
+ * `minContains`...), then 2020-12, or writes an exclusive bound as a boolean, then draft-04. Unsupported
+ * dialects throw SCHEMA_INVALID.
  */
 export function schemaDialect(schema: unknown): JsonSchemaDialect {
   const declared = isJsonObject(schema) ? schema.$schema : undefined;
@@ -77,7 +87,7 @@ export function schemaDialect(schema: unknown): JsonSchemaDialect {
   if (!dialect) {
     throw new WeirError(
       "SCHEMA_INVALID",
-      `schema is invalid at /$schema: unsupported dialect ${JSON.stringify(declared)}; use "http://json-schema.org/draft-07/schema#" or "https://json-schema.org/draft/2020-12/schema"`,
+      `schema is invalid at /$schema: unsupported dialect ${JSON.stringify(declared)}; use "http://json-schema.org/draft-04/schema#", "http://json-schema.org/draft-06/schema#", "http://json-schema.org/draft-07/schema#" or "https://json-schema.org/draft/2020-12/schema"`,
       { details: { pointer: "/$schema" } },
     );
   }
@@ -93,7 +103,14 @@ function createAjv(dialect: JsonSchemaDialect, allErrors: boolean): AjvInstance 
     validateFormats: true,
     logger: false as const,
   };
-  const ajv = dialect === "2020-12" ? new Ajv2020.default(options) : new AjvDraft07.default(options);
+  let ajv: AjvInstance;
+  if (dialect === "2020-12") ajv = new Ajv2020.default(options);
+  else if (dialect === "draft-04") ajv = new AjvDraft04.default(options);
+  else {
+    ajv = new AjvDraft07.default(options);
+    // draft-06 is draft-07's engine with draft-06's meta-schema (the keywords draft-07 added are unused)
+    if (dialect === "draft-06") ajv.addMetaSchema(draft06MetaSchema);
+  }
   addFormats.default(ajv);
   return ajv;
 }
@@ -280,7 +297,7 @@ function notJson(e: unknown): ValidationFailure {
 }
 
 /**
- * Compiles a JSON Schema (draft-07 or 2020-12, chosen by `$schema`, draft-07 when absent) into a payload
+ * Compiles a JSON Schema (draft-04, draft-06, draft-07 or 2020-12, chosen by `$schema`, draft-07 when absent) into a payload
  * validator, once. Formats are asserted (ajv-formats). Invalid schemas throw `SCHEMA_INVALID` with the JSON
  * pointer of the problem.
  *
@@ -292,6 +309,25 @@ export function compileJsonSchemaValidator(
   schema: unknown,
   options: JsonSchemaValidatorOptions,
 ): JsonSchemaValidator {
+  try {
+    return compileValidator(schema, options);
+  } catch (e) {
+    // a chain of $refs can nest deeper than the document itself; ajv and the checks before it recurse
+    if (!(e instanceof RangeError)) throw e;
+    throw invalid(
+      "",
+      "the schema nests too deep (through its $refs) to be compiled; shorten the chain of $refs",
+      e,
+    );
+  }
+}
+
+function compileValidator(schema: unknown, options: JsonSchemaValidatorOptions): JsonSchemaValidator {
+  const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
+  // first: every later pass (dialect detection, ajv) recurses over the schema
+  assertSchemaDepth(schema, "schema", depth);
+  for (const ref of options.references ?? [])
+    assertSchemaDepth(ref.schema, `referenced schema "${ref.name}"`, { ...depth, reference: ref.name });
   const dialect = schemaDialect(schema);
   metaCheck(dialect, schema, "schema");
   const ajv = createAjv(dialect, options.allErrors ?? false);
@@ -312,6 +348,7 @@ export function compileJsonSchemaValidator(
         e,
       );
     }
+    if (e instanceof RangeError) throw e;
     throw invalid("", e instanceof Error ? e.message : String(e), e);
   }
   const { subject, version } = options;

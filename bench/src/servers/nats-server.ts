@@ -28,6 +28,16 @@ export interface NatsServerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The one line `npm run bench` prints when nats-server is missing: what is missing and the ways on.
+ */
+export function natsServerMissingMessage(binary: string): string {
+  return (
+    `${binary} was not found: the benchmark compares Weir with NATS JetStream; ` +
+    "install nats-server with `npm run setup:nats` (needs Go), pass --nats-server PATH, or run Weir alone with --only weir"
+  );
+}
+
 /** The installed nats-server's version ("v2.9.10"), or undefined when the binary is missing. */
 export async function natsServerVersion(binary = "nats-server"): Promise<string | undefined> {
   try {

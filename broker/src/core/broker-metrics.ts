@@ -5,6 +5,8 @@ export interface BrokerMetrics {
   registry: Registry;
   recordsIn: Counter<"topic">;
   bytesIn: Counter<"topic">;
+  /** Records of idempotent produces answered as duplicates (re-sends) instead of appended, per topic. */
+  duplicatesIn: Counter<"topic">;
   produceLatency: Histogram<"transport">;
   errors: Counter<"code" | "transport">;
   /** Records whose value or key was validated against a schema, per topic and subject. */
@@ -28,6 +30,12 @@ export function createBrokerMetrics(): BrokerMetrics {
     bytesIn: new Counter({
       name: "weir_bytes_in_total",
       help: "Bytes of record keys, values and headers appended, per topic.",
+      labelNames: ["topic"],
+      registers: [registry],
+    }),
+    duplicatesIn: new Counter({
+      name: "weir_produce_duplicates_total",
+      help: "Records of idempotent produces that were re-sends of appended records, answered with their original positions instead of appended again, per topic.",
       labelNames: ["topic"],
       registers: [registry],
     }),

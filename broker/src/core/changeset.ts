@@ -7,7 +7,9 @@
  *    changeset will have left it*: names and configurations valid, expected versions equal to the live
  *    ones, topics to create absent and topics to alter or delete present, partitions only growing,
  *    schemas compiling and compatible under their subject's mode (registered, in order, into a scratch
- *    copy of the registry), and topic subjects having a version by then. The first failure ends the
+ *    copy of the registry), and topic subjects having a version by then. A registered schema becomes
+ *    its subject's latest version: one equal to an older version (a revert in git) is registered again
+ *    as a new version with the same id, checked under the mode (see `RegisterOptions.asLatest`). The first failure ends the
  *    changeset with that op's error (naming its index, type and name) and nothing is applied.
  * 2. **Apply.** The ops run in the given order: schemas are registered, then topics are created,
  *    altered or deleted as listed; the stored-object writes of the whole changeset are committed last
@@ -46,8 +48,15 @@ import {
 } from "./object-store.js";
 import { resolveTopicConfig } from "./topic-config.js";
 
-/** The most ops one changeset may hold. */
+/** The most ops one applied changeset may hold (it holds the admin lock while it is checked and applied). */
 export const maxChangesetOps = 10_000;
+
+/**
+ * The most ops a dry run may check: larger than {@link maxChangesetOps} so a client can check a whole
+ * large change first, then apply it in dependency-ordered changesets of at most `maxChangesetOps`
+ * (the GitOps controller does this for repositories of more than 10,000 resources).
+ */
+export const maxDryRunOps = 200_000;
 
 /** What {@link applyChangeset} needs of the broker; called with the admin lock held. */
 export interface ChangesetHost {
@@ -111,11 +120,14 @@ export async function applyChangeset(
       details: { field: "ops" },
     });
   }
-  if (ops.length > maxChangesetOps) {
+  const limit = options.dryRun === true ? maxDryRunOps : maxChangesetOps;
+  if (ops.length > limit) {
     throw new WeirError(
       "INVALID_ARGUMENT",
-      `changeset: ${ops.length} ops is more than the limit of ${maxChangesetOps}; split it into several changesets`,
-      { details: { field: "ops", size: ops.length, limit: maxChangesetOps } },
+      options.dryRun === true
+        ? `changeset: a dry run of ${ops.length} ops is more than the limit of ${limit}; check it in parts`
+        : `changeset: ${ops.length} ops is more than the limit of ${limit} per applied changeset; check all of them with one dry run (up to ${maxDryRunOps} ops), then apply them in order in changesets of at most ${limit}`,
+      { details: { field: "ops", size: ops.length, limit } },
     );
   }
   const { checked, results } = await checkChangeset(host, ops);
@@ -179,6 +191,9 @@ async function checkChangeset(
   const checked: CheckedOp[] = [];
   const results: ChangesetOpResult[] = [];
   for (let index = 0; index < ops.length; index++) {
+    // Most checks resolve without I/O, so the loop would run as one long stretch of microtasks and
+    // starve every other request (reads too) for the whole check of a large changeset: yield now and then.
+    if (index % yieldEvery === yieldEvery - 1) await yieldToEventLoop();
     const op = ops[index];
     const { type, name } = describeOp(op, index);
     try {
@@ -198,7 +213,7 @@ async function checkChangeset(
           }
           if (overlay) {
             if (mode !== undefined) await overlay.setMode(subject, mode);
-            const v = await overlay.register(subject, schema);
+            const v = await overlay.register(subject, schema, { asLatest: true });
             result.version = v.version;
             result.schemaId = v.id;
           } else {
@@ -299,6 +314,14 @@ async function checkChangeset(
   return { checked, results };
 }
 
+/** Ops checked (or applied) between two yields to the event loop. */
+const yieldEvery = 200;
+
+/** Lets queued I/O callbacks (other requests) run before going on. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The apply pass: every op in order, stored-object writes last in one batch. */
 async function applyChecked(
   host: ChangesetHost,
@@ -324,7 +347,7 @@ async function applyChecked(
       switch (op.type) {
         case "registerSchema": {
           if (op.mode !== undefined) await host.registry.setMode(op.subject, op.mode);
-          const v = await host.registry.register(op.subject, op.schema);
+          const v = await host.registry.register(op.subject, op.schema, { asLatest: true });
           result.version = v.version;
           result.schemaId = v.id;
           break;
@@ -424,7 +447,7 @@ function applyError(result: ChangesetOpResult, applied: readonly number[], error
   const before =
     applied.length === 0
       ? "no op had been applied"
-      : `op${applied.length === 1 ? "" : "s"} ${applied.join(", ")} had been applied`;
+      : `${applied.length} op${applied.length === 1 ? "" : "s"} (${indexRanges(applied, 20)}) had been applied`;
   return new WeirError(
     e.code,
     `changeset op ${result.index} (${result.op} "${result.name}") failed while applying (${before}; later ops were not applied): ${e.message}; re-plan and apply again`,
@@ -434,11 +457,29 @@ function applyError(result: ChangesetOpResult, applied: readonly number[], error
         opIndex: result.index,
         opType: result.op,
         opName: result.name,
-        appliedOps: applied.join(","),
+        appliedOps: indexRanges(applied),
       },
       cause: e,
     },
   );
+}
+
+/**
+ * Op indexes as ranges (`0-3411, 3417, 3419`), so a failure late in a large changeset stays readable;
+ * with `max`, at most that many ranges, then how many more.
+ */
+export function indexRanges(indexes: readonly number[], max = Infinity): string {
+  const sorted = [...indexes].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    ranges.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return ranges.length > max
+    ? `${ranges.slice(0, max).join(", ")} and ${ranges.length - max} more range(s)`
+    : ranges.join(", ");
 }
 
 /** @throws WeirError VERSION_CONFLICT naming the resource and both versions (0 = absent). */

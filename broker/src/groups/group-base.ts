@@ -3,7 +3,7 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { WeirError, type Logger } from "@weir/common";
 import type { LogEngine, StoredRecord } from "../engine/log-engine.js";
 import type { GroupCounters, GroupMetrics, MeteredGroup } from "./group-metrics.js";
-import type { StateWriter } from "./group-store.js";
+import { groupKeys, type StateWriter, type StoredGroupMeta } from "./group-store.js";
 import type {
   Assignment,
   DeadLetter,
@@ -83,6 +83,13 @@ export abstract class GroupBase implements MeteredGroup {
   generation = 0;
   /** Set once the group is dropped or the coordinator closes: member calls fail with it. */
   protected closedWith: WeirError | undefined;
+  /**
+   * Whether the group has state worth keeping (see {@link StoredGroupMeta.stateful}): decides which
+   * retention applies once it has no members.
+   */
+  stateful: boolean;
+  /** Since when the group has had no member (the coordinator's clock); undefined while it has members. */
+  emptySinceMs: number | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -90,8 +97,11 @@ export abstract class GroupBase implements MeteredGroup {
     readonly topicState: TopicState,
     readonly name: string,
     readonly createdMs: number,
+    lifecycle: { stateful: boolean; emptySinceMs: number },
   ) {
     this.counters = ctx.metrics.counters(topicState.name, name);
+    this.stateful = lifecycle.stateful;
+    this.emptySinceMs = lifecycle.emptySinceMs;
   }
 
   get topic(): string {
@@ -106,6 +116,8 @@ export abstract class GroupBase implements MeteredGroup {
   abstract ack(refs: readonly RecordRef[]): Promise<void>;
   /** Gives records back for redelivery after `delayMs`. */
   abstract nack(refs: readonly RecordRef[], delayMs: number): Promise<void>;
+  /** Gives back records `member` got and never showed its application; the delivery does not count. */
+  abstract release(member: MemberState, refs: readonly RecordRef[]): Promise<void>;
   /** The member's share of the partitions. */
   abstract assignment(member: MemberState): Assignment;
   /** `topicState.partitions` grew: start the new partitions from their beginning. */
@@ -151,6 +163,10 @@ export abstract class GroupBase implements MeteredGroup {
       sessionTimer: undefined,
     };
     this.members.set(member.id, member);
+    if (this.emptySinceMs !== undefined) {
+      this.emptySinceMs = undefined;
+      this.persistMeta();
+    }
     this.#armSession(member);
     this.ctx.logger.debug("member joined", {
       topic: this.topic,
@@ -179,7 +195,34 @@ export abstract class GroupBase implements MeteredGroup {
       this.ctx.logger.info("member session expired; removing it from its group", fields);
     else this.ctx.logger.debug("member left", fields);
     this.memberRemoved(member);
+    if (this.members.size === 0) {
+      this.emptySinceMs = this.ctx.now();
+      this.persistMeta();
+    }
     this.notifier.notify();
+  }
+
+  /** Marks the group's identity and lifecycle ({@link StoredGroupMeta}) for the next store write. */
+  persistMeta(): void {
+    const key = groupKeys.meta(this.topic, this.name);
+    this.ctx.writer.mark(key, () => {
+      const value: StoredGroupMeta = {
+        mode: this.mode,
+        createdMs: this.createdMs,
+        stateful: this.stateful,
+        emptySinceMs: this.emptySinceMs ?? null,
+      };
+      return { type: "put", key, value };
+    });
+    // Nobody awaits this write: it goes with the next batch, and a failed one is retried with it.
+    void this.ctx.writer.flush().catch(() => undefined);
+  }
+
+  /** The group now holds committed state: from here on the longer retention applies to it. */
+  protected markStateful(): void {
+    if (this.stateful) return;
+    this.stateful = true;
+    this.persistMeta();
   }
 
   /** Keeps a member's session alive. */
@@ -459,6 +502,10 @@ export class MemberHandle implements GroupMember {
   nack(refs: RecordRef[], delayMs: number): Promise<void> {
     this.#group.touch(this.#member);
     return this.#group.nack(refs, delayMs);
+  }
+
+  release(refs: RecordRef[]): Promise<void> {
+    return this.#group.release(this.#member, refs);
   }
 
   assignment(): Assignment {

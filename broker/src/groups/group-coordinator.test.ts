@@ -3,12 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite, test, type TestContext } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "prom-client";
 import { createEmbeddedEngine } from "../engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "../engine/lmdb-metadata-store.js";
 import type { LogEngine, MetadataOp, MetadataStore } from "../engine/log-engine.js";
-import { createGroupCoordinator } from "./group-coordinator.js";
+import { createGroupCoordinator, type GroupCoordinatorOptions } from "./group-coordinator.js";
 import type {
   Assignment,
   DeadLetter,
@@ -35,6 +35,8 @@ interface Harness {
   writes: { batches: number };
   /** Makes `deadLetter` fail while set. */
   failDeadLetters: boolean;
+  /** Calls of `deadLetter` that failed because of `failDeadLetters`. */
+  failedDeadLetters: number;
   createTopic(name: string, partitions: number, delivery?: Partial<GroupTopicView>): Promise<void>;
   /** Appends values to one partition, each with `timestampMs` (default now). */
   produce(topic: string, partition: number, values: string[], timestampMs?: number): Promise<void>;
@@ -46,7 +48,42 @@ interface Harness {
   restart(crash: boolean): Promise<void>;
 }
 
-async function setup(t: TestContext): Promise<Harness> {
+/** Coordinator options a test may set (e.g. an injected clock). */
+type ExtraOptions = Pick<GroupCoordinatorOptions, "now" | "emptyGroupTtlMs" | "groupRetentionMs">;
+
+/** A clock that moves only when a test moves it. */
+function manualClock(startMs = 1_000_000): { now: () => number; advance(ms: number): void } {
+  let ms = startMs;
+  return { now: () => ms, advance: (by) => void (ms += by) };
+}
+
+/** Polls `check` until it holds, failing after `timeoutMs`. */
+async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** `promise`, or a failure naming `what` once `timeoutMs` passed first. */
+async function within<T>(promise: Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => assert.fail(what)),
+    ]);
+  } finally {
+    timeout.abort();
+  }
+}
+
+async function setup(t: TestContext, extra: ExtraOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "weir-groups-"));
   const open = async (): Promise<{ engine: LogEngine; metadata: MetadataStore }> => ({
     engine: await createEmbeddedEngine({ dir: join(dir, "log"), fsync: "none" }),
@@ -58,6 +95,7 @@ async function setup(t: TestContext): Promise<Harness> {
     deadLetters: [],
     writes: { batches: 0 },
     failDeadLetters: false,
+    failedDeadLetters: 0,
   } as unknown as Harness;
   const start = (): void => {
     h.registry = new Registry();
@@ -79,11 +117,15 @@ async function setup(t: TestContext): Promise<Harness> {
       metadata: counted,
       topic: (name) => h.topics.get(name),
       deadLetter: async (dl) => {
-        if (h.failDeadLetters) throw new Error("dead-letter topic unavailable");
+        if (h.failDeadLetters) {
+          h.failedDeadLetters++;
+          throw new Error("dead-letter topic unavailable");
+        }
         h.deadLetters.push(dl);
       },
       metrics: h.registry,
       deadLetterRetryMs: 50,
+      ...extra,
     });
   };
   start();
@@ -344,7 +386,8 @@ void suite("group coordinator: queue groups", () => {
   });
 
   void test("a record not acked within the ack timeout is delivered again", async (t) => {
-    const h = await setup(t);
+    const clock = manualClock();
+    const h = await setup(t, { now: clock.now });
     await h.createTopic("orders", 1, { ackTimeoutMs: 100 });
     await h.produce("orders", 0, ["only"]);
     const a = await h.join({ group: "workers", mode: "queue" });
@@ -352,13 +395,17 @@ void suite("group coordinator: queue groups", () => {
     const [first] = await a.poll(10);
     assert.equal(first?.attempt, 1);
     assert.deepEqual(await b.poll(10), [], "in flight: nobody else gets it");
-    const started = Date.now();
-    const [again] = await b.fetch(10, 2000);
-    assert.ok(Date.now() - started >= 50, "not before the deadline");
+    // The group's timer fires on real time, but the deadline is judged by the injected clock.
+    await sleep(150);
+    assert.deepEqual(await b.poll(10), [], "not before the deadline, however slow the machine");
+    clock.advance(100);
+    const [again] = await within(b.fetch(10, 60_000), "the expired record was not delivered again");
     assert.equal(again?.offset, 0);
     assert.equal(again?.attempt, 2);
     await b.ack(refs(again ? [again] : []));
-    assert.deepEqual(await a.fetch(10, 250), [], "acked: not delivered a third time");
+    clock.advance(100);
+    await sleep(150);
+    assert.deepEqual(await a.poll(10), [], "acked: not delivered a third time");
     const metrics = await h.registry.getSingleMetricAsString("weir_redeliveries_total");
     assert.match(metrics, /weir_redeliveries_total\{topic="orders",group="workers"\} 1/);
   });
@@ -402,10 +449,10 @@ void suite("group coordinator: queue groups", () => {
     );
     h.failDeadLetters = true; // the first hand-off fails and is retried
     await m.nack(refs(second), 0);
-    await sleep(30);
+    await waitFor("a failed dead-letter hand-off", () => h.failedDeadLetters > 0);
     assert.equal(h.deadLetters.length, 0);
     h.failDeadLetters = false;
-    for (let i = 0; i < 100 && h.deadLetters.length === 0; i++) await sleep(10);
+    await waitFor("the retried dead-letter hand-off", () => h.deadLetters.length > 0);
     assert.equal(h.deadLetters.length, 1);
     const [dl] = h.deadLetters;
     assert.equal(dl!.reason, "max-attempts");
@@ -473,14 +520,13 @@ void suite("group coordinator: queue groups", () => {
       (await c.poll(10)).map((d) => [text(d), d.attempt]),
       [["x", 2]],
     );
-    // b stops polling: after its session timeout its record goes to c, long before the ack timeout.
-    const started = Date.now();
-    const got = await c.fetch(10, 3000);
+    // b stops polling: after its session timeout its record goes to c, long before the ack timeout
+    // (60 s; the fetch gives up well before it, so only the expiry can bring the record).
+    const got = await c.fetch(10, 20_000);
     assert.deepEqual(
       got.map((d) => [text(d), d.attempt]),
       [["y", 2]],
     );
-    assert.ok(Date.now() - started < 2000);
     await assert.rejects(b.poll(1), { code: "MEMBER_NOT_FOUND" });
     assert.equal((await h.groups.describe("orders", "workers")).members, 1);
   });
@@ -538,16 +584,15 @@ void suite("group coordinator: waiting and sessions", () => {
     await h.createTopic("orders", 2);
     for (const mode of ["stream", "queue"] as const) {
       const m = await h.join({ group: `g-${mode}`, mode, start: { kind: "latest" } });
-      let started = Date.now();
+      const started = Date.now();
       assert.deepEqual(await m.fetch(10, 120), []);
       assert.ok(Date.now() - started >= 100, "waited for the timeout");
-      started = Date.now();
-      const pending = m.fetch(10, 5000);
-      await sleep(50);
+      // A wait far longer than the test's own limit: only the append can end it in time.
+      const pending = m.fetch(10, 600_000);
+      await nextTurn();
       await h.produce("orders", 1, [`for-${mode}`]);
-      const got = await pending;
+      const got = await within(pending, "the append did not wake the fetch");
       assert.deepEqual(got.map(text), [`for-${mode}`]);
-      assert.ok(Date.now() - started < 2000, "woke on the append, not the timeout");
       const aborted = new AbortController();
       const waiting = m.fetch(10, 5000, aborted.signal);
       aborted.abort();
@@ -562,20 +607,31 @@ void suite("group coordinator: waiting and sessions", () => {
   });
 
   void test("an expired stream member is removed and its partitions rebalanced", async (t) => {
-    const h = await setup(t);
+    const clock = manualClock();
+    const h = await setup(t, { now: clock.now });
     await h.createTopic("orders", 2);
     const a = await h.join({ group: "g", mode: "stream", memberId: "a" });
-    const b = await h.join({ group: "g", mode: "stream", memberId: "b", sessionTimeoutMs: 150 });
+    const b = await h.join({ group: "g", mode: "stream", memberId: "b", sessionTimeoutMs: 20 });
     assert.equal(a.assignment().partitions.length, 1);
-    const changed = new Promise<Assignment>((resolve) => a.onAssignment(resolve));
-    // b keeps its session alive for a while by touching it, then goes silent.
-    for (let i = 0; i < 4; i++) {
-      await sleep(60);
+    let changes = 0;
+    const changed = new Promise<Assignment>((resolve) =>
+      a.onAssignment((assignment) => {
+        changes++;
+        resolve(assignment);
+      }),
+    );
+    // The session timer re-checks every ~20 ms of real time, but idleness is measured on the injected
+    // clock: b, touched within every 20 clock-ms, stays however long the machine takes.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(15);
       b.touch();
+      await sleep(25);
     }
+    assert.equal(changes, 0, "b was touched in time and stays");
     assert.equal((await h.groups.describe("orders", "g")).members, 2);
+    clock.advance(21);
     // Session timers do not keep a process alive; this test's own timer does.
-    const assignment = await Promise.race([changed, sleep(3000).then(() => assert.fail("b never expired"))]);
+    const assignment = await within(changed, "b never expired");
     assert.deepEqual(assignment.partitions, [0, 1]);
     assert.deepEqual(
       (await h.groups.describe("orders", "g")).memberList.map((m) => m.memberId),
@@ -750,9 +806,188 @@ void suite("group coordinator: admin", () => {
     await h.createTopic("orders", 1);
     const m = await h.join({ group: "g", mode: "queue" });
     const waiting = assert.rejects(m.fetch(10, 5000), { code: "UNAVAILABLE" });
-    await sleep(20);
+    await nextTurn();
     await h.groups.close();
     await waiting;
     await assert.rejects(h.join({ group: "g", mode: "queue" }), { code: "UNAVAILABLE" });
+  });
+});
+
+void suite("group coordinator: idle groups expire", () => {
+  const ttl = 60_000;
+  const retention = 3_600_000;
+  const lagSeries = async (h: Harness): Promise<string[]> =>
+    (await h.registry.getSingleMetricAsString("weir_consumer_lag"))
+      .split("\n")
+      .filter((line) => line.startsWith("weir_consumer_lag{"));
+
+  void test("a group with no members and no committed state is dropped after emptyGroupTtlMs, with its state and metric series", async (t) => {
+    const clock = manualClock();
+    const h = await setup(t, { now: clock.now, emptyGroupTtlMs: ttl, groupRetentionMs: retention });
+    await h.createTopic("orders", 2);
+    await h.produce("orders", 0, ["a", "b"]);
+    // What a client polling under ever new group names leaves behind: one group per name.
+    for (let i = 0; i < 50; i++) {
+      const m = await h.join({ group: `probe-${i}`, mode: "stream" });
+      await m.fetch(10, 0);
+      await m.leave();
+    }
+    // Groups with state: a stream group that committed, a queue group that delivered a record.
+    const committed = await h.join({ group: "committed", mode: "stream", start: { kind: "earliest" } });
+    await committed.ack(refs(await committed.poll(1)));
+    await committed.leave();
+    const worked = await h.join({ group: "worked", mode: "queue" });
+    assert.equal((await worked.poll(1)).length, 1);
+    await worked.leave();
+    // A group with a member never expires, however long it is idle.
+    await h.join({ group: "busy", mode: "stream" });
+    assert.equal((await lagSeries(h)).length, 53);
+    assert.match(await h.registry.getSingleMetricAsString("weir_records_out_total"), /group="committed"/);
+
+    clock.advance(ttl - 1);
+    assert.deepEqual(await h.groups.expireIdleGroups(), []);
+    clock.advance(1);
+    const expired = await h.groups.expireIdleGroups();
+    assert.equal(expired.length, 50);
+    assert.ok(expired.every((g) => g.topic === "orders" && g.group.startsWith("probe-")));
+    assert.deepEqual(
+      (await h.groups.list("orders")).map((g) => g.group),
+      ["busy", "committed", "worked"],
+    );
+    assert.equal((await lagSeries(h)).length, 3);
+    await assert.rejects(h.groups.describe("orders", "probe-0"), { code: "GROUP_NOT_FOUND" });
+    const stored = (await h.metadata.list("groups/")).map(([key]) => key);
+    assert.ok(!stored.some((key) => key.includes("probe-")), stored.join(", "));
+
+    // The rule holds across a restart: empty since before it, the stateful groups expire on time.
+    await h.restart(false);
+    assert.deepEqual(
+      (await h.groups.list("orders")).map((g) => g.group),
+      ["busy", "committed", "worked"],
+    );
+    clock.advance(retention - ttl - 1);
+    assert.deepEqual(
+      (await h.groups.expireIdleGroups()).map((g) => g.group),
+      ["busy"],
+      "busy lost its member in the restart: empty since then, no state, TTL passed",
+    );
+    clock.advance(1);
+    assert.deepEqual((await h.groups.expireIdleGroups()).map((g) => g.group).sort(), ["committed", "worked"]);
+    assert.deepEqual(await h.groups.list("orders"), []);
+    assert.deepEqual(await h.metadata.list("groups/"), []);
+    assert.equal((await lagSeries(h)).length, 0);
+    assert.doesNotMatch(
+      await h.registry.getSingleMetricAsString("weir_records_out_total"),
+      /group="committed"/,
+    );
+  });
+
+  void test("a member joining resets the clock; an expired group can be joined again and starts over", async (t) => {
+    const clock = manualClock();
+    const h = await setup(t, { now: clock.now, emptyGroupTtlMs: ttl, groupRetentionMs: 0 });
+    await h.createTopic("orders", 1);
+    await h.produce("orders", 0, ["a"]);
+    const first = await h.join({ group: "g", mode: "stream" });
+    await first.leave();
+    clock.advance(ttl - 10);
+    const second = await h.join({ group: "g", mode: "stream", start: { kind: "earliest" } });
+    clock.advance(ttl);
+    assert.deepEqual(await h.groups.expireIdleGroups(), [], "it has a member");
+    await second.leave();
+    clock.advance(ttl - 1);
+    assert.deepEqual(await h.groups.expireIdleGroups(), [], "empty since the leave, not since creation");
+    clock.advance(1);
+    assert.deepEqual(await h.groups.expireIdleGroups(), [{ topic: "orders", group: "g" }]);
+    // A new group of that name: its own start position applies.
+    const again = await h.join({ group: "g", mode: "stream", start: { kind: "earliest" } });
+    assert.deepEqual((await again.poll(10)).map(text), ["a"]);
+    await again.ack([{ partition: 0, offset: 0 }]);
+    await again.leave();
+    clock.advance(365 * 24 * 3_600_000);
+    assert.deepEqual(await h.groups.expireIdleGroups(), [], "groupRetentionMs 0 keeps committed groups");
+  });
+});
+
+void suite("group coordinator: records handed back unseen", () => {
+  void test("a released queue record is redelivered without spending an attempt; a seen one still counts", async (t) => {
+    const h = await setup(t);
+    await h.createTopic("orders", 1, { maxAttempts: 1, deadLetterTopic: "orders.dlq" });
+    await h.produce("orders", 0, ["r1", "r2"]);
+    // Ten join / take / hand back unseen / leave rounds: with one attempt allowed, none is spent.
+    for (let round = 0; round < 10; round++) {
+      const m = await h.join({ group: "workers", mode: "queue" });
+      const got = await m.poll(10);
+      assert.deepEqual(
+        got.map((d) => [text(d), d.attempt]),
+        [
+          ["r1", 1],
+          ["r2", 1],
+        ],
+        `round ${round}`,
+      );
+      await m.release(refs(got));
+      await m.leave();
+    }
+    assert.equal(h.deadLetters.length, 0);
+    // The lowered counts survive a crash.
+    await h.restart(true);
+    const m = await h.join({ group: "workers", mode: "queue" });
+    const got = await m.poll(10);
+    assert.deepEqual(
+      got.map((d) => [text(d), d.attempt]),
+      [
+        ["r1", 1],
+        ["r2", 1],
+      ],
+    );
+    // r1 was seen (left without an ack): that attempt counts, and with maxAttempts 1 it is dead-lettered.
+    await m.release(refs(got.filter((d) => text(d) === "r2")));
+    await m.leave();
+    await waitFor("r1 dead-lettered", () => h.deadLetters.length === 1);
+    assert.equal(text(h.deadLetters[0]!.record), "r1");
+    const again = await h.join({ group: "workers", mode: "queue" });
+    assert.deepEqual(
+      (await again.poll(10)).map((d) => [text(d), d.attempt]),
+      [["r2", 1]],
+    );
+  });
+
+  void test("release only touches records still in flight with the member that releases", async (t) => {
+    const h = await setup(t);
+    await h.createTopic("orders", 1, { maxAttempts: 5 });
+    await h.produce("orders", 0, ["r1"]);
+    const a = await h.join({ group: "workers", mode: "queue" });
+    const b = await h.join({ group: "workers", mode: "queue" });
+    const got = await a.poll(10);
+    await b.release(refs(got));
+    assert.deepEqual(await b.poll(10), [], "b cannot hand back what a holds");
+    await a.nack(refs(got), 0);
+    const second = await b.poll(10);
+    assert.deepEqual(
+      second.map((d) => d.attempt),
+      [2],
+    );
+    await a.release(refs(got));
+    assert.deepEqual(await a.poll(10), [], "a no longer holds it");
+    await b.ack(refs(second));
+    await b.release(refs(second));
+    assert.equal((await h.groups.describe("orders", "workers")).lag, 0, "an acked record stays acked");
+  });
+
+  void test("a stream member's release rewinds without counting a redelivery", async (t) => {
+    const h = await setup(t);
+    await h.createTopic("orders", 1);
+    await h.produce("orders", 0, ["r1", "r2", "r3"]);
+    const m = await h.join({ group: "g", mode: "stream", start: { kind: "earliest" } });
+    const got = await m.poll(10);
+    await m.ack(refs(got.slice(0, 1)));
+    await m.release(refs(got.slice(1)));
+    assert.deepEqual(
+      (await m.poll(10)).map((d) => [text(d), d.attempt]),
+      [
+        ["r2", 1],
+        ["r3", 1],
+      ],
+    );
   });
 });

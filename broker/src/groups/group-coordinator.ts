@@ -48,7 +48,32 @@ export interface GroupCoordinatorOptions {
   now?: () => number;
   /** Wait before retrying a failed dead-letter call. @default 1000 */
   deadLetterRetryMs?: number;
+  /**
+   * A group with no members and no committed state (a stream group that never committed an offset, a
+   * queue group that never delivered or acked a record) is dropped once it has been empty this long,
+   * with its stored state and metric series. 0 = never. @default 600000 (10 minutes)
+   */
+  emptyGroupTtlMs?: number;
+  /**
+   * A group with committed state (offsets, queue ack state) is dropped once it has had no member
+   * for this long, like Kafka's `offsets.retention.minutes`; a consumer joining it later starts from
+   * its `start` position again. 0 = never. @default 604800000 (7 days)
+   */
+  groupRetentionMs?: number;
+  /** How often expired groups are looked for. @default min(retentions) / 4, between 1 s and 1 min */
+  expiryCheckMs?: number;
 }
+
+/** The options that say when groups without members expire (what the broker passes through). */
+export type GroupLifecycleOptions = Pick<
+  GroupCoordinatorOptions,
+  "emptyGroupTtlMs" | "groupRetentionMs" | "expiryCheckMs"
+>;
+
+/** Default of {@link GroupCoordinatorOptions.emptyGroupTtlMs}. */
+export const defaultEmptyGroupTtlMs = 10 * 60_000;
+/** Default of {@link GroupCoordinatorOptions.groupRetentionMs}. */
+export const defaultGroupRetentionMs = 7 * 24 * 60 * 60_000;
 
 /**
  * Creates the coordinator that owns every group's membership, positions and ack state.
@@ -56,10 +81,11 @@ export interface GroupCoordinatorOptions {
  * - Every group receives every record of its topic (fan-out); inside a group, `stream` mode assigns
  *   partitions to members and `queue` mode lets members compete for records (see {@link StreamGroup},
  *   {@link QueueGroup}).
- * - A group exists from its first join until its topic is deleted, members or not; its mode is fixed
- *   then. Where a new group starts is its first join's `start` (default: latest for stream, earliest
- *   for queue), resolved and saved at once, so a restart never re-applies it. Partitions added later
- *   start at their beginning.
+ * - A group exists from its first join until its topic is deleted or it expires: empty (no member)
+ *   for `emptyGroupTtlMs` while it holds no committed state, or for `groupRetentionMs` once it does.
+ *   Its mode is fixed at the first join. Where a new group starts is its first join's `start`
+ *   (default: latest for stream, earliest for queue), resolved and saved at once, so a restart never
+ *   re-applies it. Partitions added later start at their beginning.
  * - State is saved in the MetadataStore in shared batched writes: an ack resolves once it is
  *   durable, and a queue poll returns once its delivery counts are. After a restart, committed offsets
  *   hold, queue records delivered and not acked are delivered again (their attempt counts kept), and
@@ -98,9 +124,14 @@ class Coordinator implements GroupCoordinator {
   readonly #background = new Set<Promise<unknown>>();
   readonly #loaded: Promise<void>;
   readonly #stopListening: () => void;
+  readonly #emptyGroupTtlMs: number;
+  readonly #groupRetentionMs: number;
+  readonly #expiryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: GroupCoordinatorOptions) {
+    this.#emptyGroupTtlMs = retention(options.emptyGroupTtlMs, defaultEmptyGroupTtlMs, "emptyGroupTtlMs");
+    this.#groupRetentionMs = retention(options.groupRetentionMs, defaultGroupRetentionMs, "groupRetentionMs");
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#writer = new StateWriter(options.metadata, this.#logger);
@@ -122,6 +153,15 @@ class Coordinator implements GroupCoordinator {
     this.#loaded = this.#load();
     // A failed load surfaces on the first call that awaits it; this only keeps it from being unhandled.
     this.#loaded.catch(() => undefined);
+    const shortest = Math.min(
+      ...[this.#emptyGroupTtlMs, this.#groupRetentionMs].filter((ms) => ms > 0),
+      Number.POSITIVE_INFINITY,
+    );
+    if (Number.isFinite(shortest)) {
+      const every = options.expiryCheckMs ?? Math.min(60_000, Math.max(1000, Math.floor(shortest / 4)));
+      this.#expiryTimer = setInterval(() => this.#track(this.expireIdleGroups()), every);
+      this.#expiryTimer.unref();
+    }
   }
 
   async join(options: JoinOptions): Promise<GroupMember> {
@@ -287,9 +327,50 @@ class Coordinator implements GroupCoordinator {
     this.#logger.info("groups of a deleted topic dropped", { topic, groups: entry?.groups.size ?? 0 });
   }
 
+  async expireIdleGroups(): Promise<Array<{ topic: string; group: string }>> {
+    if (this.#closed) return [];
+    await this.#loaded;
+    const now = this.#ctx.now();
+    const expired: Array<{ topic: string; group: string; entry: TopicEntry; g: GroupBase }> = [];
+    for (const [topic, entry] of this.#topics) {
+      for (const [name, g] of entry.groups) {
+        if (g.members.size > 0 || g.emptySinceMs === undefined) continue;
+        if (this.#creating.has(groupKeys.meta(topic, name))) continue;
+        const keep = g.stateful ? this.#groupRetentionMs : this.#emptyGroupTtlMs;
+        if (keep > 0 && now - g.emptySinceMs >= keep) expired.push({ topic, group: name, entry, g });
+      }
+    }
+    for (const { topic, group, entry, g } of expired) {
+      entry.groups.delete(group);
+      g.close(
+        new WeirError(
+          "GROUP_NOT_FOUND",
+          `group "${group}" on topic "${topic}" expired after having no members (its state is gone); join it again to start over`,
+          { details: { topic, group } },
+        ),
+      );
+      this.#ctx.metrics.forget(topic, group);
+      const metaKey = groupKeys.meta(topic, group);
+      this.#writer.mark(metaKey, () => ({ type: "delete", key: metaKey }));
+      for (let p = 0; p < entry.state.partitions; p++) {
+        const key = groupKeys.partition(topic, group, p);
+        this.#writer.mark(key, () => ({ type: "delete", key }));
+      }
+      this.#logger.info("idle group expired", {
+        topic,
+        group,
+        stateful: g.stateful,
+        emptyForMs: now - (g.emptySinceMs ?? now),
+      });
+    }
+    if (expired.length > 0) await this.#writer.flush();
+    return expired.map(({ topic, group }) => ({ topic, group }));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#expiryTimer) clearInterval(this.#expiryTimer);
     this.#stopListening();
     const closing = new WeirError(
       "UNAVAILABLE",
@@ -324,7 +405,7 @@ class Coordinator implements GroupCoordinator {
       const known = [...entry.groups.keys()].sort();
       throw new WeirError(
         "GROUP_NOT_FOUND",
-        `group "${group}" does not exist on topic "${topic}" (a group is created when its first member joins); ${known.length > 0 ? `its groups are: ${known.join(", ")}` : "the topic has no groups yet"}`,
+        `group "${group}" does not exist on topic "${topic}" (a group is created when its first member joins, and dropped after it has been empty for its retention); ${known.length > 0 ? `its groups are: ${known.join(", ")}` : "the topic has no groups yet"}`,
         { details: { topic, group } },
       );
     }
@@ -381,20 +462,26 @@ class Coordinator implements GroupCoordinator {
 
   #restoreGroup(state: TopicState, name: string, stored: StoredGroup): GroupBase | undefined {
     const { meta } = stored;
+    // Older stores kept no lifecycle: such groups count as stateful. A group that had members when
+    // the broker stopped has none now, so its empty time starts at this restart.
+    const lifecycle = {
+      stateful: meta.stateful ?? true,
+      emptySinceMs: typeof meta.emptySinceMs === "number" ? meta.emptySinceMs : this.#ctx.now(),
+    };
     if (meta.mode === "stream") {
       const committed: number[] = [];
       for (const [p, value] of stored.partitions) {
         const c = (value as Partial<StoredStreamPartition> | undefined)?.committed;
         if (typeof c === "number") committed[p] = c;
       }
-      return new StreamGroup(this.#ctx, state, name, meta.createdMs, committed);
+      return new StreamGroup(this.#ctx, state, name, meta.createdMs, committed, lifecycle);
     }
     if (meta.mode === "queue") {
       const partitions: Array<StoredQueuePartition | undefined> = [];
       for (const [p, value] of stored.partitions) {
         if (isStoredQueuePartition(value)) partitions[p] = value;
       }
-      return new QueueGroup(this.#ctx, state, name, meta.createdMs, partitions);
+      return new QueueGroup(this.#ctx, state, name, meta.createdMs, partitions, lifecycle);
     }
     this.#logger.warn("ignoring stored group with an unknown mode", {
       topic: state.name,
@@ -426,19 +513,21 @@ class Coordinator implements GroupCoordinator {
           },
         );
       }
-      const createdMs = Date.now();
+      const createdMs = this.#ctx.now();
+      // Empty until the join that creates it adds its member.
+      const lifecycle = { stateful: false, emptySinceMs: createdMs };
       const group =
         options.mode === "stream"
-          ? new StreamGroup(this.#ctx, state, options.group, createdMs, positions)
+          ? new StreamGroup(this.#ctx, state, options.group, createdMs, positions, lifecycle)
           : new QueueGroup(
               this.#ctx,
               state,
               options.group,
               createdMs,
               positions.map((p) => QueueGroup.startAt(p)),
+              lifecycle,
             );
-      const meta: StoredGroupMeta = { mode: options.mode, createdMs };
-      this.#writer.mark(key, () => ({ type: "put", key, value: meta }));
+      group.persistMeta();
       group.persistAll();
       await this.#writer.flush();
       entry.groups.set(options.group, group);
@@ -520,6 +609,20 @@ class Coordinator implements GroupCoordinator {
     this.#background.add(tracked);
     void tracked.finally(() => this.#background.delete(tracked));
   }
+}
+
+function retention(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `${field} must be a number of milliseconds >= 0 (0 = never), got ${value}`,
+      {
+        details: { field },
+      },
+    );
+  }
+  return value;
 }
 
 function checkStart(start: StartFrom): void {

@@ -19,10 +19,20 @@ export const groupKeys = {
     topic === undefined ? "groups/state/" : `groups/state/${topic}/`,
 } as const;
 
-/** A group as stored: created by its first join and kept until its topic is deleted. */
+/**
+ * A group as stored: created by its first join, kept until its topic is deleted or it expires
+ * (no members for longer than its retention).
+ */
 export interface StoredGroupMeta {
   mode: GroupMode;
   createdMs: number;
+  /**
+   * Whether the group has state worth keeping: a stream group committed an offset, a queue group
+   * delivered or acked a record, or an admin reset its offsets. Absent (stored by older versions) = true.
+   */
+  stateful?: boolean;
+  /** Since when the group has had no member; null while it has members. Absent = unknown. */
+  emptySinceMs?: number | null;
 }
 
 /** A stream group's partition: the committed offset (the next record to read after a restart). */
@@ -33,8 +43,8 @@ export interface StoredStreamPartition {
 /**
  * A queue group's partition. Every offset below `floor` is done; in `floor .. cursor-1` the offsets
  * whose bit is set in `done` (base64 bitset starting at `doneBase`) are done and every other one was
- * delivered and not acked — its delivery count is in `attempts` when above 1, else it is 1. Offsets
- * from `cursor` on were never delivered. This keeps the stored size proportional to out-of-order acks
+ * delivered and not acked — its delivery count is in `attempts` when it is not 1 (0: handed back
+ * unseen by a `release`), else it is 1. Offsets from `cursor` on were never delivered. This keeps the stored size proportional to out-of-order acks
  * and redeliveries, not to the number of records in flight.
  */
 export interface StoredQueuePartition {

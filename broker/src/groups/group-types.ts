@@ -77,6 +77,14 @@ export interface GroupMember {
   ack(refs: RecordRef[]): Promise<void>;
   /** Gives records back: queue groups redeliver after `delayMs`; stream groups rewind to them. */
   nack(refs: RecordRef[], delayMs: number): Promise<void>;
+  /**
+   * Gives back records this member received but never handed to its application (still in a send
+   * buffer, not yet returned in a response, in a client's prefetch buffer when it closed): they are
+   * available again at once and the delivery does not count as an attempt (AMQP 1.0's "released",
+   * unlike a nack). Records no longer in flight with this member are skipped. Call it before
+   * {@link leave}: leaving counts what is still in flight as delivered.
+   */
+  release(refs: RecordRef[]): Promise<void>;
   /** The current assignment (stream groups; queue members see every partition). */
   assignment(): Assignment;
   /** Called on every rebalance that touches this member; returns an unsubscribe function. */
@@ -117,7 +125,7 @@ export interface GroupTopicView {
   ackTimeoutMs: number;
   /** 0 = unlimited. */
   maxAttempts: number;
-  /** Empty = drop (with a log line and a metric) when attempts run out. */
+  /** Empty = the default dead-letter topic (see `defaultDeadLetterTopic`) when attempts run out. */
   deadLetterTopic: string;
 }
 
@@ -148,5 +156,12 @@ export interface GroupCoordinator {
   topicChanged(topic: string): void;
   /** The broker tells the coordinator that a topic is gone: its groups and their state are dropped. */
   topicDeleted(topic: string): Promise<void>;
+  /**
+   * Drops groups that have had no member for longer than their retention (see
+   * `GroupCoordinatorOptions.emptyGroupTtlMs` and `groupRetentionMs`), with their stored state and
+   * metric series. Runs on a timer; tests call it after advancing the injected clock.
+   * @returns the groups dropped
+   */
+  expireIdleGroups(): Promise<Array<{ topic: string; group: string }>>;
   close(): Promise<void>;
 }

@@ -42,6 +42,18 @@ export interface QueueEntry extends HeapItem {
   member: MemberState | undefined;
   /** Bumped on every delivery, so a read that raced with an ack or a release can tell. */
   token: number;
+  /**
+   * Whether the poll that delivered it has returned it to the transport. A member that leaves while
+   * its poll is still running gives such records back without counting the delivery.
+   */
+  handed: boolean;
+}
+
+/** A delivery a poll is about to return, with what it must still hold when the poll returns. */
+interface Outgoing {
+  delivery: Delivery;
+  entry: QueueEntry;
+  token: number;
 }
 
 interface QueuePartition {
@@ -56,7 +68,7 @@ interface QueuePartition {
   readyHead: number;
   /** Entries whose state is `ready` (exact, unlike the array). */
   readyCount: number;
-  /** Tracked entries delivered more than once: their counts are what the stored state must carry. */
+  /** Tracked entries whose delivery count is not 1: their counts are what the stored state must carry. */
   readonly multi: Set<QueueEntry>;
   readonly key: string;
   readonly persist: OpBuilder;
@@ -98,8 +110,9 @@ export class QueueGroup extends GroupBase {
     name: string,
     createdMs: number,
     stored: ReadonlyArray<StoredQueuePartition | undefined>,
+    lifecycle: { stateful: boolean; emptySinceMs: number },
   ) {
-    super(ctx, topic, name, createdMs);
+    super(ctx, topic, name, createdMs, lifecycle);
     for (let p = 0; p < topic.partitions; p++) this.#parts.push(this.#restore(p, stored[p]));
   }
 
@@ -125,13 +138,21 @@ export class QueueGroup extends GroupBase {
       );
       return batches.flat();
     });
-    if (out.length === 0) return out;
+    if (out.length === 0) return [];
     this.#arm();
-    this.countOut(out);
     // The delivery counts must be durable before the records leave: a crash then redelivers them
     // with the right attempt number instead of forgetting they were ever handed out.
     await this.ctx.writer.flush();
-    return out;
+    // Only what this member still holds leaves: a record acked, or given back because the member
+    // left, while the counts were being saved belongs to someone else now.
+    const handed: Delivery[] = [];
+    for (const o of out) {
+      if (o.entry.state !== "inflight" || o.entry.member !== member || o.entry.token !== o.token) continue;
+      o.entry.handed = true;
+      handed.push(o.delivery);
+    }
+    this.countOut(handed);
+    return handed;
   }
 
   override available(): boolean {
@@ -143,6 +164,7 @@ export class QueueGroup extends GroupBase {
   override async ack(refs: readonly RecordRef[]): Promise<void> {
     this.assertOpen();
     this.checkRefs(refs);
+    if (refs.length > 0) this.markStateful();
     for (const ref of refs) {
       const p = this.#parts[ref.partition]!;
       if (ref.offset >= p.cursor || p.window.has(ref.offset)) continue;
@@ -176,6 +198,23 @@ export class QueueGroup extends GroupBase {
     }
     this.#arm();
     if (woke) this.notifier.notify();
+  }
+
+  override async release(member: MemberState, refs: readonly RecordRef[]): Promise<void> {
+    this.assertOpen();
+    this.checkRefs(refs);
+    let woke = false;
+    for (const ref of refs) {
+      const entry = this.#parts[ref.partition]!.tracked.get(ref.offset);
+      // Acked, expired or already handed to someone else since: that delivery is not ours to undo.
+      if (!entry || entry.state !== "inflight" || entry.member !== member) continue;
+      entry.attempts = Math.max(0, entry.attempts - 1);
+      this.#countChanged(entry);
+      woke = this.#release(entry) || woke;
+    }
+    if (woke) this.notifier.notify();
+    // The lowered counts are durable before the caller goes on (e.g. leaves the group).
+    await this.ctx.writer.flush();
   }
 
   override assignment(): Assignment {
@@ -213,6 +252,7 @@ export class QueueGroup extends GroupBase {
       this.ctx.writer.mark(p.key, p.persist);
     }
     this.#deadLetters = [];
+    this.markStateful();
     this.notifier.notify();
   }
 
@@ -247,7 +287,14 @@ export class QueueGroup extends GroupBase {
   }
 
   protected override memberRemoved(member: MemberState): void {
-    for (const entry of [...member.inflight]) this.#release(entry);
+    for (const entry of [...member.inflight]) {
+      // Claimed by a poll that has not returned yet: the member never got it.
+      if (!entry.handed) {
+        entry.attempts = Math.max(0, entry.attempts - 1);
+        this.#countChanged(entry);
+      }
+      this.#release(entry);
+    }
     member.inflight.clear();
     this.generation++;
   }
@@ -277,7 +324,7 @@ export class QueueGroup extends GroupBase {
     member: MemberState,
     quota: number,
     dueAt: number,
-  ): Promise<Delivery[]> {
+  ): Promise<Outgoing[]> {
     // Claim redeliveries synchronously, before any await, so no other path can hand them out too.
     const claimed: Array<{ entry: QueueEntry; token: number }> = [];
     while (claimed.length < quota) {
@@ -307,17 +354,17 @@ export class QueueGroup extends GroupBase {
       for (const { entry, token } of claimed) {
         if (entry.state !== "inflight" || entry.token !== token) continue;
         entry.attempts--;
-        if (entry.attempts < 2) p.multi.delete(entry);
+        this.#countChanged(entry);
         this.#release(entry);
       }
       throw error;
     }
-    const out: Delivery[] = [];
+    const out: Outgoing[] = [];
     for (const { entry, token } of claimed) {
       // Acked (e.g. a late ack over HTTP) or released (member left) while we were reading.
       if (entry.state !== "inflight" || entry.token !== token) continue;
       const record = again.get(entry.offset);
-      if (record) out.push(this.toDelivery(record, p.index, entry.attempts));
+      if (record) out.push({ delivery: this.toDelivery(record, p.index, entry.attempts), entry, token });
       else this.#lost(entry);
     }
     const first = fresh[0];
@@ -325,9 +372,9 @@ export class QueueGroup extends GroupBase {
       if (first.offset > p.cursor) this.#skipDeleted(p, first.offset);
       for (const record of fresh) {
         if (record.offset < p.cursor) continue;
-        this.#track(p, record.offset, member, dueAt);
+        const entry = this.#track(p, record.offset, member, dueAt);
         p.cursor = record.offset + 1;
-        out.push(this.toDelivery(record, p.index, 1));
+        out.push({ delivery: this.toDelivery(record, p.index, 1), entry, token: entry.token });
       }
       this.ctx.writer.mark(p.key, p.persist);
     }
@@ -383,7 +430,7 @@ export class QueueGroup extends GroupBase {
     return undefined;
   }
 
-  #track(p: QueuePartition, offset: number, member: MemberState, dueAt: number): void {
+  #track(p: QueuePartition, offset: number, member: MemberState, dueAt: number): QueueEntry {
     const entry: QueueEntry = {
       partition: p,
       offset,
@@ -391,12 +438,15 @@ export class QueueGroup extends GroupBase {
       state: "inflight",
       member,
       token: 1,
+      handed: false,
       dueAt,
       heapIndex: -1,
     };
     p.tracked.set(offset, entry);
     member.inflight.add(entry);
     this.#heap.push(entry);
+    this.markStateful();
+    return entry;
   }
 
   #claim(entry: QueueEntry, member: MemberState, dueAt: number): void {
@@ -404,12 +454,19 @@ export class QueueGroup extends GroupBase {
     entry.state = "inflight";
     entry.attempts++;
     entry.token++;
+    entry.handed = false;
     entry.member = member;
     entry.dueAt = dueAt;
     member.inflight.add(entry);
     this.#heap.push(entry);
+    this.#countChanged(entry);
+  }
+
+  /** The entry's delivery count changed: the stored state carries every count that is not 1. */
+  #countChanged(entry: QueueEntry): void {
     const p = entry.partition;
-    if (entry.attempts >= 2) p.multi.add(entry);
+    if (entry.attempts === 1) p.multi.delete(entry);
+    else p.multi.add(entry);
     this.ctx.writer.mark(p.key, p.persist);
   }
 
@@ -624,11 +681,12 @@ export class QueueGroup extends GroupBase {
         state: "delayed",
         member: undefined,
         token: 0,
+        handed: true,
         dueAt: 0,
         heapIndex: -1,
       };
       part.tracked.set(offset, entry);
-      if (entry.attempts >= 2) part.multi.add(entry);
+      if (entry.attempts !== 1) part.multi.add(entry);
       this.#release(entry);
     }
     return part;

@@ -56,8 +56,9 @@ export class StreamGroup extends GroupBase {
     name: string,
     createdMs: number,
     committed: readonly number[],
+    lifecycle: { stateful: boolean; emptySinceMs: number },
   ) {
-    super(ctx, topic, name, createdMs);
+    super(ctx, topic, name, createdMs, lifecycle);
     for (let p = 0; p < topic.partitions; p++) this.#parts.push(this.#partition(p, committed[p] ?? 0));
   }
 
@@ -102,6 +103,7 @@ export class StreamGroup extends GroupBase {
       if (p.window.floor !== before) {
         this.ctx.writer.mark(p.key, p.persist);
         this.#forgetRedeliveries(p);
+        this.markStateful();
       }
     }
     // Also when nothing changed: a repeated ack resolves only once the first one is durable.
@@ -118,6 +120,24 @@ export class StreamGroup extends GroupBase {
       lowest.set(p, Math.min(ref.offset, lowest.get(p) ?? Infinity));
     }
     for (const [p, offset] of lowest) this.#rewind(p, offset, Math.max(0, delayMs));
+    if (lowest.size > 0) this.notifier.notify();
+  }
+
+  /**
+   * Rewinds each partition `member` still owns to the lowest released record, without counting a
+   * redelivery: what a transport hands back is the unsent tail of what it read, so nothing after it
+   * was seen either.
+   */
+  override async release(member: MemberState, refs: readonly RecordRef[]): Promise<void> {
+    this.assertOpen();
+    this.checkRefs(refs);
+    const lowest = new Map<StreamPartition, number>();
+    for (const ref of refs) {
+      const p = this.#parts[ref.partition]!;
+      if (p.owner !== member || ref.offset < p.window.floor || ref.offset >= p.position) continue;
+      lowest.set(p, Math.min(ref.offset, lowest.get(p) ?? Infinity));
+    }
+    for (const [p, offset] of lowest) this.#rewind(p, offset, 0, false);
     if (lowest.size > 0) this.notifier.notify();
   }
 
@@ -144,6 +164,7 @@ export class StreamGroup extends GroupBase {
       p.redeliveries.clear();
       this.ctx.writer.mark(p.key, p.persist);
     }
+    this.markStateful();
     this.notifier.notify();
   }
 
@@ -247,8 +268,8 @@ export class StreamGroup extends GroupBase {
     }
   }
 
-  #rewind(p: StreamPartition, to: number, delayMs: number): void {
-    if (to < p.position && p.position - to <= maxTrackedRewind) {
+  #rewind(p: StreamPartition, to: number, delayMs: number, countRedelivery = true): void {
+    if (countRedelivery && to < p.position && p.position - to <= maxTrackedRewind) {
       for (let o = to; o < p.position; o++) p.redeliveries.set(o, (p.redeliveries.get(o) ?? 1) + 1);
     }
     p.window.clearFrom(to);

@@ -30,7 +30,11 @@ export function registerConsumeCommand(program: Command): void {
         "where a new group starts: earliest, latest, offset:<n> or timestamp:<ms|ISO-8601>",
         startArg,
       )
-      .option("--max <n>", "stop after this many records", intArg("--max", 1))
+      .option(
+        "--max <n>",
+        "stop after this many records (no more than that is taken from the group)",
+        intArg("--max", 1),
+      )
       .option(
         "--timeout <duration>",
         "stop when no record arrives for this long, e.g. 5s",
@@ -57,8 +61,10 @@ export function registerConsumeCommand(program: Command): void {
           group: flags.group,
           mode: flags.mode,
           ...(flags.from === undefined ? {} : { from: flags.from }),
-          // Ask for no more than will be printed: extra deliveries would only be handed back.
+          // Never take a record that will not be printed: the subscription grants the broker credit
+          // only up to what is left of --max, and hands back unprinted ones without spending an attempt.
           credit: Math.min(flags.max ?? 500, 500),
+          ...(flags.max === undefined ? {} : { max: flags.max }),
           signal: stop.signal,
         });
         let count = 0;

@@ -177,7 +177,8 @@ export function registerControllerCommand(program: Command): void {
     );
   addBrokerOption(addControllerOptions(cmd)).action(async (flags: ControllerCommandFlags, c: Command) => {
     const json = outputFormat(c) === "json";
-    const logger = createLogger({ level: flags.logLevel });
+    // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
+    const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
     const client = createClient({ address: flags.broker, connectTimeoutMs: flags.connectTimeout });
     const controller = createController({
       client,
@@ -231,6 +232,7 @@ export function describeFirst(
   failure: Error | undefined,
 ): string {
   if (errors.length > 0) return `  first sync: rejected (nothing applied):\n    ${errors.join("\n    ")}`;
+  if (failure?.name === "Degraded") return `  first sync: degraded: ${failure.message}`;
   if (failure)
     return `  first sync: failed: ${failure.message} (retried on every change and every drift check)`;
   return `  first sync: ${commit ? `at ${shortRevision(commit)}` : "done"}`;
@@ -240,7 +242,10 @@ export function describeFirst(
 export function failureOf(status: SourceStatus): Error | undefined {
   const ready = status.conditions.find((c) => c.type === "Ready");
   if (ready === undefined || ready.status === "True" || status.lastAttemptErrors.length > 0) return undefined;
-  return new Error(ready.message);
+  const error = new Error(ready.message);
+  // Applied with blocked resources: not a failure that retrying fixes.
+  if (ready.reason === "Degraded") error.name = "Degraded";
+  return error;
 }
 
 /** A commit SHA or directory digest (`sha256:...`) shortened for people. */

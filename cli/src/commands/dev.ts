@@ -61,7 +61,8 @@ export function registerDevCommand(program: Command): void {
     )
     .action(async (dir: string, flags: DevFlags, cmd: Command) => {
       const json = outputFormat(cmd) === "json";
-      const logger = createLogger({ level: flags.logLevel });
+      // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
+      const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
       let lastOutcome = "";
       const report = (result: ReconcileResult, reason: SyncReason): void => {
         // The drift timer runs every few seconds: a line only when something was applied or the outcome

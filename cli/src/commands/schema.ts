@@ -10,8 +10,10 @@ import {
   compareJsonSchemas,
   SchemaProblems,
   type SchemaComparison,
+  type SchemaProblem,
   type SchemaText,
 } from "../schema/compare-json-schemas.js";
+import { isJsonSyntaxError, parseJsonSource } from "../schema/json-source.js";
 import { checkProtobufSchemas } from "../schema/protobuf-check.js";
 import { MissingProtoImport, parseRefs, resolveProtoImports } from "../schema/proto-imports.js";
 import { gitBaseline, registryBaseline, type SchemaFileFormat } from "../schema/schema-baseline.js";
@@ -121,6 +123,18 @@ export function registerSchemaCommands(program: Command): void {
           );
           throw new CommandExit(exit.invalid);
         }
+        const problem = analysisProblem(error, older, newer);
+        if (problem) {
+          printInvalid(
+            output,
+            "SCHEMA_INVALID",
+            "a schema cannot be analyzed",
+            problemLines([problem], "text"),
+            [problem],
+            problemLines([problem], "github"),
+          );
+          throw new CommandExit(exit.invalid);
+        }
         throw error;
       }
       if (output === "json") {
@@ -197,7 +211,9 @@ export function registerSchemaCommands(program: Command): void {
           progress.tick(n),
         ).finally(() => progress.stop());
       } catch (error) {
-        if (isWeirError(error) && error.code === "UNAVAILABLE") {
+        // UNAVAILABLE: the registry cannot be reached; SCHEMA_INVALID: a schema the checker refused to
+        // analyze (e.g. nested past the depth limit through $refs): invalid input, not a verdict
+        if (isWeirError(error) && (error.code === "UNAVAILABLE" || error.code === "SCHEMA_INVALID")) {
           printInvalid(output, error.code, error.message, [], [], []);
           throw new CommandExit(exit.invalid);
         }
@@ -223,6 +239,22 @@ export function registerSchemaCommands(program: Command): void {
       );
       if (!report.compatible) throw new CommandExit(exit.incompatible);
     });
+}
+
+/**
+ * A schema the checker refused to analyze (`SCHEMA_INVALID`, e.g. nested beyond the depth limit), located
+ * in the file it came from; undefined for any other error. Such a schema is invalid input (exit 2), never a
+ * verdict on compatibility.
+ */
+function analysisProblem(error: unknown, older: SchemaText, newer: SchemaText): SchemaProblem | undefined {
+  if (!isWeirError(error) || error.code !== "SCHEMA_INVALID") return undefined;
+  const details = error.details ?? {};
+  const source = details.side === "old" ? older : newer;
+  const pointer =
+    typeof details.pointer === "string" && details.reference === undefined ? details.pointer : "";
+  const parsed = parseJsonSource(source.file, source.text);
+  const at = isJsonSyntaxError(parsed) ? { file: source.file, line: 1, column: 1 } : parsed.locate(pointer);
+  return { ...at, message: error.message };
 }
 
 /** One pair through the tree check; the tree file is named after the new file so buf's messages read well. */

@@ -21,9 +21,14 @@ interface ServeFlags extends Partial<ControllerFlags> {
   httpPort: string;
   fsync: "always" | "interval" | "none";
   maxRecordBytes?: string;
+  emptyGroupTtl?: number;
+  groupRetention?: number;
   maxJsonDepth?: number;
   httpRequestTimeout?: number;
   httpMaxPendingBodyBytes?: number;
+  dedupeWindowRecords?: number;
+  dedupeWindow?: number;
+  dedupeMaxRecords?: number;
   logLevel: LogLevel;
 }
 
@@ -63,6 +68,16 @@ export function registerServeCommands(program: Command): void {
           .default("always"),
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
+      .option(
+        "--empty-group-ttl <duration>",
+        "drop a consumer group with no members and no committed state after this long, e.g. 10m (0 = never; default 10m)",
+        durationArg("--empty-group-ttl"),
+      )
+      .option(
+        "--group-retention <duration>",
+        "drop a consumer group with committed offsets / ack state after it has had no members this long, e.g. 7d (0 = never; default 7d)",
+        durationArg("--group-retention"),
+      )
       .addOption(
         new Option(
           "--max-json-depth <n>",
@@ -82,6 +97,24 @@ export function registerServeCommands(program: Command): void {
         ).argParser(sizeArg("--http-max-pending-body-bytes")),
       )
       .addOption(
+        new Option(
+          "--dedupe-window-records <n>",
+          "idempotent produce: sequences remembered per producer and topic, and records read per partition to rebuild them after a restart (default 10000)",
+        ).argParser(intArg("--dedupe-window-records", 1)),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-window <duration>",
+          "idempotent produce: a producer not heard from on a topic for this long is forgotten (default 5m)",
+        ).argParser(durationArg("--dedupe-window")),
+      )
+      .addOption(
+        new Option(
+          "--dedupe-max-records <n>",
+          "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
+        ).argParser(intArg("--dedupe-max-records", 1)),
+      )
+      .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
           .default("info"),
@@ -94,7 +127,8 @@ export function registerServeCommands(program: Command): void {
 }
 
 async function serve(flags: ServeFlags, json: boolean): Promise<void> {
-  const logger = createLogger({ level: flags.logLevel });
+  // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
+  const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
   const embedded =
     flags.config === undefined
       ? undefined
@@ -113,10 +147,21 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     logger,
   };
   if (flags.maxRecordBytes !== undefined) options.maxRecordBytes = Number(flags.maxRecordBytes);
+  if (flags.emptyGroupTtl !== undefined || flags.groupRetention !== undefined) {
+    options.groups = {
+      ...(flags.emptyGroupTtl === undefined ? {} : { emptyGroupTtlMs: flags.emptyGroupTtl }),
+      ...(flags.groupRetention === undefined ? {} : { groupRetentionMs: flags.groupRetention }),
+    };
+  }
   if (flags.maxJsonDepth !== undefined) options.maxJsonDepth = flags.maxJsonDepth;
   if (flags.httpRequestTimeout !== undefined) options.httpRequestTimeoutMs = flags.httpRequestTimeout;
   if (flags.httpMaxPendingBodyBytes !== undefined)
     options.httpMaxPendingBodyBytes = flags.httpMaxPendingBodyBytes;
+  options.idempotence = {
+    ...(flags.dedupeWindowRecords === undefined ? {} : { windowRecords: flags.dedupeWindowRecords }),
+    ...(flags.dedupeWindow === undefined ? {} : { windowMs: flags.dedupeWindow }),
+    ...(flags.dedupeMaxRecords === undefined ? {} : { maxRecords: flags.dedupeMaxRecords }),
+  };
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options).catch((error: unknown) => {
     throw withPortFlag(error);

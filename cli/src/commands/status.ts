@@ -4,9 +4,13 @@ import {
   controllerStatusPath,
   formatConfigError,
   syncStateKind,
+  syncStatusKind,
+  type ConfigError,
   type SourceStatus,
   type SyncStateSpec,
+  type SyncStatusSpec,
 } from "@weir/controller";
+import { CommandExit } from "../command-exit.js";
 import { withClient } from "../connect.js";
 import { addBrokerOption, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput, table } from "../output.js";
@@ -24,6 +28,16 @@ interface SyncRow {
   topics: number;
   schemas: number;
   objects: number;
+  /** The controller's last status of the source, when it is newer than the applied commit. */
+  status?: {
+    ready: boolean;
+    reason: string;
+    message: string;
+    lastAttemptedCommit?: string;
+    errors: ConfigError[];
+    errorCount: number;
+    updatedMs: number;
+  };
 }
 
 /**
@@ -35,51 +49,102 @@ export function registerStatusCommand(program: Command): void {
   addBrokerOption(
     program
       .command("status")
-      .description("show which commit each config source has applied, and a controller's conditions")
+      .description(
+        "show which commit each config source has applied and whether it is Ready (a rejected commit with its located errors, blocked resources); exits 1 when a source is not Ready",
+      )
       .option(
         "--controller <url>",
         "also ask a running controller (weir up / weir controller HTTP address) for its status",
       ),
   ).action(async (flags: StatusFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    const records = await withClient(flags, (client) => client.admin.listObjects(syncStateKind));
-    const sync: SyncRow[] = records.map((r) => {
-      const spec = r.spec as SyncStateSpec;
+    const [records, statuses] = await withClient(flags, (client) =>
+      Promise.all([client.admin.listObjects(syncStateKind), client.admin.listObjects(syncStatusKind)]),
+    );
+    const statusOf = new Map(statuses.map((r) => [r.name, r.spec as SyncStatusSpec]));
+    const ids = [...new Set([...records.map((r) => r.name), ...statusOf.keys()])].sort();
+    const sync: SyncRow[] = ids.map((id) => {
+      const spec = records.find((r) => r.name === id)?.spec as SyncStateSpec | undefined;
+      const status = statusOf.get(id);
+      // A status older than the applied commit (e.g. weir apply ran after the controller) is stale.
+      const fresh = status !== undefined && status.updatedMs >= (spec?.appliedMs ?? 0);
+      const ready = status?.conditions.find((c) => c.type === "Ready");
       return {
-        sourceId: r.name,
-        source: spec.source,
-        commit: spec.commit ?? null,
-        appliedMs: spec.appliedMs,
-        topics: spec.managed.topics.length,
-        schemas: spec.managed.schemas.length,
-        objects: spec.managed.objects.length,
+        sourceId: id,
+        source: spec?.source ?? status?.source ?? "",
+        commit: spec?.commit ?? null,
+        appliedMs: spec?.appliedMs ?? 0,
+        topics: spec?.managed.topics.length ?? 0,
+        schemas: spec?.managed.schemas.length ?? 0,
+        objects: spec?.managed.objects.length ?? 0,
+        ...(fresh && ready
+          ? {
+              status: {
+                ready: ready.status === "True",
+                reason: ready.reason,
+                message: ready.message,
+                ...(status.lastAttemptedCommit === undefined
+                  ? {}
+                  : { lastAttemptedCommit: status.lastAttemptedCommit }),
+                errors: [...status.errors],
+                errorCount: status.errorCount,
+                updatedMs: status.updatedMs,
+              },
+            }
+          : {}),
       };
     });
     const controller = flags.controller === undefined ? undefined : await fetchStatus(flags.controller);
     out.result({ sync, ...(controller ? { controller } : {}) }, () =>
       [syncText(sync), ...(controller ? [controllerText(controller)] : [])].join("\n\n"),
     );
+    // Scripts and CI can tell: a source whose last commit was rejected, or applied with blocked
+    // resources, or that fails, is not Ready.
+    const notReady =
+      sync.some((r) => r.status?.ready === false) ||
+      controller?.conditions.some((c) => c.type === "Ready" && c.status === "False") === true;
+    if (notReady) throw new CommandExit(1);
   });
+}
+
+/** A source's problem under the table: why it is not Ready, and the located errors of a rejection. */
+function problemText(r: SyncRow): string[] {
+  const s = r.status;
+  if (!s || s.ready) return [];
+  const lines = [`${r.sourceId}: NOT READY (${s.reason}): ${s.message.split("\n")[0]}`];
+  if (s.errorCount > 0) {
+    lines.push(
+      `  ${s.lastAttemptedCommit ?? "the latest revision"} was rejected, nothing of it applied; ${r.commit ?? "no commit"} stays in force. ${s.errorCount} error(s):`,
+    );
+    for (const e of s.errors) lines.push(`    ${formatConfigError(e).replace(/\n/g, "\n    ")}`);
+    if (s.errorCount > s.errors.length) lines.push(`    ... and ${s.errorCount - s.errors.length} more`);
+  }
+  return lines;
 }
 
 function syncText(rows: SyncRow[]): string {
   if (rows.length === 0) {
     return "Nothing applied from git yet (no sync records on this broker). Run weir apply, weir controller or weir up --config.";
   }
-  return table(
-    ["SOURCE", "COMMIT", "APPLIED", "MANAGED", "FROM"],
-    rows.map((r) => [
-      r.sourceId,
-      r.commit === null
-        ? "-"
-        : r.commit.startsWith("sha256:")
-          ? r.commit.slice(0, 19)
-          : r.commit.slice(0, 12),
-      new Date(r.appliedMs).toISOString(),
-      `${r.topics} topics, ${r.schemas} schemas, ${r.objects} objects`,
-      r.source,
-    ]),
-  );
+  const problems = rows.flatMap(problemText);
+  return [
+    table(
+      ["SOURCE", "STATE", "COMMIT", "APPLIED", "MANAGED", "FROM"],
+      rows.map((r) => [
+        r.sourceId,
+        r.status === undefined ? "-" : r.status.ready ? "Ready" : r.status.reason,
+        r.commit === null
+          ? "-"
+          : r.commit.startsWith("sha256:")
+            ? r.commit.slice(0, 19)
+            : r.commit.slice(0, 12),
+        r.appliedMs === 0 ? "-" : new Date(r.appliedMs).toISOString(),
+        `${r.topics} topics, ${r.schemas} schemas, ${r.objects} objects`,
+        r.source,
+      ]),
+    ),
+    ...problems,
+  ].join("\n");
 }
 
 function controllerText(s: SourceStatus): string {

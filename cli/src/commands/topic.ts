@@ -11,6 +11,7 @@ import {
   sizeArg,
   type BrokerFlags,
 } from "../options.js";
+import { managedTopicWarning } from "../managed-topic.js";
 import { createOutput, table } from "../output.js";
 
 interface ConfigFlags extends BrokerFlags {
@@ -108,6 +109,8 @@ export function registerTopicCommands(program: Command): void {
     const out = createOutput(outputFormat(cmd));
     const info = await withClient(flags, async (client) => {
       const current = await client.admin.describeTopic(name);
+      const warning = await managedTopicWarning(client, current, "alter");
+      if (warning !== undefined) out.note(warning);
       // Refused with VERSION_CONFLICT when someone changed the topic between the read and the write.
       return client.admin.alterTopic(name, configFromFlags(flags, current.config), {
         expectedVersion: current.version,
@@ -149,7 +152,12 @@ export function registerTopicCommands(program: Command): void {
     topic.command("delete <name>").description("delete a topic with all its records and groups"),
   ).action(async (name: string, flags: BrokerFlags, cmd: Command) => {
     const out = createOutput(outputFormat(cmd));
-    await withClient(flags, (client) => client.admin.deleteTopic(name));
+    await withClient(flags, async (client) => {
+      const current = await client.admin.describeTopic(name);
+      const warning = await managedTopicWarning(client, current, "delete");
+      if (warning !== undefined) out.note(warning);
+      await client.admin.deleteTopic(name);
+    });
     out.result({ deleted: name }, () => `deleted topic ${name}`);
   });
 }

@@ -1,7 +1,7 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { LineCounter, parseDocument } from "yaml";
 import { pointerPosition } from "@weir/controller";
-import type { SourceLocation } from "@weir/schema";
+import { defaultMaxSchemaDepth, tooDeepInText, type SourceLocation } from "@weir/schema";
 
 /** A JSON file parsed twice: strictly (JSON.parse) for the value, and with positions to locate pointers. */
 export interface JsonSource {
@@ -25,6 +25,15 @@ export function parseJsonSource(file: string, text: string): JsonSource | JsonSy
     const message = error instanceof Error ? error.message : String(error);
     const at = syntaxPosition(text, message);
     return { file, line: at.line, column: at.column, message: `not valid JSON: ${at.message}` };
+  }
+  // refused before the yaml parser below, which would exhaust the stack on a text nested that deep
+  const deep = tooDeepInText(text, defaultMaxSchemaDepth);
+  if (deep) {
+    return {
+      file,
+      ...deep,
+      message: `schema is nested deeper than ${defaultMaxSchemaDepth} levels of JSON objects and arrays (the object or array opening here is one level too deep); Weir refuses such schemas rather than risk exhausting the stack. Flatten it: move repeated sub-schemas into $defs and $ref them`,
+    };
   }
   // JSON is YAML 1.2, so the yaml package's positions (and the controller's pointer walker) serve here.
   const lineCounter = new LineCounter();

@@ -14,6 +14,12 @@ export type ConfigErrorRule =
   | "dangling-reference"
   /** A Schema's spec.file does not exist (or leaves the repository). */
   | "missing-file"
+  /** A file (or a link on the way to it) resolves outside the config directory; it was not read. */
+  | "outside-root"
+  /** A file is not valid UTF-8. */
+  | "encoding"
+  /** A YAML document expands too many aliases (a "billion laughs" document). */
+  | "yaml-aliases"
   /** Another semantic rule (a field that does not fit the rest of the resource). */
   | "invalid";
 

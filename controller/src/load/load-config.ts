@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { LineCounter, parseAllDocuments, visit, type Alias, type Document } from "yaml";
 import type { SourceLocation } from "@weir/schema";
 import {
   apiVersion,
@@ -12,6 +12,7 @@ import type { Config } from "../kinds/generated/config.js";
 import { compareConfigErrors, type ConfigError } from "./config-error.js";
 import {
   createDirectorySource,
+  configReadProblem,
   createGitSource,
   type ConfigSource,
   type GitSourceOptions,
@@ -24,6 +25,21 @@ export const fallbackNamespace = "default";
 
 /** The repository config file's names, at the config root. */
 export const configFileNames: readonly string[] = ["weir.yaml", "weir.yml"];
+
+/** How many alias expansions one YAML document may have (the yaml library's default, made explicit). */
+export const maxAliasCount = 100;
+
+/** The document's first alias node (`*name`), where an alias bomb is reported. */
+function firstAlias(doc: Document.Parsed): Alias | undefined {
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
 
 /** One resource read from the repository, with where it was declared. */
 export type LoadedResource<K extends ResourceKind = ResourceKind> = {
@@ -91,7 +107,29 @@ export async function loadConfigFromGit(options: GitSourceOptions): Promise<Load
 export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
   const errors: ConfigError[] = [];
   const paths = (await source.listFiles()).filter((p) => /\.ya?ml$/i.test(p));
-  const texts = await Promise.all(paths.map(async (p) => [p, (await source.readFile(p)) ?? ""] as const));
+  for (const r of source.refused?.() ?? []) {
+    errors.push({
+      file: r.path,
+      line: 1,
+      column: 1,
+      rule: "outside-root",
+      message: r.message,
+      hint: readProblemHint("outside-root"),
+    });
+  }
+  const read = await Promise.all(
+    paths.map(async (p) => {
+      try {
+        return [p, (await source.readFile(p)) ?? ""] as const;
+      } catch (error) {
+        const problem = configReadProblem(error);
+        if (!problem) throw error;
+        errors.push(readProblemError(p, problem));
+        return undefined;
+      }
+    }),
+  );
+  const texts = read.filter((t) => t !== undefined);
 
   const located: Array<{ resource: Omit<LoadedResource, "namespace">; parsed: ParsedDoc; ns?: string }> = [];
   let config: Config | undefined;
@@ -115,7 +153,24 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
       }
       if (doc.contents === null) continue; // an empty document (e.g. a trailing `---`)
       const parsed: ParsedDoc = { file, doc, lineCounter };
-      const value: unknown = doc.toJS();
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount });
+      } catch (error) {
+        // yaml refuses a document whose aliases expand past maxAliasCount ("billion laughs").
+        if (!(error instanceof ReferenceError)) throw error;
+        const alias = firstAlias(doc);
+        const { line, col } = lineCounter.linePos(alias?.range?.[0] ?? doc.contents.range[0]);
+        errors.push({
+          file,
+          line,
+          column: col,
+          rule: "yaml-aliases",
+          message: `YAML document expands too many aliases (more than ${maxAliasCount} alias uses after expansion); refused as a resource-exhaustion ("billion laughs") document`,
+          hint: "write the values out instead of nesting aliases (*name) of aliases",
+        });
+        continue;
+      }
       const at = (pointer: string, key = false): SourceLocation & { pointer: string } => ({
         file,
         ...pointerPosition(doc.contents, pointer, lineCounter, { key }),
@@ -216,6 +271,27 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
   };
 }
 
+/** A file the source refused to read, located where the refusal points. */
+function readProblemError(
+  file: string,
+  problem: NonNullable<ReturnType<typeof configReadProblem>>,
+): ConfigError {
+  return {
+    file,
+    line: problem.line,
+    column: problem.column,
+    rule: problem.rule,
+    message: problem.message,
+    hint: readProblemHint(problem.rule),
+  };
+}
+
+function readProblemHint(rule: "outside-root" | "encoding"): string {
+  return rule === "outside-root"
+    ? "config files must be inside the config directory; copy the file in, or point the link inside"
+    : "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8); nothing of this source is applied until it is";
+}
+
 type Locate = (r: LoadedResource, pointer: string) => SourceLocation & { pointer: string };
 
 /**
@@ -275,7 +351,21 @@ async function readSchemaFiles(
       });
       continue;
     }
-    const text = files.get(path) ?? (await source.readFile(path));
+    let text: string | undefined;
+    try {
+      text = files.get(path) ?? (await source.readFile(path));
+    } catch (error) {
+      const problem = configReadProblem(error);
+      if (!problem) throw error;
+      errors.push({
+        ...locate(r, "/spec/file"),
+        rule: problem.rule,
+        message: `Schema "${r.name}": spec.file "${declared}": ${problem.message}`,
+        hint: readProblemHint(problem.rule),
+        related: [{ file: path, line: problem.line, column: problem.column }],
+      });
+      continue;
+    }
     if (text === undefined) {
       errors.push({
         ...locate(r, "/spec/file"),

@@ -152,13 +152,17 @@ function syncStateSpec(plan: Plan, desired: DesiredState, live: LiveState, sync:
         ...desired.topics.filter((t) => t.allowDelete).map((t) => t.name),
         ...keptTopics.filter((n) => previousAllow.has(n)),
       ],
+      topicFiles: Object.fromEntries(
+        desired.topics.map((t) => [t.name, `${t.location.file}:${t.location.line}`]),
+      ),
     },
   };
 }
 
 /**
  * References point at the referenced subject's latest version — the one this changeset registers when it
- * registers one (the registry numbers versions one up from the latest), else the live latest.
+ * registers one, else the live latest. A changeset's registration always becomes the subject's latest
+ * (a revert too), numbered one above the subject's highest version, soft-deleted ones included.
  */
 function resolveReferences(
   s: DesiredSchema,
@@ -167,7 +171,8 @@ function resolveReferences(
 ): SchemaReference[] {
   return s.references.map((r) => {
     const current = live.subjects.get(r.subject)?.version ?? 0;
-    return { name: r.name, subject: r.subject, version: newVersion.has(r.subject) ? current + 1 : current };
+    const next = live.nextVersions?.get(r.subject) ?? current + 1;
+    return { name: r.name, subject: r.subject, version: newVersion.has(r.subject) ? next : current };
   });
 }
 

@@ -2,6 +2,7 @@ import type { WeirClient } from "@weir/client";
 import { isWeirError } from "@weir/common";
 import {
   syncStateKind,
+  syncStatusKind,
   type LiveObject,
   type LiveState,
   type LiveSubject,
@@ -15,9 +16,10 @@ import {
  * subject's latest live version and mode, the stored objects, and this source's sync record.
  */
 export async function readLiveState(client: WeirClient, sourceId: string): Promise<LiveState> {
-  const [topicList, subjectNames, objectList] = await Promise.all([
+  const [topicList, subjectNames, allSubjectNames, objectList] = await Promise.all([
     client.admin.listTopics(),
     client.registry.listSubjects(),
+    client.registry.listSubjects({ deleted: true }),
     client.admin.listObjects(),
   ]);
 
@@ -36,6 +38,9 @@ export async function readLiveState(client: WeirClient, sourceId: string): Promi
   const subjects = new Map<string, LiveSubject>();
   const read = await Promise.all(subjectNames.map((s) => readSubject(client, s)));
   for (const s of read) if (s) subjects.set(s.subject, s);
+  const nextVersions = new Map(
+    await Promise.all(allSubjectNames.map(async (s) => [s, await nextVersion(client, s)] as const)),
+  );
 
   const objects = new Map<string, LiveObject>();
   let sync: LiveSyncState | undefined;
@@ -44,6 +49,7 @@ export async function readLiveState(client: WeirClient, sourceId: string): Promi
       if (o.name === sourceId) sync = { version: o.version, spec: o.spec as SyncStateSpec };
       continue;
     }
+    if (o.kind === syncStatusKind) continue; // the controller's own status, not config
     objects.set(objectKey(o.kind, o.name), {
       kind: o.kind,
       name: o.name,
@@ -52,12 +58,26 @@ export async function readLiveState(client: WeirClient, sourceId: string): Promi
       version: o.version,
     });
   }
-  return { topics, subjects, objects, sourceId, ...(sync ? { sync } : {}) };
+  return { topics, subjects, nextVersions, objects, sourceId, ...(sync ? { sync } : {}) };
 }
 
 /** The key of a stored object in {@link LiveState.objects}. */
 export function objectKey(kind: string, name: string): string {
   return `${kind}/${name}`;
+}
+
+/**
+ * The version the registry gives the subject's next registration: one above its highest version,
+ * soft-deleted ones included (the registry never reuses a version number while the subject holds it).
+ */
+async function nextVersion(client: WeirClient, subject: string): Promise<number> {
+  try {
+    const versions = await client.registry.listVersions(subject, { deleted: true });
+    return Math.max(0, ...versions) + 1;
+  } catch (error) {
+    if (isWeirError(error) && error.code === "SUBJECT_NOT_FOUND") return 1;
+    throw error;
+  }
 }
 
 async function readSubject(client: WeirClient, subject: string): Promise<LiveSubject | undefined> {

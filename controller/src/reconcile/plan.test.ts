@@ -290,7 +290,13 @@ void suite("planChanges", () => {
       commit: "c1",
       source: "/config",
       appliedMs: 7,
-      managed: { topics: ["orders"], schemas: ["common", "orders"], objects: [], allowDelete: [] },
+      managed: {
+        topics: ["orders"],
+        schemas: ["common", "orders"],
+        objects: [],
+        allowDelete: [],
+        topicFiles: { orders: "topics.yaml:1" },
+      },
     });
   });
 

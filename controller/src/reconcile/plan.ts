@@ -34,6 +34,7 @@ const objectDeleteOrder: readonly ObjectKind[] = ["Quota", "RoutePolicy", "Acces
  * - Unmanaged resources (created by hand, or by another source) are never touched.
  */
 export function planChanges(desired: DesiredState, live: LiveState, options: PlanOptions): Plan {
+  const next = (subject: string, current: number): number => live.nextVersions?.get(subject) ?? current + 1;
   const items: PlanItem[] = [];
 
   for (const s of desired.schemas) {
@@ -43,7 +44,7 @@ export function planChanges(desired: DesiredState, live: LiveState, options: Pla
       items.push({ action: "create", kind: "Schema", ...at });
       continue;
     }
-    const fields = schemaChanges(s, current);
+    const fields = schemaChanges(s, current, next(s.name, current.version));
     items.push(
       fields.length === 0
         ? { action: "unchanged", kind: "Schema", ...at }
@@ -145,13 +146,13 @@ function pruneItems(desired: DesiredState, live: LiveState): PlanItem[] {
   return items;
 }
 
-function schemaChanges(s: DesiredSchema, current: LiveSubject): FieldChange[] {
+function schemaChanges(s: DesiredSchema, current: LiveSubject, nextVersion: number): FieldChange[] {
   const fields: FieldChange[] = [];
   if (current.schemaType !== s.schemaType) {
     fields.push({ path: "schemaType", old: current.schemaType, new: s.schemaType });
   }
   if (!sameSchemaText(current.text, s.text, s.schemaType)) {
-    fields.push({ path: "schema", old: `version ${current.version}`, new: `version ${current.version + 1}` });
+    fields.push({ path: "schema", old: `version ${current.version}`, new: `version ${nextVersion}` });
   }
   const refs = (r: ReadonlyArray<{ name: string; subject: string }>): string =>
     canonicalJson(

@@ -1,6 +1,7 @@
-import { errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
+import { WeirError, errorCodes, isWeirError, silentLogger, toWeirError } from "@weir/common";
 import { formatConfigError, type ConfigError } from "../load/config-error.js";
 import { planToChangeset } from "./changeset.js";
+import type { ChangesetOp } from "./changeset-ops.js";
 import { desiredState } from "./desired-state.js";
 import { detectDrift } from "./drift.js";
 import { readLiveState } from "./live-state.js";
@@ -30,14 +31,28 @@ interface Outcome {
     | "DriftDetected"
     | "Planned"
     | "ValidationFailed"
-    | "ApplyFailed"
-    | "ConflictRetriesExhausted";
+    | "ConflictRetriesExhausted"
+    | StepFailureReason;
   readonly ready: boolean;
   readonly message: string;
   /** The failure will not go away without a new commit (as opposed to: retry later). */
   readonly stalled?: boolean;
   readonly failure?: Error;
 }
+
+/**
+ * What a step that threw failed at, so the status names the step (Flux's source-controller pattern):
+ * reading the last sync record or live state from the broker, checking schemas against the live
+ * registry, planning, checking drift, or applying the changeset.
+ */
+export type StepFailureReason =
+  | "SyncRecordReadFailed"
+  | "DesiredStateFailed"
+  | "LiveStateReadFailed"
+  | "LiveValidationFailed"
+  | "PlanFailed"
+  | "DriftCheckFailed"
+  | "ApplyFailed";
 
 /** One step's verdict: go on, or stop with an outcome. */
 type StepResult = { readonly kind: "continue" } | { readonly kind: "done"; readonly outcome: Outcome };
@@ -57,9 +72,17 @@ interface ReconcileContext {
   lastAppliedCommit?: string;
   attempts: number;
   applied: boolean;
+  /** Ops of the changeset applied (the sync record included). */
+  ops?: number;
 }
 
-type ReconcileStep = (ctx: ReconcileContext) => Promise<StepResult>;
+type StepFn = (ctx: ReconcileContext) => Promise<StepResult>;
+
+/** A step and the reason its status names when it throws. */
+interface ReconcileStep {
+  readonly run: StepFn;
+  readonly failure: StepFailureReason;
+}
 
 const proceed: StepResult = { kind: "continue" };
 const done = (outcome: Outcome): StepResult => ({ kind: "done", outcome });
@@ -88,28 +111,21 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     applied: false,
   };
   const steps: ReconcileStep[] = [
-    rejectInvalidLoad,
-    buildDesired,
-    readLive,
-    validateLive,
-    plan,
-    skipIfApplied,
-    apply,
+    { run: rejectInvalidLoad, failure: "SyncRecordReadFailed" },
+    { run: buildDesired, failure: "DesiredStateFailed" },
+    { run: readLive, failure: "LiveStateReadFailed" },
+    { run: validateLive, failure: "LiveValidationFailed" },
+    { run: plan, failure: "PlanFailed" },
+    { run: skipIfApplied, failure: "DriftCheckFailed" },
+    { run: apply, failure: "ApplyFailed" },
   ];
   let outcome: Outcome | undefined;
   for (const step of steps) {
     let result: StepResult;
     try {
-      result = await step(ctx);
+      result = await step.run(ctx);
     } catch (error) {
-      const failure = toWeirError(error);
-      result = done({
-        reason: "ApplyFailed",
-        ready: false,
-        stalled: !errorCodes[failure.code].retriable,
-        message: failure.message,
-        failure,
-      });
+      result = done(stepFailure(step.failure, error));
     }
     if (result.kind === "done") {
       outcome = result.outcome;
@@ -118,9 +134,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   }
   outcome ??= { reason: "Applied", ready: true, message: "applied" };
   const logger = options.logger ?? silentLogger;
-  logger.info("reconciled", {
+  // The controller logs each sync once (with the same revision); this line is for debugging.
+  logger.debug("reconciled", {
     source: options.sourceId,
-    commit: ctx.desired?.revision ?? ctx.revision ?? "",
+    revision: ctx.desired?.revision ?? ctx.revision ?? "",
     reason: outcome.reason,
     applied: ctx.applied,
     attempts: ctx.attempts,
@@ -129,6 +146,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   return {
     ...(ctx.plan ? { plan: ctx.plan } : {}),
     applied: ctx.applied,
+    ...(ctx.ops === undefined ? {} : { ops: ctx.ops }),
     ...(ctx.desired ? { commit: ctx.desired.revision } : ctx.revision ? { commit: ctx.revision } : {}),
     errors: ctx.errors,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
@@ -138,8 +156,35 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   };
 }
 
+/**
+ * A step that threw: its own reason, and whether retrying can help. Errors whose code is retriable
+ * (the broker unavailable, a deadline) leave the source Reconciling (retried); any other error stalls
+ * it until the commit or the broker changes (a refused changeset, a bug).
+ */
+function stepFailure(reason: StepFailureReason, error: unknown): Outcome {
+  const failure = toWeirError(error);
+  const retriable = errorCodes[failure.code].retriable;
+  return {
+    reason,
+    ready: false,
+    stalled: !retriable,
+    message: `${stepNames[reason]} failed (${failure.code}, ${retriable ? "retriable: retried on the next trigger" : "not retriable: retrying the same revision will not help"}): ${failure.message}`,
+    failure,
+  };
+}
+
+const stepNames: Record<StepFailureReason, string> = {
+  SyncRecordReadFailed: "reading the sync record",
+  DesiredStateFailed: "building the desired state",
+  LiveStateReadFailed: "reading the broker's live state",
+  LiveValidationFailed: "checking schemas against the live registry",
+  PlanFailed: "planning",
+  DriftCheckFailed: "checking drift",
+  ApplyFailed: "applying the changeset",
+};
+
 /** A commit with load errors is rejected whole. */
-const rejectInvalidLoad: ReconcileStep = async (ctx) => {
+const rejectInvalidLoad: StepFn = async (ctx) => {
   const errors = ctx.options.load.errors;
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
@@ -151,28 +196,28 @@ const rejectInvalidLoad: ReconcileStep = async (ctx) => {
   } catch {
     // Unreachable broker: the status then shows what this process last applied.
   }
-  return done(rejected(errors));
+  return done(rejected(errors, ctx.options.load.source.type));
 };
 
-const buildDesired: ReconcileStep = (ctx) => {
+const buildDesired: StepFn = (ctx) => {
   ctx.desired = desiredState(ctx.options.load, ctx.options.sourceId);
   return Promise.resolve(proceed);
 };
 
-const readLive: ReconcileStep = async (ctx) => {
+const readLive: StepFn = async (ctx) => {
   ctx.live = await readLiveState(ctx.options.client, ctx.options.sourceId);
   return proceed;
 };
 
 /** Schema changes the live registry refuses, and schemas that do not compile, reject the commit. */
-const validateLive: ReconcileStep = async (ctx) => {
+const validateLive: StepFn = async (ctx) => {
   const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client);
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
-  return done(rejected(errors));
+  return done(rejected(errors, ctx.options.load.source.type));
 };
 
-const plan: ReconcileStep = (ctx) => {
+const plan: StepFn = (ctx) => {
   ctx.plan = planChanges(ctx.desired!, ctx.live!, { prune: ctx.prune });
   ctx.attempts += 1;
   if (ctx.options.dryRun === true) {
@@ -191,7 +236,7 @@ const plan: ReconcileStep = (ctx) => {
  * A revision already applied is not applied again: no changes means nothing to do; changes mean someone
  * altered the broker by hand (drift), reverted only with selfHeal.
  */
-const skipIfApplied: ReconcileStep = (ctx) => {
+const skipIfApplied: StepFn = (ctx) => {
   const desired = ctx.desired!;
   const live = ctx.live!;
   if (live.sync?.spec.commit !== desired.revision) return Promise.resolve(proceed);
@@ -223,7 +268,7 @@ const skipIfApplied: ReconcileStep = (ctx) => {
 };
 
 /** One atomic changeset; when live changed since the plan, read and plan again. */
-const apply: ReconcileStep = async (ctx) => {
+const apply: StepFn = async (ctx) => {
   const maxAttempts = ctx.options.maxAttempts ?? 3;
   const healing = ctx.drift !== undefined && ctx.drift.drifted.length > 0;
   for (;;) {
@@ -234,8 +279,9 @@ const apply: ReconcileStep = async (ctx) => {
       nowMs: (ctx.options.now ?? Date.now)(),
     });
     try {
-      await ctx.options.client.admin.applyChangeset(ops);
+      await applyInChunks(ctx, ops);
       ctx.applied = true;
+      ctx.ops = ops.length;
       const p = ctx.plan!;
       return done({
         reason: healing ? "DriftCorrected" : "Applied",
@@ -269,6 +315,51 @@ const apply: ReconcileStep = async (ctx) => {
   }
 };
 
+/** The most ops the controller sends in one applied changeset (the broker's limit). */
+export const defaultMaxChangesetOps = 10_000;
+
+/**
+ * Sends the changeset whole when it fits the broker's limit. A larger one (a repository of more than
+ * ~10,000 resources) is first checked whole with one dry run — the same all-checked-first guarantee:
+ * nothing is applied unless every op passes — then applied in order, in changesets of at most the
+ * limit. The plan's order is dependency order (schemas, topics, objects, then deletes), so each chunk
+ * only needs what earlier chunks applied; the sync record is in the last chunk, so a chunk that fails
+ * (live changed in between) leaves the revision unrecorded and the next attempt re-plans from live.
+ */
+async function applyInChunks(ctx: ReconcileContext, ops: ChangesetOp[]): Promise<void> {
+  const admin = ctx.options.client.admin;
+  const size = Math.max(1, ctx.options.maxChangesetOps ?? defaultMaxChangesetOps);
+  if (ops.length <= size) {
+    await admin.applyChangeset(ops);
+    return;
+  }
+  await admin.applyChangeset(ops, { dryRun: true });
+  const logger = ctx.options.logger ?? silentLogger;
+  const chunks = Math.ceil(ops.length / size);
+  for (let i = 0; i < chunks; i++) {
+    try {
+      await admin.applyChangeset(ops.slice(i * size, (i + 1) * size));
+    } catch (error) {
+      if (i === 0) throw error;
+      // Earlier chunks stay applied (each was atomic); the revision is not recorded, so the next
+      // attempt re-plans from live and sends only what is still missing.
+      const e = toWeirError(error);
+      throw new WeirError(
+        e.code,
+        `chunk ${i + 1} of ${chunks} failed (chunks 1-${i} are applied; the revision is not recorded, the next attempt re-plans from live): ${e.message}`,
+        { details: { ...e.details, chunk: i + 1, chunks }, cause: e },
+      );
+    }
+    logger.info("applied a chunk of the changeset", {
+      source: ctx.options.sourceId,
+      revision: ctx.desired?.revision ?? "",
+      chunk: i + 1,
+      chunks,
+      ops: Math.min(size, ops.length - i * size),
+    });
+  }
+}
+
 /** Live changed between plan and apply (a version moved, or a topic appeared or went). */
 function isConflict(error: unknown): boolean {
   return (
@@ -279,14 +370,21 @@ function isConflict(error: unknown): boolean {
   );
 }
 
-function rejected(errors: readonly ConfigError[]): Outcome {
+function rejected(errors: readonly ConfigError[], sourceType: "directory" | "git"): Outcome {
   const first = errors[0];
   return {
     reason: "ValidationFailed",
     ready: false,
     stalled: true,
-    message: `commit rejected, nothing applied: ${errors.length} error(s)${first ? `; first: ${formatConfigError(first).split("\n")[0]}` : ""}`,
+    message: `${sourceType === "git" ? "commit" : "directory content"} rejected, nothing applied: ${errors.length} error(s)${first ? `; first: ${formatConfigError(first).split("\n")[0]}` : ""}`,
   };
+}
+
+/** What to do about a commit that cannot go on, in the terms of the source kind. */
+export function fixHint(sourceType: "directory" | "git"): string {
+  return sourceType === "git"
+    ? "push a fixed commit"
+    : "fix the files in the directory (the next save, or weir apply, tries again)";
 }
 
 /** Conditions for the source and each resource from the outcome. */
@@ -300,12 +398,20 @@ function summarize(
   const previous = tracker.current;
   const revision = ctx.desired?.revision ?? ctx.revision;
   const drifted = outcome.reason === "DriftDetected" ? (ctx.drift?.drifted ?? []) : [];
+  // Applied (or in force) with some resources blocked: the commit is only partly in effect. Said at the
+  // top (Ready=False, Degraded=True), as Argo CD's health and Flux's Ready do, not only per resource.
+  const blockedItems = outcome.ready ? (ctx.plan?.items.filter((i) => i.action === "blocked") ?? []) : [];
+  const degraded = blockedItems.length > 0;
+  const blockedText = blockedItems.map((i) => `${i.kind} ${i.name}: ${i.reason ?? "blocked"}`).join("; ");
+  const fix = fixHint(ctx.options.load.source.type);
   const conditions: ConditionInput[] = [
     {
       type: "Ready",
-      status: outcome.ready ? "True" : "False",
-      reason: outcome.reason,
-      message: outcome.message,
+      status: outcome.ready && !degraded ? "True" : "False",
+      reason: degraded ? "Degraded" : outcome.reason,
+      message: degraded
+        ? `${outcome.message}; ${blockedItems.length} resource(s) blocked and not as in git: ${blockedText}`
+        : outcome.message,
     },
     {
       type: "Reconciling",
@@ -317,7 +423,13 @@ function summarize(
       type: "Stalled",
       status: outcome.stalled === true ? "True" : "False",
       reason: outcome.stalled === true ? outcome.reason : "Progressing",
-      message: outcome.stalled === true ? `${outcome.message}; push a fixed commit` : "",
+      message: outcome.stalled === true ? `${outcome.message}; ${fix}` : "",
+    },
+    {
+      type: "Degraded",
+      status: degraded ? "True" : "False",
+      reason: degraded ? "Blocked" : "AllApplied",
+      message: degraded ? `${blockedText}; ${fix}` : "",
     },
     {
       type: "Drifted",

@@ -18,6 +18,11 @@ export const sourceIdLabel = "weir.dev/source-id";
 export const allowDeleteAnnotation = "weir.dev/allow-delete";
 /** Stored-object kind of the controller's sync record, one per source (name = source id). */
 export const syncStateKind = "weir.dev/SyncState";
+/**
+ * Stored-object kind of the controller's last status of a source (name = source id): the conditions
+ * and errors of the last reconcile, rejected commits included (see {@link SyncStatusSpec}).
+ */
+export const syncStatusKind = "weir.dev/SyncStatus";
 /** Namespace of the sync records. */
 export const syncStateNamespace = "weir-system";
 
@@ -128,7 +133,24 @@ export interface SyncStateSpec {
      * (the resource is gone from git when prune needs to know).
      */
     readonly allowDelete?: readonly string[];
+    /**
+     * Extension: where each topic of the commit is declared (`file:line`, relative to the config root),
+     * so `weir topic alter|delete` can say which file to change instead.
+     */
+    readonly topicFiles?: Readonly<Record<string, string>>;
   };
+}
+
+/** The status record's spec (stored object {@link syncStatusKind}). */
+export interface SyncStatusSpec {
+  readonly source: string;
+  readonly lastAppliedCommit?: string;
+  readonly lastAttemptedCommit?: string;
+  readonly conditions: ReadonlyArray<Omit<Condition, "lastTransitionMs">>;
+  /** The first errors of a rejected commit (at most 20; `errorCount` says how many there were). */
+  readonly errors: readonly ConfigError[];
+  readonly errorCount: number;
+  readonly updatedMs: number;
 }
 
 /** The sync record as stored. */
@@ -141,6 +163,11 @@ export interface LiveSyncState {
 export interface LiveState {
   readonly topics: ReadonlyMap<string, LiveTopic>;
   readonly subjects: ReadonlyMap<string, LiveSubject>;
+  /**
+   * The version number each subject's next registration gets (soft-deleted versions count; 1 for a
+   * subject without versions). Absent: assumed latest live + 1.
+   */
+  readonly nextVersions?: ReadonlyMap<string, number>;
   /** Keyed `${kind}/${name}`; the sync records are left out (see `sync`). */
   readonly objects: ReadonlyMap<string, LiveObject>;
   readonly sync?: LiveSyncState;
@@ -202,7 +229,7 @@ export interface DriftReport {
 
 /** A status condition, Kubernetes style. */
 export interface Condition {
-  readonly type: "Ready" | "Reconciling" | "Stalled" | "Drifted";
+  readonly type: "Ready" | "Reconciling" | "Stalled" | "Degraded" | "Drifted";
   readonly status: "True" | "False";
   /** CamelCase cause, e.g. `Applied`, `ValidationFailed`, `ApplyFailed`, `Blocked`, `DriftDetected`. */
   readonly reason: string;
@@ -256,6 +283,11 @@ export interface ReconcileOptions {
   readonly logger?: Logger;
   /** Keeps condition transition times across reconciles (one per source). */
   readonly tracker?: StatusTracker;
+  /**
+   * The most ops sent in one applied changeset; a larger plan is checked whole with a dry run, then
+   * applied in dependency-ordered chunks of this size. @default 10000 (the broker's limit)
+   */
+  readonly maxChangesetOps?: number;
   /** Tries of plan + apply when live changed between them (VERSION_CONFLICT). @default 3 */
   readonly maxAttempts?: number;
   /** @default Date.now */
@@ -268,6 +300,11 @@ export interface ReconcileResult {
   readonly plan?: Plan;
   /** A changeset was sent and accepted. */
   readonly applied: boolean;
+  /**
+   * Ops in the applied changeset: one per change (schema, topic, object) plus the sync record, the
+   * count the broker logs as `changeset applied ops`.
+   */
+  readonly ops?: number;
   /** The revision reconciled. */
   readonly commit?: string;
   /** Why the revision was rejected (load errors, schema changes the live registry refuses). */

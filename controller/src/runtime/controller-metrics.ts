@@ -2,10 +2,16 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { SourceStatus } from "../reconcile/types.js";
 
 /** A source's sync state as the `weir_controller_sync_state` gauge names it. */
-export type SyncStateName = "ready" | "reconciling" | "stalled" | "failing";
+export type SyncStateName = "ready" | "reconciling" | "stalled" | "degraded" | "failing";
 
 /** Every value of {@link SyncStateName}; the gauge has one series per state, 1 on the current one. */
-export const syncStateNames: readonly SyncStateName[] = ["ready", "reconciling", "stalled", "failing"];
+export const syncStateNames: readonly SyncStateName[] = [
+  "ready",
+  "reconciling",
+  "stalled",
+  "degraded",
+  "failing",
+];
 
 /** The controller's Prometheus metrics for one source. */
 export interface ControllerMetrics {
@@ -30,7 +36,7 @@ export function createControllerMetrics(registry: Registry, sourceId: string): C
     () =>
       new Gauge({
         name: "weir_controller_sync_state",
-        help: "1 for the source's current sync state (ready, reconciling, stalled: the commit is rejected, failing: the broker or source failed)",
+        help: "1 for the source's current sync state (ready, reconciling, stalled: the commit is rejected or cannot be applied, degraded: applied but some resources are blocked, failing: the broker or source failed)",
         labelNames: ["source", "state"] as const,
         registers,
       }),
@@ -104,6 +110,7 @@ export function createControllerMetrics(registry: Registry, sourceId: string): C
 export function syncStateOf(status: SourceStatus): SyncStateName {
   const is = (type: string): boolean => status.conditions.some((c) => c.type === type && c.status === "True");
   if (is("Stalled")) return "stalled";
+  if (is("Degraded")) return "degraded";
   if (is("Ready")) return "ready";
   if (is("Reconciling")) return "reconciling";
   return "failing";

@@ -7,6 +7,7 @@ import { StatusTracker } from "../reconcile/status.js";
 import type { ReconcileResult, SourceStatus } from "../reconcile/types.js";
 import type { ChangeReason, SourceWatcher } from "../sources/source-watcher.js";
 import { createControllerMetrics } from "./controller-metrics.js";
+import { createSyncStatusRecorder } from "./sync-status.js";
 
 /** The source id used when none is given: one config repository per broker. */
 export const defaultSourceId = "default";
@@ -81,6 +82,7 @@ export function createController(options: ControllerOptions): Controller {
   const registry = options.metrics ?? new Registry();
   const metrics = createControllerMetrics(registry, sourceId);
   const tracker = new StatusTracker();
+  const recordStatus = createSyncStatusRecorder(client, sourceId);
   const driftIntervalMs = options.driftIntervalMs ?? 30_000;
   const startedMs = Date.now();
 
@@ -170,12 +172,23 @@ export function createController(options: ControllerOptions): Controller {
     if (result.failure !== undefined && result.errors.length === 0 && result.attempts > 0)
       metrics.error("apply");
     metrics.observe(result.status, (Date.now() - began) / 1000);
+    await recordStatus(result.status, Date.now()).catch((error: unknown) => {
+      // The broker is unreachable or busy: the status route and the next reconcile still have it.
+      logger.debug("cannot record the status on the broker", { error });
+    });
     options.onReconcile?.(result, reason);
     return result;
   };
 
-  const logResult = (reason: SyncReason, revision: string, result: ReconcileResult): void => {
-    const fields = { reason, revision, changes: result.plan?.changes ?? 0 };
+  const logResult = (reason: SyncReason, snapshotRevision: string, result: ReconcileResult): void => {
+    // One identifier per sync: the revision reconciled (the one the sync record and status name); the
+    // files' hash only for a directory whose load was rejected (no revision was computed).
+    const fields = {
+      reason,
+      revision: result.commit ?? snapshotRevision,
+      changes: result.plan?.changes ?? 0,
+      ...(result.ops === undefined ? {} : { ops: result.ops }),
+    };
     if (result.errors.length > 0) {
       logger.warn("revision rejected; nothing applied", {
         ...fields,

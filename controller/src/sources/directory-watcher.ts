@@ -73,7 +73,8 @@ export function createDirectoryWatcher(options: DirectoryWatcherOptions): Source
 async function hashFiles(source: ReturnType<typeof createDirectorySource>): Promise<string> {
   const hash = createHash("sha256");
   for (const path of await source.listFiles()) {
-    const text = (await source.readFile(path)) ?? "";
+    // A refused file (not UTF-8) is reported by the load; its path and the refusal still make a revision.
+    const text = (await source.readFile(path).catch((e: unknown) => String(e))) ?? "";
     hash.update(`${path}\0${Buffer.byteLength(text)}\0`).update(text);
   }
   return `sha256:${hash.digest("hex")}`;

@@ -65,9 +65,46 @@ void suite("createJsonSchemaFormat", () => {
 
   void test("refuses an unsupported $schema dialect with SCHEMA_INVALID at /$schema", async () => {
     await assert.rejects(
-      format.compile(JSON.stringify({ $schema: "http://json-schema.org/draft-04/schema#" }), []),
+      format.compile(JSON.stringify({ $schema: "http://json-schema.org/draft-03/schema#" }), []),
       (e) => isWeirError(e) && e.code === "SCHEMA_INVALID" && /\/\$schema/.test(e.message),
     );
+  });
+
+  void test("registers draft-04 and draft-06 schemas and validates payloads with them", async () => {
+    const d4 = await format.compile(
+      JSON.stringify({
+        $schema: "http://json-schema.org/draft-04/schema#",
+        id: "http://example.com/t.json",
+        type: "object",
+        properties: { t: { type: "number", minimum: 0, exclusiveMinimum: true } },
+      }),
+      [],
+    );
+    const label = { subject: "t-value", version: 1, id: 1 };
+    d4.validator(label).validate(Buffer.from('{"t": 1}'));
+    assert.throws(
+      () => d4.validator(label).validate(Buffer.from('{"t": 0}')),
+      (e) => isWeirError(e) && e.code === "SCHEMA_VALIDATION_FAILED" && /minimum/.test(e.message),
+    );
+    const d6 = await format.compile(
+      JSON.stringify({
+        $schema: "http://json-schema.org/draft-06/schema#",
+        type: "integer",
+        exclusiveMinimum: 0,
+      }),
+      [],
+    );
+    assert.throws(
+      () => d6.validator(label).validate(Buffer.from("0")),
+      (e) => isWeirError(e) && e.code === "SCHEMA_VALIDATION_FAILED",
+    );
+    // a draft-04 schema and its draft-07 spelling are compatible both ways
+    const d7 = await format.compile(
+      JSON.stringify({ type: "object", properties: { t: { type: "number", exclusiveMinimum: 0 } } }),
+      [],
+    );
+    assert.equal((await d7.compatibility(d4, "backward")).compatible, true);
+    assert.equal((await d4.compatibility(d7, "backward")).compatible, true);
   });
 
   void test("names the reference whose text is not JSON", async () => {

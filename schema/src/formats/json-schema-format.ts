@@ -3,6 +3,7 @@ import type { Direction } from "../jsonschema/changes.js";
 import type { RefResolver } from "../jsonschema/analyzer.js";
 import { checkJsonSchemaCompatibility } from "../jsonschema/check.js";
 import { isJsonObject } from "../jsonschema/json-values.js";
+import { assertSchemaDepth } from "../jsonschema/schema-depth.js";
 import { compileJsonSchemaValidator, schemaDialect, validationError } from "../validator.js";
 import type { JsonSchemaDialect, JsonSchemaValidator } from "../validator.js";
 import type {
@@ -133,6 +134,7 @@ export function createJsonSchemaFormat(): SchemaFormat {
     compile(schema: string, references: readonly ResolvedReference[]): Promise<CompiledSchema> {
       try {
         const document = parseJsonText(schema, "schema");
+        assertSchemaDepth(document, "schema");
         schemaDialect(document);
         const refs = flattenReferences(references);
         // subject/version are placeholders: every failure is re-labelled by the PayloadValidator

@@ -6,6 +6,8 @@ import { createDoc, findInDoc, refTarget } from "./refs.js";
 import { SubsetChecker } from "./subset.js";
 import type { Atom, Ctx, Doc, Norm, Reason, Ref, Side } from "./types.js";
 import { fullNorm } from "./atoms.js";
+import { assertSchemaDepth, defaultMaxSchemaDepth } from "./schema-depth.js";
+import { WeirError } from "@weir/common";
 
 /**
  * Resolves a `$ref` to a schema outside the document it is written in (another registered schema).
@@ -28,6 +30,8 @@ export interface AnalyzerOptions {
   budget?: number;
   /** Wall-clock milliseconds before giving up as too complex. @default 5000 */
   timeoutMs?: number;
+  /** Deepest nesting a referenced schema may have (see `assertSchemaDepth`). @default 128 */
+  maxDepth?: number;
 }
 
 /** One comparison's worth of state: documents, interned references, caches and undecided points. */
@@ -45,11 +49,29 @@ export class Analyzer implements Ctx {
   private readonly deadline: number;
   /** The subset and emptiness engine. */
   readonly subset: SubsetChecker;
+  readonly maxNesting: number;
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.budget = options.budget ?? 200_000;
     this.deadline = performance.now() + (options.timeoutMs ?? 5000);
+    // twice the document depth limit: a schema within it nests at most that deep on its own, so only a
+    // chain of $refs (each target a new schema) gets this far
+    this.maxNesting = 2 * (options.maxDepth ?? defaultMaxSchemaDepth);
     this.subset = new SubsetChecker(this);
+  }
+
+  nestedTooDeep(loc: string, side?: Side): never {
+    throw new WeirError(
+      "SCHEMA_INVALID",
+      `the schemas nest more than ${this.maxNesting} sub-schemas deep through $ref (near #${loc.length > 120 ? `${loc.slice(0, 60)}…${loc.slice(-50)}` : loc}); Weir refuses to analyze them rather than risk exhausting the stack. Shorten the chain of $refs`,
+      {
+        details: {
+          pointer: loc.includes("#") ? "" : loc,
+          maxNesting: this.maxNesting,
+          ...(side ? { side } : {}),
+        },
+      },
+    );
   }
 
   /** Registers one of the compared schemas and returns the reference to its root. */
@@ -115,6 +137,8 @@ export class Analyzer implements Ctx {
     // A reference cycle that never passes through a property or item (e.g. `A: allOf[$ref A, ...]`)
     // constrains nothing on its own: read it as `true`, as a validator that terminated would.
     if (this.busy.has(ref.id)) return fullNorm(ref.loc);
+    if (this.busy.size >= this.maxNesting)
+      this.nestedTooDeep(ref.loc, ref.kind === "schema" ? ref.doc.side : undefined);
     this.busy.add(ref.id);
     this.tick();
     const norm = normalizeRef(this, ref);
@@ -162,6 +186,13 @@ export class Analyzer implements Ctx {
     const known = this.externalDocs.get(key);
     if (known !== undefined) return known ?? undefined;
     const schema = this.options.resolveRef?.({ ref, uri: display, side });
+    if (schema !== undefined) {
+      assertSchemaDepth(schema, `the schema referenced as ${JSON.stringify(display)} by the ${side} schema`, {
+        side,
+        reference: display,
+        ...(this.options.maxDepth === undefined ? {} : { maxDepth: this.options.maxDepth }),
+      });
+    }
     const doc =
       schema === undefined
         ? null

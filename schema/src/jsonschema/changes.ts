@@ -32,6 +32,8 @@ export type JsonSchemaChangeType =
   | "REQUIRED_REMOVED"
   | "PROPERTY_REMOVED"
   | "PROPERTY_ADDED"
+  | "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+  | "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL"
   | "ADDITIONAL_PROPERTIES_NARROWED"
   | "ADDITIONAL_PROPERTIES_WIDENED"
   | "PROPERTY_NAMES_NARROWED"
@@ -42,6 +44,8 @@ export type JsonSchemaChangeType =
   | "MAX_PROPERTIES_INCREASED"
   | "DEPENDENT_REQUIRED_ADDED"
   | "DEPENDENT_REQUIRED_REMOVED"
+  | "DEPENDENCY_SCHEMA_ADDED"
+  | "DEPENDENCY_SCHEMA_REMOVED"
   | "MIN_ITEMS_INCREASED"
   | "MIN_ITEMS_DECREASED"
   | "MAX_ITEMS_DECREASED"
@@ -102,12 +106,14 @@ const names: Record<ReasonKind, readonly [JsonSchemaChangeType, JsonSchemaChange
   UNDECIDABLE_EXCLUSION: ["EXCLUSION_ADDED", "EXCLUSION_REMOVED"],
   REQUIRED: ["REQUIRED_ADDED", "REQUIRED_REMOVED"],
   PROPERTY: ["PROPERTY_REMOVED", "PROPERTY_ADDED"],
+  OPEN_CONTENT_PROPERTY: ["PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL"],
   ADDITIONAL_PROPERTIES: ["ADDITIONAL_PROPERTIES_NARROWED", "ADDITIONAL_PROPERTIES_WIDENED"],
   UNDECIDABLE_PATTERN_PROPERTIES: ["UNDECIDABLE_PATTERN_PROPERTIES", "UNDECIDABLE_PATTERN_PROPERTIES"],
   PROPERTY_NAMES: ["PROPERTY_NAMES_NARROWED", "PROPERTY_NAMES_WIDENED"],
   MIN_PROPERTIES: ["MIN_PROPERTIES_INCREASED", "MIN_PROPERTIES_DECREASED"],
   MAX_PROPERTIES: ["MAX_PROPERTIES_DECREASED", "MAX_PROPERTIES_INCREASED"],
   DEPENDENT_REQUIRED: ["DEPENDENT_REQUIRED_ADDED", "DEPENDENT_REQUIRED_REMOVED"],
+  DEPENDENT_SCHEMA: ["DEPENDENCY_SCHEMA_ADDED", "DEPENDENCY_SCHEMA_REMOVED"],
   MIN_ITEMS: ["MIN_ITEMS_INCREASED", "MIN_ITEMS_DECREASED"],
   MAX_ITEMS: ["MAX_ITEMS_DECREASED", "MAX_ITEMS_INCREASED"],
   UNIQUE_ITEMS: ["UNIQUE_ITEMS_ADDED", "UNIQUE_ITEMS_REMOVED"],
@@ -198,6 +204,12 @@ export function changeMessage(r: Reason, direction: Direction): string {
       return back
         ? `Property "${r.name ?? ""}" is allowed by the old schema (${at(oldLoc)}) but rejected by the new one at ${where}: ${consequence}.`
         : `Property "${r.name ?? ""}" is allowed by the new schema (${where}) but rejected by the old one at ${at(oldLoc)}: ${consequence}.`;
+    case "OPEN_CONTENT_PROPERTY": {
+      const name = JSON.stringify(r.name ?? "");
+      return back
+        ? `Property ${name} is added at ${where} with a schema, but the old schema's object (${at(oldLoc)}) is open (no "additionalProperties": false), so documents valid under the old schema may already carry ${name} with any value, which the new schema would reject. To evolve it: give the new property a schema that accepts anything (${name}: {}) so old documents stay valid; or, if producers never sent ${name}, close the old object with "additionalProperties": false first (a closed object can gain optional properties compatibly); or register the change under a new subject.`
+        : `Property ${name} is declared by the old schema (${at(oldLoc)}) but the new schema leaves it to its open object at ${where}, so new documents may carry ${name} with any value, which consumers reading with the old schema would reject. Keep the property's schema in the new version, or upgrade those consumers first.`;
+    }
     case "ADDITIONAL_PROPERTIES":
       return back
         ? `The new schema closes the object at ${where} to properties the old schema allowed${r.name ? ` (keys matching ${JSON.stringify(r.name)})` : ""}: ${consequence}.`
@@ -216,6 +228,10 @@ export function changeMessage(r: Reason, direction: Direction): string {
       return back
         ? `The new schema adds dependentRequired ${r.name ?? ""} at ${where}: ${consequence}.`
         : `The new schema drops dependentRequired ${r.name ?? ""} (old ${at(oldLoc)}): ${consequence}.`;
+    case "DEPENDENT_SCHEMA":
+      return back
+        ? `The new schema rejects every object with property "${r.name ?? ""}" (its dependency schema at ${where} accepts no object), which the old schema allowed: ${consequence}.`
+        : `The new schema drops the dependency at ${at(oldLoc)} that rejected every object with property "${r.name ?? ""}", so it accepts objects the old schema rejects: ${consequence}.`;
     case "MIN_ITEMS":
       return `minItems ${bound()}.`;
     case "MAX_ITEMS":

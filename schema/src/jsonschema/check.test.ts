@@ -450,7 +450,7 @@ const rules: RuleCase[] = [
   {
     name: "unresolvable $ref is undecidable",
     old: { $ref: "missing.json" },
-    new: { $ref: "missing.json" },
+    new: { $ref: "missing.json", description: "two identical schemas would be compatible" },
     direction: "backward",
     type: "UNDECIDABLE_REF",
     path: "/$ref",

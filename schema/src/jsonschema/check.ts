@@ -1,5 +1,7 @@
 import { Analyzer, type RefResolver } from "./analyzer.js";
 import { toChanges, type Direction, type JsonSchemaChange } from "./changes.js";
+import { assertSchemaDepth } from "./schema-depth.js";
+import { sameSchemas } from "./same-schemas.js";
 
 /** Options of {@link checkJsonSchemaCompatibility}. */
 export interface JsonSchemaCompatibilityOptions {
@@ -11,6 +13,18 @@ export interface JsonSchemaCompatibilityOptions {
   budget?: number;
   /** Wall-clock milliseconds before the checker gives up as too complex. @default 5000 */
   timeoutMs?: number;
+  /** Deepest nesting of JSON objects/arrays a schema may have; deeper ones throw `SCHEMA_INVALID`. @default 128 */
+  maxDepth?: number;
+}
+
+/** A resolver that asks the given one once per side and URI. */
+function memoized(resolve: RefResolver): RefResolver {
+  const known = new Map<string, unknown>();
+  return (ref) => {
+    const key = `${ref.side} ${ref.uri}`;
+    if (!known.has(key)) known.set(key, resolve(ref));
+    return known.get(key);
+  };
 }
 
 /** The verdict of a compatibility check and the changes that explain it. */
@@ -28,6 +42,10 @@ export interface JsonSchemaCompatibilityResult {
  * checker cannot decide (two different regular expressions, an unresolvable `$ref`...), it says so with an
  * `UNDECIDABLE_*` change and treats the schemas as incompatible.
  *
+ * @throws WeirError `SCHEMA_INVALID` (with `details.side` and `details.pointer`) when a schema, or a schema
+ * one references, nests deeper than `maxDepth`: a schema that cannot be analyzed is an input error, never
+ * a verdict.
+ *
  * @example
  * checkJsonSchemaCompatibility({ type: "string" }, { type: ["string", "null"] }, { direction: "backward" });
  * // → { compatible: true, changes: [] }
@@ -37,8 +55,14 @@ export function checkJsonSchemaCompatibility(
   newSchema: unknown,
   options: JsonSchemaCompatibilityOptions,
 ): JsonSchemaCompatibilityResult {
+  const depth = options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth };
+  assertSchemaDepth(oldSchema, "the old schema", { ...depth, side: "old" });
+  assertSchemaDepth(newSchema, "the new schema", { ...depth, side: "new" });
+  const resolveRef = options.resolveRef && memoized(options.resolveRef);
+  if (sameSchemas(oldSchema, newSchema, resolveRef)) return { compatible: true, changes: [] };
   const an = new Analyzer({
-    ...(options.resolveRef ? { resolveRef: options.resolveRef } : {}),
+    ...depth,
+    ...(resolveRef ? { resolveRef } : {}),
     ...(options.budget === undefined ? {} : { budget: options.budget }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });

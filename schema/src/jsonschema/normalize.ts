@@ -1,6 +1,7 @@
 import { FALSE_REF, TRUE_REF } from "./constants.js";
 import { childPointer, isJsonObject, jsonEqual } from "./json-values.js";
-import { literalPattern } from "./regex.js";
+import { literalPattern, matchesEverything } from "./regex.js";
+import { applyUnevaluated } from "./unevaluated.js";
 import {
   complementNorm,
   constAtom,
@@ -32,10 +33,6 @@ import { jsonTypes } from "./types.js";
 /** Formats ajv-formats applies to numbers rather than strings. */
 const numberFormats = new Set(["int32", "int64", "float", "double"]);
 
-/** Keywords with assertions the checker does not model (compared only for equality). */
-const opaqueObjectKeywords = ["unevaluatedProperties"] as const;
-const opaqueArrayKeywords = ["unevaluatedItems"] as const;
-
 function num(x: unknown): number | undefined {
   return typeof x === "number" && Number.isFinite(x) ? x : undefined;
 }
@@ -65,10 +62,6 @@ function typesOf(s: Record<string, unknown>): { types: JsonType[]; integer: bool
     types: jsonTypes.filter((t) => types.has(t)),
     integer: names.includes("integer") && !names.includes("number"),
   };
-}
-
-function opaqueOf(s: Record<string, unknown>, keys: readonly string[], loc: string): Opaque[] {
-  return keys.filter((k) => k in s).map((k) => ({ keyword: k, value: s[k], loc: childPointer(loc, k) }));
 }
 
 /** The atom of one type with the keywords of that type applied. */
@@ -119,7 +112,8 @@ function buildAtom(
         ...base,
         minLength: count(s, "minLength", loc),
         maxLength: count(s, "maxLength", loc),
-        patterns: str(s, "pattern", loc),
+        // a pattern every string matches (`.*`, an unanchored `a*`) is no constraint
+        patterns: str(s, "pattern", loc).filter((p) => !matchesEverything(p.value)),
         formats: typeof s.format === "string" && !numberFormats.has(s.format) ? str(s, "format", loc) : [],
         content: [
           ...str(s, "contentEncoding", loc).map((x) => ({ ...x, value: `contentEncoding=${x.value}` })),
@@ -161,7 +155,6 @@ function buildAtom(
         max: count(s, "maxItems", loc),
         unique: s.uniqueItems === true ? childPointer(loc, "uniqueItems") : null,
         contains,
-        opaque: opaqueOf(s, opaqueArrayKeywords, loc),
       };
     }
     case "object": {
@@ -226,7 +219,6 @@ function buildAtom(
         max: count(s, "maxProperties", loc),
         dependentRequired,
         dependentSchemas,
-        opaque: opaqueOf(s, opaqueObjectKeywords, loc),
       };
     }
   }
@@ -319,6 +311,18 @@ export function normalizeNode(cx: Ctx, node: unknown, doc: Doc, loc: string): No
       );
       norm = intersectNorms(cx, norm, complementNorm(cx, broken, at));
     }
+  }
+
+  const unevaluated = applyUnevaluated(cx, s, doc, loc, norm);
+  norm = unevaluated.norm;
+  for (const keyword of unevaluated.opaque) {
+    // a shape the checker cannot model: compared only where both schemas write it identically
+    const type = keyword === "unevaluatedProperties" ? "object" : "array";
+    const opaque: Opaque = { keyword, value: s[keyword], loc: childPointer(loc, keyword) };
+    const restricted = jsonTypes.map((t) =>
+      t === type ? { ...fullAtom(t, loc), opaque: [opaque] } : fullAtom(t, loc),
+    );
+    norm = intersectNorms(cx, norm, restricted);
   }
 
   let values: unknown[] | undefined;

@@ -27,14 +27,31 @@ function usesLaterKeywords(node: unknown): boolean {
   );
 }
 
+/** Whether a schema spells an exclusive bound as a boolean beside minimum/maximum (draft-04 only). */
+function usesBooleanExclusiveBounds(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(usesBooleanExclusiveBounds);
+  if (!isJsonObject(node)) return false;
+  if (typeof node.exclusiveMaximum === "boolean" || typeof node.exclusiveMinimum === "boolean") return true;
+  return Object.entries(node).some(
+    ([k, v]) => !dataKeywords.has(k) && typeof v === "object" && usesBooleanExclusiveBounds(v),
+  );
+}
+
 /**
- * The dialect of a root schema: the one `$schema` names (2019-09 is read as 2020-12, draft-04/06 as
- * draft-07); without `$schema`, 2020-12 when the schema uses keywords only 2019-09+ has, else draft-07.
+ * The dialect of a root schema: the one `$schema` names (2019-09 is read as 2020-12); without `$schema`,
+ * 2020-12 when the schema uses keywords only 2019-09+ has, draft-04 when it writes an exclusive bound as
+ * a boolean (invalid in every later draft), else draft-07.
  */
 export function draftOf(schema: unknown): Draft {
   const declared = isJsonObject(schema) ? schema.$schema : undefined;
-  if (typeof declared === "string") return /20(19-09|20-12)/.test(declared) ? "2020-12" : "draft-07";
-  return usesLaterKeywords(schema) ? "2020-12" : "draft-07";
+  if (typeof declared === "string") {
+    if (/20(19-09|20-12)/.test(declared)) return "2020-12";
+    if (/draft-04\/schema#?$/.test(declared)) return "draft-04";
+    if (/draft-06\/schema#?$/.test(declared)) return "draft-06";
+    return "draft-07";
+  }
+  if (usesLaterKeywords(schema)) return "2020-12";
+  return usesBooleanExclusiveBounds(schema) ? "draft-04" : "draft-07";
 }
 
 function resolveUri(ref: string, base: string): string | undefined {
@@ -52,7 +69,7 @@ function stripFragment(uri: string): string {
 
 /**
  * Indexes a schema document: the base URI in effect at every schema object and every resource and anchor
- * it declares (`$id`, draft-07 `"$id": "#name"`, `$anchor`, `$dynamicAnchor`).
+ * it declares (`$id`, draft-04 `id`, draft-07 `"$id": "#name"`, `$anchor`, `$dynamicAnchor`).
  */
 export function createDoc(options: {
   id: number;
@@ -74,6 +91,8 @@ export function createDoc(options: {
     syntheticBase,
   };
   const rootBase = options.baseUri ?? syntheticBase;
+  // draft-04 names a schema's base URI `id`; later drafts `$id`
+  const idKeyword = doc.draft === "draft-04" ? "id" : "$id";
   const walk = (node: unknown, base: string, pointer: string): void => {
     if (Array.isArray(node)) {
       node.forEach((x, i) => walk(x, base, `${pointer}/${i}`));
@@ -81,7 +100,7 @@ export function createDoc(options: {
     }
     if (!isJsonObject(node)) return;
     let here = base;
-    const id = node.$id;
+    const id = node[idKeyword];
     if (typeof id === "string") {
       if (id.startsWith("#")) {
         doc.resources.set(`${stripFragment(base)}${id}`, { node, pointer });

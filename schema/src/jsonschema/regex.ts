@@ -90,3 +90,54 @@ export function matches(source: string, text: string): boolean | undefined {
   const re = compilePattern(source);
   return re === undefined ? undefined : re.test(text);
 }
+
+/**
+ * Whether a pattern matches every string, so it constrains nothing (`.*`, `a*`, `^.*`, `x?$`...).
+ *
+ * `pattern` is an unanchored search: a pattern without assertions that matches the empty string matches
+ * it at position 0 of any string. The same holds with a leading `^` (the empty match at the start) or a
+ * trailing `$` (the empty match at the end), but not with both (`^.*$` rejects strings with a newline).
+ * Anything with other assertions (`\b`, lookarounds), backreferences, or an anchor next to `|` is left alone.
+ */
+export function matchesEverything(source: string): boolean {
+  let body = source;
+  let anchored = false;
+  if (body.startsWith("^")) {
+    body = body.slice(1);
+    anchored = true;
+  }
+  if (!anchored && body.endsWith("$") && !isEscapedAt(body, body.length - 1)) {
+    body = body.slice(0, -1);
+    anchored = true;
+  }
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === "\\") {
+      const next = body[i + 1] ?? "";
+      if (/[bBk1-9]/.test(next)) return false; // word boundaries, backreferences
+      i++;
+    } else if (c === "[") {
+      // a class: `^` and `$` inside it are not anchors
+      i++;
+      while (i < body.length && body[i] !== "]") i += body[i] === "\\" ? 2 : 1;
+    } else if (c === "^" || c === "$") {
+      return false;
+    } else if (
+      c === "(" &&
+      body[i + 1] === "?" &&
+      (body[i + 2] === "=" || body[i + 2] === "!" || body[i + 2] === "<")
+    ) {
+      if (body[i + 2] !== "<" || body[i + 3] === "=" || body[i + 3] === "!") return false; // lookarounds
+    } else if (c === "|" && anchored) {
+      return false;
+    }
+  }
+  const re = compilePattern(body);
+  return re !== undefined && compilePattern(source) !== undefined && re.test("");
+}
+
+function isEscapedAt(source: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; i >= 0 && source[i] === "\\"; i--) backslashes++;
+  return backslashes % 2 === 1;
+}

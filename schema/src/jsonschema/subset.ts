@@ -168,6 +168,7 @@ export class SubsetChecker {
     if (this.sameSchema(a, b)) return [];
     if (!this.cx.tick()) return [{ kind: "UNDECIDABLE_TOO_COMPLEX", subLoc: a.loc, superLoc: b.loc }];
     const depth = this.stack.size;
+    if (depth >= this.cx.maxNesting) this.tooDeep(a, b);
     this.stack.set(key, depth);
     const saved = this.minAssumed;
     this.minAssumed = Infinity;
@@ -177,6 +178,22 @@ export class SubsetChecker {
     if (!leaned) this.done.set(key, out);
     this.minAssumed = Math.min(saved, leaned ? this.minAssumed : Infinity);
     return out;
+  }
+
+  /**
+   * Gives up on a comparison nested too deep, located on the side whose schemas keep changing down the
+   * open comparisons (a long chain of $refs), not on one that recurses into itself.
+   */
+  private tooDeep(a: Ref, b: Ref): never {
+    const subs = new Set<string>();
+    const supers = new Set<string>();
+    for (const key of this.stack.keys()) {
+      const [x, y] = key.split("|");
+      subs.add(x!);
+      supers.add(y!);
+    }
+    const deep = subs.size >= supers.size ? a : b;
+    this.cx.nestedTooDeep(deep.loc, deep.kind === "schema" ? deep.doc.side : undefined);
   }
 
   /** Identical schema text without references (whose targets could differ) is trivially contained. */
@@ -554,6 +571,12 @@ export class SubsetChecker {
     return refs.find((r) => !isTrivialTrue(r))?.loc ?? childPointer(a.loc, "properties", k);
   }
 
+  /** Whether `a` leaves key `k` to an open content model: no property, pattern or additional schema names it. */
+  private openFor(a: ObjectAtom, k: string): boolean {
+    if (a.parts.some((p) => p.props.has(k))) return false;
+    return valueRefs(this.cx, a, k).every((r) => isTrivialTrue(r));
+  }
+
   /** Whether an object of `a` may have key `k`. */
   private keyAllowed(a: ObjectAtom, k: string): boolean {
     for (const pn of a.propertyNames) if (!this.cx.accepts(this.cx.norm(pn), k)) return false;
@@ -632,7 +655,13 @@ export class SubsetChecker {
         out.push({ kind: "PROPERTY", subLoc: this.keyLoc(a, k), superLoc: this.keyLoc(b, k), name: k });
         continue;
       }
-      out.push(...this.refs(this.valueRef(a, k), vb, this.keyLoc(a, k)));
+      const nested = this.refs(this.valueRef(a, k), vb, this.keyLoc(a, k));
+      if (nested.length && this.openFor(a, k) && b.parts.some((p) => p.props.has(k))) {
+        // the common case of an open content model: name it and say why, instead of listing the types
+        out.push({ kind: "OPEN_CONTENT_PROPERTY", subLoc: a.loc, superLoc: this.keyLoc(b, k), name: k });
+        continue;
+      }
+      out.push(...nested);
     }
     const required = this.closure(a, a.required.keys());
     for (const [k, loc] of b.required) {
@@ -679,7 +708,14 @@ export class SubsetChecker {
     for (const d of b.dependentSchemas) {
       if (!this.keyAllowed(a, d.key)) continue;
       const target = this.cx.norm(d.ref).filter((x) => atomType(x) === "object");
-      out.push(...this.atomInUnion(withRequired(a, d.key, d.loc), target, d.loc));
+      const withKey = withRequired(a, d.key, d.loc);
+      if (target.length === 0) {
+        // the dependency forbids the key outright (`"foo": false`): name it so, not as a type change
+        if (!this.isEmpty(withKey))
+          out.push({ kind: "DEPENDENT_SCHEMA", subLoc: a.loc, superLoc: d.loc, name: d.key });
+        continue;
+      }
+      out.push(...this.atomInUnion(withKey, target, d.loc));
     }
     return out;
   }

@@ -13,8 +13,8 @@ export type JsonType = "null" | "boolean" | "number" | "string" | "array" | "obj
 /** Every JSON type, in a stable order. */
 export const jsonTypes: readonly JsonType[] = ["null", "boolean", "number", "string", "array", "object"];
 
-/** JSON Schema dialects the checker distinguishes (draft-04/06 are read like draft-07). */
-export type Draft = "draft-07" | "2020-12";
+/** JSON Schema dialects the checker distinguishes (2019-09 is read like 2020-12). */
+export type Draft = "draft-04" | "draft-06" | "draft-07" | "2020-12";
 
 /** Which side of a comparison a schema belongs to. */
 export type Side = "old" | "new";
@@ -204,12 +204,14 @@ export type ReasonKind =
   | "UNDECIDABLE_EXCLUSION"
   | "REQUIRED"
   | "PROPERTY"
+  | "OPEN_CONTENT_PROPERTY"
   | "ADDITIONAL_PROPERTIES"
   | "UNDECIDABLE_PATTERN_PROPERTIES"
   | "PROPERTY_NAMES"
   | "MIN_PROPERTIES"
   | "MAX_PROPERTIES"
   | "DEPENDENT_REQUIRED"
+  | "DEPENDENT_SCHEMA"
   | "MIN_ITEMS"
   | "MAX_ITEMS"
   | "UNIQUE_ITEMS"
@@ -260,4 +262,8 @@ export interface Ctx {
   undecidable(reason: Reason): void;
   /** Counts a unit of work; false once the budget is spent. */
   tick(): boolean;
+  /** How many schemas may be open at once (nested through properties, items and `$ref`s). */
+  readonly maxNesting: number;
+  /** Throws the `SCHEMA_INVALID` error for a comparison nested deeper than `maxNesting` (at `loc`). */
+  nestedTooDeep(loc: string, side?: Side): never;
 }

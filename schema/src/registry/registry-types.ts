@@ -165,6 +165,17 @@ export interface RegistryChange {
  * SCHEMA_INCOMPATIBLE, SCHEMA_REFERENCE_IN_USE, SUBJECT_NOT_SOFT_DELETED, INVALID_COMPATIBILITY_MODE,
  * INVALID_ARGUMENT.
  */
+/** Options of {@link SchemaRegistry.register}. */
+export interface RegisterOptions {
+  /**
+   * The schema must end up as the subject's latest version. When it equals an older live version (a
+   * revert in git), it is registered again as a new version with the same global id, checked under the
+   * subject's mode like any registration, instead of returning the older version (Confluent's register).
+   * Changesets register this way: git says what the subject serves. @default false
+   */
+  readonly asLatest?: boolean;
+}
+
 export interface SchemaRegistry {
   /** The formats this registry accepts. */
   readonly schemaTypes: readonly SchemaType[];
@@ -174,7 +185,7 @@ export interface SchemaRegistry {
    * subject's mode. Registering a schema the subject already has (live) returns that version unchanged.
    * The same schema text + references under any subject gets the same global id.
    */
-  register(subject: string, input: SchemaInput): Promise<SubjectVersion>;
+  register(subject: string, input: SchemaInput, options?: RegisterOptions): Promise<SubjectVersion>;
   /** The subject's live version holding exactly this schema; SCHEMA_NOT_FOUND / SUBJECT_NOT_FOUND otherwise. */
   lookup(subject: string, input: SchemaInput, options?: { deleted?: boolean }): Promise<SubjectVersion>;
 

@@ -112,6 +112,37 @@ void suite("createSchemaRegistry: ids and versions", () => {
     assert.deepEqual(await registry.listVersions("s", { deleted: true }), [1, 2]);
   });
 
+  void test("asLatest: a schema equal to an older version becomes a new latest version with the same id (a revert)", async () => {
+    const { registry } = setup({ defaultMode: "NONE" });
+    const v1 = await registry.register("orders-value", json(order));
+    const withNote = { ...order, properties: { ...order.properties, note: { type: "string" } } };
+    const v2 = await registry.register("orders-value", json(withNote));
+    // Confluent's register returns the older version and leaves v2 latest...
+    assert.equal((await registry.register("orders-value", json(order))).version, 1);
+    assert.equal((await registry.getVersion("orders-value", "latest")).version, 2);
+    // ...a revert makes the old text the latest, keeping its id, so history shows v1 → v2 → v3 (= v1).
+    const v3 = await registry.register("orders-value", json(order), { asLatest: true });
+    assert.deepEqual([v3.version, v3.id], [3, v1.id]);
+    assert.notEqual(v3.id, v2.id);
+    assert.equal((await registry.getVersion("orders-value", "latest")).version, 3);
+    assert.deepEqual(await registry.listVersions("orders-value"), [1, 2, 3]);
+    // Already latest: nothing new.
+    assert.equal((await registry.register("orders-value", json(order), { asLatest: true })).version, 3);
+  });
+
+  void test("asLatest: a revert is checked under the subject's mode like any registration", async () => {
+    const { registry } = setup();
+    await registry.register("orders-value", json(order));
+    await registry.setMode("orders-value", "NONE");
+    await registry.register("orders-value", json(orderAmountRequired));
+    await registry.setMode("orders-value", "FORWARD");
+    await assert.rejects(
+      registry.register("orders-value", json(order), { asLatest: true }),
+      code("SCHEMA_INCOMPATIBLE"),
+    );
+    assert.equal((await registry.getVersion("orders-value", "latest")).version, 2);
+  });
+
   void test("concurrent registers get distinct consecutive versions and ids", async () => {
     const { registry } = setup();
     const results = await Promise.all(

@@ -17,6 +17,7 @@ import type {
   CompiledSchema,
   PayloadValidator,
   RegistryChange,
+  RegisterOptions,
   RegistryStorage,
   ResolvedReference,
   SchemaFormat,
@@ -346,15 +347,21 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       };
 
   /** Compiles a registration and checks it against the subject (SCHEMA_INCOMPATIBLE when it fails). */
-  const prepareRegistration = async (subject: string, input: SchemaInput): Promise<Prepared> => {
+  const prepareRegistration = async (
+    subject: string,
+    input: SchemaInput,
+    options: RegisterOptions = {},
+  ): Promise<Prepared> => {
     const snapshot = await snapshotOf(subject, input);
     const { schemaType, references, compiled, hash } = await compileInput(input);
     const record = await getSubject(subject);
     const versions = record?.versions ?? [];
     const knownId = await storage.get<number>(keys.hash(hash));
     if (knownId !== undefined) {
-      const same = versions.filter((v) => v.id === knownId && !v.deleted).at(-1);
-      if (same) {
+      const live = versions.filter((v) => !v.deleted);
+      const same = live.filter((v) => v.id === knownId).at(-1);
+      // A revert (asLatest) of an older version goes on to be checked and registered as the new latest.
+      if (same && (options.asLatest !== true || same === live.at(-1))) {
         return { kind: "existing", version: toSubjectVersion(subject, same, await getSchemaRecord(knownId)) };
       }
     }
@@ -401,23 +408,23 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const registry: SchemaRegistry = {
     schemaTypes,
 
-    async register(subject, input) {
+    async register(subject, input, options = {}) {
       assertSubject(subject);
       checkInput(input, schemaTypes);
       // Compile and check outside the write lock (a Protobuf compile or check runs buf), then commit under
       // it only if nothing the work depended on changed meanwhile; otherwise redo it under the lock.
-      let prepared = await prepareRegistration(subject, input);
+      let prepared = await prepareRegistration(subject, input, options);
       return exclusive(async () => {
         if (prepared.kind === "new" && (await snapshotOf(subject, input)) !== prepared.snapshot) {
-          prepared = await prepareRegistration(subject, input);
+          prepared = await prepareRegistration(subject, input, options);
         }
         if (prepared.kind === "existing") {
-          // still live? (a delete may have committed since)
+          // still live, and still latest when asked? (a delete or register may have committed since)
           const held = prepared.version;
-          const record = await getSubject(subject);
-          const v = record?.versions.find((x) => x.version === held.version);
-          if (v && !v.deleted) return held;
-          prepared = await prepareRegistration(subject, input);
+          const live = (await getSubject(subject))?.versions.filter((x) => !x.deleted) ?? [];
+          const v = live.find((x) => x.version === held.version);
+          if (v && (options.asLatest !== true || v === live.at(-1))) return held;
+          prepared = await prepareRegistration(subject, input, options);
           if (prepared.kind === "existing") return prepared.version;
         }
         return commitRegistration(subject, input, prepared);

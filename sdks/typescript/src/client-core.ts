@@ -20,6 +20,8 @@ export interface ClientStats {
   produceFrames: number;
   /** Records sent in those frames. */
   producedRecords: number;
+  /** Produce batches sent again after their stream broke (idempotent produce: never appended twice). */
+  produceRetries: number;
   /** SubscribeAck frames sent (acks are batched a few milliseconds). */
   ackFrames: number;
   /** Times a subscription re-opened its stream after it broke. */
@@ -46,6 +48,7 @@ export class ClientCore {
     produceStreams: 0,
     produceFrames: 0,
     producedRecords: 0,
+    produceRetries: 0,
     ackFrames: 0,
     subscriptionReconnects: 0,
   };

@@ -44,8 +44,9 @@ export function fromServiceError(
 
 /** A Weir error sent in-band on a stream (a refused produce batch, a refused ack). */
 export function fromErrorStatus(status: ErrorStatus): WeirError {
+  const details = status.detailsJson === "" ? {} : parseDetails(Buffer.from(status.detailsJson));
   return new WeirError(isErrorCode(status.code) ? status.code : "INTERNAL", status.message, {
-    details: isErrorCode(status.code) ? {} : { code: status.code },
+    details: isErrorCode(status.code) ? details : { ...details, code: status.code },
   });
 }
 

@@ -32,6 +32,25 @@ export interface ClientOptions {
   maxBatchBytes?: number;
   /** Produce batches sent and not yet answered, per client. @default 8 */
   maxInFlight?: number;
+  /**
+   * Idempotent produce: the client sends a producer id (a random UUID per client) and numbers every
+   * record it sends, and the broker appends a re-sent record only once. With it, batches whose answer
+   * was lost to a broken stream (a broker restart, a network failure) are sent again on a new stream
+   * until `deliveryTimeoutMs`, and never duplicated. Without it, such publishes fail with UNAVAILABLE
+   * (the records may or may not have been appended). @default true
+   */
+  idempotence?: boolean;
+  /**
+   * How long a sent produce frame may wait for its answer (Kafka's `request.timeout.ms`); then its
+   * stream is given up as broken: its frames are sent again on a new stream (idempotence) or fail with
+   * UNAVAILABLE. @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long a publish may take in all, retries included, before it fails with the last error
+   * (Kafka's `delivery.timeout.ms`). Only used with `idempotence`. @default 120000
+   */
+  deliveryTimeoutMs?: number;
   /** Subscriptions send acks in one frame per this many milliseconds. @default 5 */
   ackFlushMs?: number;
   /** Reconnect backoff of subscriptions (exponential with jitter). */
@@ -55,6 +74,9 @@ export interface ResolvedClientOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   maxInFlight: number;
+  idempotence: boolean;
+  requestTimeoutMs: number;
+  deliveryTimeoutMs: number;
   ackFlushMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   channelOptions: ChannelOptions;
@@ -71,6 +93,9 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     maxBatchRecords: Math.max(1, o.maxBatchRecords ?? 500),
     maxBatchBytes: Math.max(1, o.maxBatchBytes ?? 1024 * 1024),
     maxInFlight: Math.max(1, o.maxInFlight ?? 8),
+    idempotence: o.idempotence ?? true,
+    requestTimeoutMs: Math.max(1, o.requestTimeoutMs ?? 30_000),
+    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 120_000,
     ackFlushMs: o.ackFlushMs ?? 5,
     reconnect: {
       initialDelayMs: o.reconnect?.initialDelayMs ?? 100,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ClientDuplexStream } from "@grpc/grpc-js";
 import { WeirError } from "@weir/common";
 import type * as pb from "@weir/proto";
@@ -31,6 +32,10 @@ interface Batch {
     { kind: "timeout"; handle: NodeJS.Timeout } | { kind: "immediate"; handle: NodeJS.Immediate } | undefined;
   /** For publishBatch: answered as a whole. */
   whole?: { resolve(positions: RecordPosition[]): void; reject(error: WeirError): void; done: boolean };
+  /** Idempotent produce: the sequence of its first record, fixed when it is first sent (a retry keeps it). */
+  firstSequence?: number;
+  /** When it was first sent; retries stop `deliveryTimeoutMs` later. */
+  firstSentMs?: number;
 }
 
 type ProduceStream = ClientDuplexStream<pb.ProduceStreamRequest, pb.ProduceStreamResponse>;
@@ -41,18 +46,34 @@ const what = (topic: string): string => `publish to "${topic}"`;
  * Client-side batching for publish: records for a topic gather for `lingerMs` (or until the batch is
  * full) and go out as one frame on a shared ProduceStream; up to `maxInFlight` frames wait for their
  * answers at once, and while that window is full the open batches keep growing, so throughput adapts to
- * the broker's speed. Each publish resolves with its own position.
+ * the broker's speed.
+ *
+ * Each publish resolves or rejects on its own: its frame asks for per-record results, so a record the
+ * broker refuses (schema, size) fails only its own publish. A publishBatch frame is all-or-nothing.
+ *
+ * With idempotence (the default) every frame carries the client's producer id and the sequence of its
+ * first record; when a stream breaks before its frames are answered, they are sent again, unchanged,
+ * on a new stream (with backoff, until `deliveryTimeoutMs`), and the broker answers records it already
+ * has with their original positions.
  */
 export class Publisher {
   /** The open (still growing) batch of each topic. */
   private readonly open = new Map<string, Batch>();
   /** Batches ready to send, oldest first (keeps per-topic order). */
   private readonly ready: Batch[] = [];
-  private readonly inFlight = new Map<number, { batch: Batch; stream: ProduceStream }>();
+  private readonly inFlight = new Map<number, { batch: Batch; stream: ProduceStream; sentMs: number }>();
+  /** Checks that sent frames are answered within `requestTimeoutMs` while any is in flight. */
+  private watchdog: NodeJS.Timeout | undefined;
   private stream: ProduceStream | undefined;
   private sequence = 0;
+  /** Idempotent produce: the next record sequence, unique for this client's producer id. */
+  private nextRecordSequence = 0;
+  private readonly producerId = randomUUID();
   private pumping = false;
   private idleWaiters: Array<() => void> = [];
+  /** Retries wait this long before the next stream; doubles per break, reset by an answer. */
+  private retryDelayMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly core: ClientCore) {}
 
@@ -156,6 +177,10 @@ export class Publisher {
 
   /** Ends the produce stream (call after flush). */
   close(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     this.stream?.end();
     this.stream = undefined;
   }
@@ -206,7 +231,7 @@ export class Publisher {
 
   /** Sends queued batches while the in-flight window has room. */
   private async pump(): Promise<void> {
-    if (this.pumping) return;
+    if (this.pumping || this.retryTimer !== undefined) return;
     this.pumping = true;
     try {
       while (this.ready.length > 0 && this.inFlight.size < this.core.options.maxInFlight) {
@@ -214,12 +239,16 @@ export class Publisher {
         try {
           stream = await this.openStream();
         } catch (error) {
-          // Could not connect: every queued record fails with the same (retriable) error.
+          // Could not connect: queued records fail with the same (retriable) error, except batches
+          // already sent once, which keep being retried (idempotence) until their delivery timeout.
           const e = error as WeirError;
+          const resend: Batch[] = [];
           for (const batch of this.ready.splice(0)) {
             if (this.open.get(batch.topic) === batch) this.open.delete(batch.topic);
-            failBatch(batch, e);
+            if (batch.firstSentMs === undefined) failBatch(batch, e);
+            else resend.push(batch);
           }
+          if (!this.retry(resend, e)) for (const batch of resend) failBatch(batch, e);
           break;
         }
         const batch = this.ready.shift()!;
@@ -227,10 +256,28 @@ export class Publisher {
         clearBatchTimer(batch);
         if (batch.records.length === 0 || batch.whole?.done === true) continue;
         const sequence = ++this.sequence;
-        this.inFlight.set(sequence, { batch, stream });
+        this.inFlight.set(sequence, { batch, stream, sentMs: Date.now() });
+        this.startWatchdog();
         this.core.stats.produceFrames++;
         this.core.stats.producedRecords += batch.records.length;
-        stream.write({ sequence, topic: batch.topic, records: batch.records.map((r) => r.record) });
+        const { idempotence } = this.core.options;
+        if (batch.firstSentMs === undefined) {
+          batch.firstSentMs = Date.now();
+          if (idempotence) {
+            batch.firstSequence = this.nextRecordSequence;
+            this.nextRecordSequence += batch.records.length;
+          }
+        } else {
+          this.core.stats.produceRetries++;
+        }
+        stream.write({
+          sequence,
+          topic: batch.topic,
+          records: batch.records.map((r) => r.record),
+          perRecord: batch.whole === undefined,
+          producerId: idempotence ? this.producerId : "",
+          firstSequence: batch.firstSequence ?? 0,
+        });
       }
     } finally {
       this.pumping = false;
@@ -266,39 +313,134 @@ export class Publisher {
     if (!entry) return;
     this.inFlight.delete(answer.sequence);
     const { batch } = entry;
+    // A broker older than per-record results answers positions only (its batches are all-or-nothing).
+    const perRecord = !batch.whole && !(answer.results.length === 0 && answer.positions.length > 0);
+    const count = perRecord ? answer.results.length : answer.positions.length;
     if (answer.error) {
-      failBatch(batch, fromErrorStatus(answer.error));
-    } else if (answer.positions.length !== batch.records.length) {
+      const error = fromErrorStatus(answer.error);
+      // Only a broker that is going away (UNAVAILABLE) is worth re-sending to; other refusals are final.
+      if (error.code !== "UNAVAILABLE" || !this.retry([batch], error)) failBatch(batch, error);
+    } else if (count !== batch.records.length) {
       failBatch(
         batch,
         new WeirError(
           "INTERNAL",
-          `publish to "${batch.topic}": the broker answered ${answer.positions.length} positions for ${batch.records.length} records`,
+          `publish to "${batch.topic}": the broker answered ${count} results for ${batch.records.length} records`,
         ),
       );
     } else if (batch.whole) {
+      this.retryDelayMs = 0;
       batch.whole.resolve(answer.positions.map((p) => ({ partition: p.partition, offset: p.offset })));
-    } else {
+    } else if (!perRecord) {
+      this.retryDelayMs = 0;
       batch.records.forEach((r, i) => {
         const p = answer.positions[i]!;
         r.resolve({ partition: p.partition, offset: p.offset });
+      });
+    } else {
+      this.retryDelayMs = 0;
+      batch.records.forEach((r, i) => {
+        const result = answer.results[i]!.result;
+        if (result?.$case === "position") {
+          r.resolve({ partition: result.value.partition, offset: result.value.offset });
+        } else {
+          r.reject(
+            result?.$case === "error"
+              ? fromErrorStatus(result.value)
+              : new WeirError("INTERNAL", `publish to "${batch.topic}": the broker answered an empty result`),
+          );
+        }
       });
     }
     void this.pump();
     this.notifyIdle();
   }
 
-  /** The stream broke: batches sent on it fail (they may or may not be appended), later ones use a new stream. */
+  /** The stream broke: batches sent on it are sent again (idempotent) or fail, later ones use a new stream. */
   private onStreamEnd(stream: ProduceStream, error: WeirError): void {
     if (this.stream === stream) this.stream = undefined;
+    const broken: Batch[] = [];
     for (const [sequence, entry] of this.inFlight) {
       if (entry.stream !== stream) continue;
       this.inFlight.delete(sequence);
-      failBatch(entry.batch, error);
+      broken.push(entry.batch);
     }
+    if (!this.retry(broken, error)) for (const batch of broken) failBatch(batch, error);
     void this.pump();
     this.notifyIdle();
   }
+
+  private startWatchdog(): void {
+    if (this.watchdog !== undefined) return;
+    const { requestTimeoutMs } = this.core.options;
+    this.watchdog = setInterval(
+      () => this.checkTimeouts(),
+      Math.max(10, Math.min(1000, requestTimeoutMs / 4)),
+    );
+    this.watchdog.unref();
+  }
+
+  /**
+   * A frame unanswered for `requestTimeoutMs` means its stream is stuck (a hung broker, a half-open
+   * connection): that stream is cancelled and handled as broken, so its frames are retried or fail.
+   */
+  private checkTimeouts(): void {
+    if (this.inFlight.size === 0) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+      return;
+    }
+    const { requestTimeoutMs } = this.core.options;
+    const now = Date.now();
+    for (const entry of this.inFlight.values()) {
+      if (now - entry.sentMs < requestTimeoutMs) continue;
+      const stream = entry.stream;
+      this.onStreamEnd(
+        stream,
+        new WeirError(
+          "UNAVAILABLE",
+          `publish to "${entry.batch.topic}": no answer from the broker within ${requestTimeoutMs} ms (requestTimeoutMs); the produce stream was given up`,
+        ),
+      );
+      stream.cancel();
+      return; // onStreamEnd changed inFlight; the next tick looks again
+    }
+  }
+
+  /**
+   * Puts batches whose answer was lost back at the head of the queue (in their original order) to be
+   * sent again after a backoff; false when they must fail instead: idempotence off (a re-send could
+   * append them twice), a non-retriable error, the client closing, or `deliveryTimeoutMs` spent.
+   */
+  private retry(batches: Batch[], error: WeirError): boolean {
+    if (batches.length === 0) return true;
+    const { idempotence, deliveryTimeoutMs, reconnect } = this.core.options;
+    if (!idempotence || !(error.retriable || error.code === "UNAVAILABLE")) return false;
+    if (this.core.closing.signal.aborted) return false;
+    const now = Date.now();
+    const live = batches.filter((b) => !isSettled(b));
+    const expired = live.filter((b) => now - (b.firstSentMs ?? now) >= deliveryTimeoutMs);
+    for (const b of expired) failBatch(b, error);
+    const again = live.filter((b) => !expired.includes(b));
+    // Earlier frames first, ahead of anything queued since, so a topic's records keep their order.
+    this.ready.unshift(...again);
+    this.retryDelayMs = Math.min(
+      reconnect.maxDelayMs,
+      this.retryDelayMs === 0 ? reconnect.initialDelayMs : this.retryDelayMs * 2,
+    );
+    if (this.retryTimer === undefined && again.length > 0) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.pump();
+      }, this.retryDelayMs);
+    }
+    return true;
+  }
+}
+
+/** Whether every waiter of a batch is already settled (nothing left to send it for). */
+function isSettled(batch: Batch): boolean {
+  return batch.whole ? batch.whole.done : batch.records.every((r) => r.done);
 }
 
 function failBatch(batch: Batch, error: WeirError): void {

@@ -26,6 +26,12 @@ export interface SubscribeOptions {
   from?: StartFrom;
   /** Messages the broker may send ahead of the app; more is granted as the app consumes. @default 500 */
   credit?: number;
+  /**
+   * Hand the app at most this many messages, then end the subscription. The broker is never granted
+   * credit beyond what is left, so the subscription never takes a record it will not hand out.
+   * @default unlimited
+   */
+  max?: number;
   /** Ends the subscription (cleanly, like close()). */
   signal?: AbortSignal;
   /** Called on every rebalance that changes this member's partitions. */
@@ -73,6 +79,10 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   private readonly buffer: Message[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly credit: number;
+  /** Messages the app may still take (`max` minus those handed out); Infinity without `max`. */
+  private remaining: number;
+  /** Credit the broker holds on the current stream: granted minus delivered. */
+  private brokerCredit = 0;
   private readonly what: string;
   /** Aborted by close(): stops backoff waits. */
   private readonly stopper = new AbortController();
@@ -101,6 +111,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   ) {
     this.what = `subscription to "${topic}" (group "${options.group}")`;
     this.credit = Math.max(1, Math.floor(options.credit ?? 500));
+    this.remaining = options.max === undefined ? Infinity : Math.max(0, Math.floor(options.max));
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -109,7 +120,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     this.ready.catch(() => undefined);
     this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     options.signal?.addEventListener("abort", this.onAbort, { once: true });
-    if (options.signal?.aborted) {
+    if (options.signal?.aborted || this.remaining === 0) {
       void this.close();
       return;
     }
@@ -127,6 +138,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
       this.consumed();
       return Promise.resolve({ value: message, done: false });
     }
+    if (this.remaining <= 0 && !this.closed) void this.close();
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -194,12 +206,13 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
       this.onBreak(epoch, fromServiceError(error, this.what, this.core.options.address)),
     );
     call.on("end", () => this.onBreak(epoch, undefined));
+    this.brokerCredit = Math.min(this.credit, this.remaining);
     const open: pb.SubscribeOpen = {
       topic: this.topic,
       group: this.options.group,
       mode: groupModeToProto(this.options.mode),
       start: startToProto(this.options.from),
-      credit: this.credit,
+      credit: this.brokerCredit,
       memberId: this.memberId ?? "",
     };
     call.write({ message: { $case: "open", value: open } });
@@ -223,6 +236,7 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
         return;
       }
       case "deliveries":
+        this.brokerCredit = Math.max(0, this.brokerCredit - m.value.deliveries.length);
         for (const d of m.value.deliveries) this.push(new Message(d, this));
         return;
       case "error":
@@ -244,12 +258,22 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     }
   }
 
-  /** The app took a message: grant the credit back in chunks of half the window. */
+  /**
+   * The app took a message: grant the credit back in chunks of half the window, never more than the
+   * app may still take (`max`) minus what is buffered or already granted.
+   */
   private consumed(): void {
+    this.remaining--;
     this.consumedSinceGrant++;
     if (this.consumedSinceGrant >= Math.ceil(this.credit / 2) && this.call && this.joined) {
-      this.call.write({ message: { $case: "credit", value: { records: this.consumedSinceGrant } } });
+      const grant = Math.min(
+        this.consumedSinceGrant,
+        this.remaining - this.buffer.length - this.brokerCredit,
+      );
       this.consumedSinceGrant = 0;
+      if (grant <= 0) return;
+      this.brokerCredit += grant;
+      this.call.write({ message: { $case: "credit", value: { records: grant } } });
     }
   }
 
@@ -343,6 +367,11 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
     this.stopper.abort();
     this.options.signal?.removeEventListener("abort", this.onAbort);
     this.rejectReady(new WeirError("CANCELLED", `${this.what} was closed before it joined the group`));
+    // Messages the app never took go back without spending a delivery attempt.
+    if (this.buffer.length > 0 && this.call && this.joined) {
+      const positions = this.buffer.map((m) => ({ partition: m.partition, offset: m.offset }));
+      this.call.write({ message: { $case: "release", value: { positions } } });
+    }
     this.buffer.length = 0;
     for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.releaseAckWaiters();

@@ -4,7 +4,13 @@ import type * as pb from "@weir/proto";
 import type { Broker } from "../../broker-types.js";
 import { unaryHandler, type SessionTracker } from "./grpc-call.js";
 import type { MalformedFrame } from "./grpc-errors.js";
-import { appendRecordToProto, positionToProto, produceInputFromProto } from "./grpc-mapping.js";
+import {
+  appendRecordToProto,
+  positionToProto,
+  produceInputFromProto,
+  produceOptionsFromProto,
+  produceResultToProto,
+} from "./grpc-mapping.js";
 import { ProduceStreamSession } from "./produce-stream-session.js";
 import { SubscribeSession } from "./subscribe-session.js";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
@@ -17,8 +23,15 @@ export function createBrokerServiceHandlers(
 ): UntypedServiceImplementation {
   return {
     produce: unaryHandler<pb.ProduceRequest, pb.ProduceResponse>(broker, async (req, ctx) => {
-      const positions = await broker.produce(req.topic, req.records.map(produceInputFromProto), ctx);
-      return { positions: positions.map(positionToProto) };
+      const records = req.records.map(produceInputFromProto);
+      const options = produceOptionsFromProto(req);
+      if (req.perRecord) {
+        const results = await broker.produceEach(req.topic, records, ctx, options);
+        for (const r of results) if (r.error) broker.observeError(r.error, ctx);
+        return { positions: [], results: results.map(produceResultToProto) };
+      }
+      const positions = await broker.produce(req.topic, records, ctx, options);
+      return { positions: positions.map(positionToProto), results: [] };
     }),
 
     produceStream: (

@@ -39,7 +39,8 @@ export function toServerError(error: WeirError): ServerErrorResponse {
 
 /** A Weir error as an in-band stream message (ProduceStream answers, Subscribe notices). */
 export function toErrorStatus(error: WeirError): pb.ErrorStatus {
-  return { code: error.code, message: error.message, retriable: error.retriable };
+  const detailsJson = Object.keys(error.details).length > 0 ? JSON.stringify(error.details) : "";
+  return { code: error.code, message: error.message, retriable: error.retriable, detailsJson };
 }
 
 /**

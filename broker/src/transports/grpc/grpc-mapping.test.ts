@@ -24,6 +24,9 @@ void suite("grpc-mapping", () => {
       ProduceRequest.encode({
         topic: "t",
         records: [{ key: Buffer.alloc(0), value: Buffer.from("v"), headers: [] }],
+        perRecord: false,
+        producerId: "",
+        firstSequence: 0,
       }).finish(),
     );
     assert.ok(decoded.records[0]!.key !== undefined);
@@ -141,7 +144,15 @@ void suite("grpc-errors", () => {
   void test("guarded deserializers turn decode failures into a MalformedFrame that becomes MALFORMED_REQUEST", () => {
     const guarded = guardDeserializers(BrokerServiceService);
     const ok = guarded.produce.requestDeserialize(
-      Buffer.from(ProduceRequest.encode({ topic: "t", records: [] }).finish()),
+      Buffer.from(
+        ProduceRequest.encode({
+          topic: "t",
+          records: [],
+          perRecord: false,
+          producerId: "",
+          firstSequence: 0,
+        }).finish(),
+      ),
     );
     assert.equal(isMalformed(ok), false);
     const bad = guarded.produce.requestDeserialize(Buffer.from([0x0a, 0xff, 0x01]));

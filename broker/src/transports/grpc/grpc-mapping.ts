@@ -5,8 +5,11 @@
  */
 import { WeirError } from "@weir/common";
 import * as pb from "@weir/proto";
+import { toErrorStatus } from "./grpc-errors.js";
 import type {
   ProduceInput,
+  ProduceOptions,
+  ProduceResult,
   RecordPosition,
   TopicConfig,
   TopicConfigInput,
@@ -57,6 +60,18 @@ export function appendRecordToProto(r: AppendRecord): pb.ProduceRecord {
     timestampMs: r.timestampMs,
     partition: undefined,
   };
+}
+
+/** The options of a produce request from the wire: idempotent when it names a producer id. */
+export function produceOptionsFromProto(req: { producerId: string; firstSequence: number }): ProduceOptions {
+  return req.producerId === "" ? {} : { producer: { id: req.producerId, firstSequence: req.firstSequence } };
+}
+
+/** A per-record produce result for the wire. */
+export function produceResultToProto(r: ProduceResult): pb.RecordResult {
+  return r.error
+    ? { result: { $case: "error", value: toErrorStatus(r.error) }, duplicate: false }
+    : { result: { $case: "position", value: positionToProto(r.position) }, duplicate: r.duplicate };
 }
 
 /** A record position for the wire. */

@@ -4,7 +4,12 @@ import type * as pb from "@weir/proto";
 import type { Broker } from "../../broker-types.js";
 import { callContext, type StreamSession } from "./grpc-call.js";
 import { isMalformed, toErrorStatus, toServerError, type MalformedFrame } from "./grpc-errors.js";
-import { positionToProto, produceInputFromProto } from "./grpc-mapping.js";
+import {
+  positionToProto,
+  produceInputFromProto,
+  produceOptionsFromProto,
+  produceResultToProto,
+} from "./grpc-mapping.js";
 
 /** Batches one ProduceStream may have in the broker at once before the server stops reading it. */
 export const maxProduceStreamInFlight = 64;
@@ -81,16 +86,19 @@ export class ProduceStreamSession implements StreamSession {
 
   private async produce(
     frame: pb.ProduceStreamRequest,
-  ): Promise<Pick<pb.ProduceStreamResponse, "positions" | "error">> {
+  ): Promise<Pick<pb.ProduceStreamResponse, "positions" | "error" | "results">> {
     try {
-      const positions = await this.broker.produce(
-        frame.topic,
-        frame.records.map(produceInputFromProto),
-        this.ctx,
-      );
-      return { positions: positions.map(positionToProto) };
+      const records = frame.records.map(produceInputFromProto);
+      const options = produceOptionsFromProto(frame);
+      if (frame.perRecord) {
+        const results = await this.broker.produceEach(frame.topic, records, this.ctx, options);
+        for (const r of results) if (r.error) this.broker.observeError(r.error, this.ctx);
+        return { positions: [], results: results.map(produceResultToProto) };
+      }
+      const positions = await this.broker.produce(frame.topic, records, this.ctx, options);
+      return { positions: positions.map(positionToProto), results: [] };
     } catch (error) {
-      return { positions: [], error: toErrorStatus(this.broker.observeError(error, this.ctx)) };
+      return { positions: [], results: [], error: toErrorStatus(this.broker.observeError(error, this.ctx)) };
     }
   }
 

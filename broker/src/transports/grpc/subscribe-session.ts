@@ -50,6 +50,16 @@ export class SubscribeSession implements StreamSession {
   /** Client messages are applied one after another, in order, also while the join is in progress. */
   private chain: Promise<void> = Promise.resolve();
   private readonly reportUndeliverable: UndeliverableReporter;
+  /**
+   * Deliveries taken from the group and not yet written to the transport (still in this session's
+   * or the stream's buffer). When the session ends they are released, not counted as attempts: the
+   * client never saw them.
+   */
+  private readonly unwritten = new Set<Delivery>();
+  /** Set when the client half-closes: the delivery loop stops taking records. */
+  private clientEnded = false;
+  /** The delivery loop; the session waits for it to stop before it gives records back and leaves. */
+  private delivering: Promise<void> | undefined;
 
   constructor(
     private readonly broker: Broker,
@@ -61,7 +71,10 @@ export class SubscribeSession implements StreamSession {
     this.reportUndeliverable = createUndeliverableReporter(broker.metrics, "grpc", logger);
     call.on("data", (message: pb.SubscribeRequest | MalformedFrame) => this.onMessage(message));
     call.on("end", () => {
-      // The client half-closed: apply what it sent before, then end cleanly.
+      // The client half-closed: it takes nothing more, so nothing more is taken from the group for it
+      // (records it just released must not come straight back to it). Apply what it sent before, then
+      // end cleanly.
+      this.clientEnded = true;
       this.chain = this.chain.then(() => this.close({ kind: "ok" }));
     });
     call.on("cancelled", () => void this.close({ kind: "gone" }));
@@ -119,6 +132,9 @@ export class SubscribeSession implements StreamSession {
         case "nack":
           await this.settle(() => this.member!.nack(recordRefsFromProto(m.value.positions), m.value.delayMs));
           return;
+        case "release":
+          await this.settle(() => this.member!.release(recordRefsFromProto(m.value.positions)));
+          return;
         case "open":
           throw new WeirError(
             "INVALID_ARGUMENT",
@@ -174,7 +190,7 @@ export class SubscribeSession implements StreamSession {
     this.unlistenAssignment = member.onAssignment((a) => {
       void this.write({ message: { $case: "assignment", value: assignmentToProto(a) } });
     });
-    void this.deliver(member);
+    this.delivering = this.deliver(member);
   }
 
   private isClosed(): boolean {
@@ -184,12 +200,13 @@ export class SubscribeSession implements StreamSession {
   /** The delivery loop: poll while there is credit, wait for data or credit otherwise. */
   private async deliver(member: GroupMember): Promise<void> {
     try {
-      while (this.state === "open") {
+      while (this.state === "open" && !this.clientEnded) {
         if (this.credit <= 0) {
           await this.waitForCredit();
           continue;
         }
         const batch = await member.poll(Math.min(this.credit, maxPollRecords));
+        for (const d of batch) this.unwritten.add(d);
         if (this.state !== "open") break;
         if (batch.length === 0) {
           await this.waitForData(member);
@@ -199,26 +216,33 @@ export class SubscribeSession implements StreamSession {
         await this.sendDeliveries(batch);
       }
     } catch (error) {
-      // A group or topic failure (e.g. the topic was deleted): the client gets the status and the stream ends.
-      await this.close({ kind: "error", error });
+      // A group or topic failure (e.g. the topic was deleted): the client gets the status and the stream
+      // ends. Not awaited: close() waits for this loop to end.
+      void this.close({ kind: "error", error });
     }
   }
 
   private async sendDeliveries(batch: Delivery[]): Promise<void> {
     let frame: pb.Delivery[] = [];
+    let sent: Delivery[] = [];
     let bytes = 0;
+    const flush = async (): Promise<void> => {
+      const these = sent;
+      await this.write({ message: { $case: "deliveries", value: { deliveries: frame } } }, () => {
+        for (const d of these) this.unwritten.delete(d);
+      });
+      frame = [];
+      sent = [];
+      bytes = 0;
+    };
     for (const d of batch) {
       const size = deliverySize(d);
-      if (frame.length > 0 && bytes + size > maxFrameBytes) {
-        await this.write({ message: { $case: "deliveries", value: { deliveries: frame } } });
-        frame = [];
-        bytes = 0;
-      }
+      if (frame.length > 0 && bytes + size > maxFrameBytes) await flush();
       frame.push(encodableDeliveryToProto(d, this.reportUndeliverable));
+      sent.push(d);
       bytes += size;
     }
-    if (frame.length > 0)
-      await this.write({ message: { $case: "deliveries", value: { deliveries: frame } } });
+    if (frame.length > 0) await flush();
   }
 
   private waitForCredit(): Promise<void> {
@@ -248,10 +272,19 @@ export class SubscribeSession implements StreamSession {
     }
   }
 
-  /** Writes a message, waiting for 'drain' when the stream's buffer is full (slow client). */
-  private async write(message: pb.SubscribeResponse): Promise<void> {
+  /**
+   * Writes a message, waiting for 'drain' when the stream's buffer is full (slow client). `written`
+   * runs once the message has left the stream's buffers for the connection (never, if the call ends
+   * first).
+   */
+  private async write(message: pb.SubscribeResponse, written?: () => void): Promise<void> {
     if (this.state === "closed") return;
-    if (this.call.write(message)) return;
+    const ok = written
+      ? this.call.write(message, (error: Error | null | undefined) => {
+          if (!error) written();
+        })
+      : this.call.write(message);
+    if (ok) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.call.off("drain", done);
@@ -261,6 +294,19 @@ export class SubscribeSession implements StreamSession {
       this.call.once("drain", done);
       this.stop.signal.addEventListener("abort", done, { once: true });
     });
+  }
+
+  /** Gives back what was taken from the group and never written: the client cannot have seen it. */
+  private async releaseUnwritten(): Promise<void> {
+    if (!this.member || this.unwritten.size === 0) return;
+    const unseen = [...this.unwritten].map((d) => ({ partition: d.partition, offset: d.offset }));
+    this.unwritten.clear();
+    try {
+      await this.member.release(unseen);
+    } catch (error) {
+      // The group is gone (topic deleted, broker closing): leaving below is all that is left to do.
+      this.logger.debug("giving back unsent deliveries failed", { error, memberId: this.member.memberId });
+    }
   }
 
   /**
@@ -284,6 +330,9 @@ export class SubscribeSession implements StreamSession {
       this.call.end();
     }
     try {
+      // A poll that was running hands its records to `unwritten`; then they go back unseen.
+      await this.delivering;
+      await this.releaseUnwritten();
       await this.member?.leave();
     } catch (error) {
       this.logger.warn("leaving the group failed", { error, memberId: this.member?.memberId });

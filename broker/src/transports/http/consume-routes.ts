@@ -69,8 +69,8 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
       const { memberId, deliveries } = await pull.with(pullRequest, async (member) => {
         const got = await member.fetch(q.max, q.waitMs, call.signal);
         if (call.signal.aborted && got.length > 0) {
-          // Nobody will read this answer: hand the records back instead of losing them for this member.
-          await member.nack(refs(got), 0);
+          // Nobody will read this answer: hand the records back unseen (no delivery attempt spent).
+          await member.release(refs(got));
           return { memberId: member.memberId, deliveries: [] };
         }
         if (q.autoAck && got.length > 0) await member.ack(refs(got));
@@ -190,7 +190,7 @@ async function streamEvents(
     while (!signal.aborted) {
       const batch = await member.fetch(q.max, ctx.heartbeatMs, signal);
       if (signal.aborted) {
-        if (batch.length > 0) await member.nack(refs(batch), 0);
+        if (batch.length > 0) await member.release(refs(batch));
         break;
       }
       if (batch.length === 0) {
@@ -202,8 +202,8 @@ async function streamEvents(
         text += `id: ${d.partition}-${d.offset}\nevent: record\ndata: ${deliveryToJsonText(d, ctx.reportUndeliverable)}\n\n`;
       }
       if (!(await write(res, text, signal))) {
-        // Not (fully) handed to the socket: give the records back rather than committing them.
-        await member.nack(refs(batch), 0);
+        // Not (fully) handed to the socket: give the records back unseen rather than committing them.
+        await member.release(refs(batch));
         break;
       }
       if (member.mode === "stream") await member.ack(refs(batch));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { WeirError, assertTopicName, parseDuration } from "@weir/common";
-import type { ProduceInput } from "../../broker-types.js";
+import type { ProduceInput, ProduceOptions } from "../../broker-types.js";
 import type { HttpRouteContext } from "./http-server.js";
 import {
   contentTypeHeader,
@@ -48,7 +48,7 @@ const encoder = new TextEncoder();
 export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContext): void {
   const { broker } = ctx;
 
-  app.post<{ Params: TopicParams; Body: ProduceBody }>(
+  app.post<{ Params: TopicParams; Body: ProduceBody; Querystring: Record<string, string | undefined> }>(
     "/v1/topics/:topic/records",
     { schema: { body: { content: { "application/json": { schema: produceBodySchema } } } } },
     async (request, reply) => {
@@ -69,7 +69,20 @@ export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContex
       } else {
         records = [recordFromJson(body, "")];
       }
-      const positions = await broker.produce(topic, records, ctx.callContext(reply));
+      const options = produceOptions(request.headers);
+      const call = ctx.callContext(reply);
+      if (perRecordMode(request.query.perRecord)) {
+        const results = await broker.produceEach(topic, records, call, options);
+        let failed = 0;
+        const body = results.map((r) => {
+          if (!r.error) return { ...r.position, ...(r.duplicate ? { duplicate: true } : {}) };
+          failed++;
+          return broker.observeError(r.error, call).toJSON();
+        });
+        // 207 Multi-Status: look at each result (as Elasticsearch's _bulk answers with `errors: true`).
+        return reply.code(failed === 0 ? 201 : 207).send({ results: body, errors: failed });
+      }
+      const positions = await broker.produce(topic, records, call, options);
       return reply.code(201).send({ positions });
     },
   );
@@ -108,6 +121,48 @@ export function registerProduceRoutes(app: FastifyInstance, ctx: HttpRouteContex
       return reply.code(200).send({ delivered });
     },
   );
+}
+
+/**
+ * `?perRecord=true` asks for per-record results (each record succeeds or fails on its own).
+ *
+ * @throws WeirError INVALID_ARGUMENT for anything but true/false.
+ */
+function perRecordMode(value: string | undefined): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  throw new WeirError(
+    "INVALID_ARGUMENT",
+    `query parameter perRecord: "${value}" is not valid; use true (per-record results) or false (all-or-nothing, the default)`,
+    { details: { parameter: "perRecord" } },
+  );
+}
+
+/**
+ * Idempotent produce over HTTP: `Weir-Producer-Id` and `Weir-First-Sequence` (record i has sequence
+ * first + i), so a client that re-sends a request after a timeout never appends its records twice.
+ *
+ * @throws WeirError INVALID_ARGUMENT when only one is given or the sequence is not a number.
+ */
+function produceOptions(headers: Record<string, string | string[] | undefined>): ProduceOptions {
+  const id = headers["weir-producer-id"];
+  const first = headers["weir-first-sequence"];
+  if (id === undefined && first === undefined) return {};
+  if (typeof id !== "string" || typeof first !== "string") {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      "headers Weir-Producer-Id and Weir-First-Sequence go together (once each): send both for an idempotent produce, or neither",
+      { details: { header: typeof id === "string" ? "weir-first-sequence" : "weir-producer-id" } },
+    );
+  }
+  if (!/^\d{1,16}$/.test(first)) {
+    throw new WeirError(
+      "INVALID_ARGUMENT",
+      `header Weir-First-Sequence: "${first.slice(0, 40)}" is not a sequence number (0, 1, ...)`,
+      { details: { header: "weir-first-sequence" } },
+    );
+  }
+  return { producer: { id, firstSequence: Number(first) } };
 }
 
 /**

@@ -40,6 +40,8 @@ export class PullMembers {
   readonly #options: PullMembersOptions;
   readonly #entries = new Map<string, PullEntry>();
   readonly #joining = new Map<string, Promise<PullEntry>>();
+  /** Long-polls running now; close() lets them finish (give their records back) before leaving. */
+  readonly #running = new Set<Promise<unknown>>();
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
@@ -57,8 +59,10 @@ export class PullMembers {
   async with<T>(req: PullRequest, use: (member: GroupMember) => Promise<T>): Promise<T> {
     const entry = await this.#acquire(req);
     entry.busy++;
+    const running = use(entry.member);
+    this.#running.add(running);
     try {
-      return await use(entry.member);
+      return await running;
     } catch (error) {
       // A member whose fetch fails (its topic was deleted, the coordinator dropped it) is not reused;
       // the next poll under the same id joins afresh.
@@ -69,6 +73,7 @@ export class PullMembers {
       }
       throw error;
     } finally {
+      this.#running.delete(running);
       entry.busy--;
       entry.lastSeenMs = Date.now();
     }
@@ -79,10 +84,15 @@ export class PullMembers {
     return this.#entries.size;
   }
 
-  /** Leaves every group; later polls fail with UNAVAILABLE. */
+  /**
+   * Leaves every group once the long-polls running now have ended (the server aborts them first), so
+   * the records they fetched are handed back unseen rather than counted as delivered by the leave.
+   * Later polls fail with UNAVAILABLE.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
+    await Promise.allSettled([...this.#running]);
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.allSettled(entries.map((e) => e.member.leave()));

@@ -38,11 +38,37 @@ export enum GroupMode {
 export interface ProduceRequest {
   topic: string;
   records: ProduceRecord[];
+  /**
+   * False (the default): every record is checked before any is appended, one refused record refuses
+   * the batch, and each partition's records are one atomic append (not atomic across partitions).
+   * True: each record is checked on its own, the valid ones are appended, and the answer carries one
+   * RecordResult per record instead of positions.
+   */
+  perRecord: boolean;
+  /**
+   * Idempotent produce: with a producer id, record i has sequence `first_sequence + i`, and a record
+   * whose (topic, producer id, sequence) the broker already appended is not appended again: it is
+   * answered with the original position (see docs/http-api.md, "Idempotent produce").
+   */
+  producerId: string;
+  firstSequence: number;
 }
 
 export interface ProduceResponse {
-  /** One position per record, in request order. */
+  /** One position per record, in request order (all-or-nothing mode). */
   positions: RecordPosition[];
+  /** One result per record, in request order (per-record mode). */
+  results: RecordResult[];
+}
+
+/** The outcome of one record of a per-record produce. */
+export interface RecordResult {
+  result?:
+    | { $case: "position"; value: RecordPosition }
+    | { $case: "error"; value: ErrorStatus }
+    | undefined;
+  /** True when the record was a duplicate (idempotent produce): `position` is where it was first appended. */
+  duplicate: boolean;
 }
 
 export interface ProduceStreamRequest {
@@ -50,13 +76,27 @@ export interface ProduceStreamRequest {
   sequence: number;
   topic: string;
   records: ProduceRecord[];
+  /** As in ProduceRequest. */
+  perRecord: boolean;
+  /** As in ProduceRequest (independent of `sequence`, which only matches answers to frames). */
+  producerId: string;
+  firstSequence: number;
 }
 
 export interface ProduceStreamResponse {
   sequence: number;
+  /** All-or-nothing mode: one position per record. */
   positions: RecordPosition[];
-  /** Set when this batch was refused; nothing of it was appended. */
-  error?: ErrorStatus | undefined;
+  /**
+   * Set when this batch was refused as a whole. Nothing of it was appended when a record was refused;
+   * a storage failure in one partition's append may leave other partitions' appends in place (appends
+   * to several partitions are not atomic together), which an idempotent re-send completes.
+   */
+  error?:
+    | ErrorStatus
+    | undefined;
+  /** Per-record mode: one result per record. */
+  results: RecordResult[];
 }
 
 /** Where a group with no committed position starts reading. */
@@ -75,6 +115,7 @@ export interface SubscribeRequest {
     | { $case: "credit"; value: SubscribeCredit }
     | { $case: "ack"; value: SubscribeAck }
     | { $case: "nack"; value: SubscribeNack }
+    | { $case: "release"; value: SubscribeRelease }
     | undefined;
 }
 
@@ -104,6 +145,15 @@ export interface SubscribeNack {
   positions: RecordPosition[];
   /** Redeliver no sooner than this; 0 redelivers at once. */
   delayMs: number;
+}
+
+/**
+ * Gives back records this subscription received but never handed to its application (e.g. still in
+ * its buffer when it closes): they are redelivered at once and the delivery does not count as an
+ * attempt (AMQP 1.0's "released" outcome, unlike a nack).
+ */
+export interface SubscribeRelease {
+  positions: RecordPosition[];
 }
 
 export interface SubscribeResponse {
@@ -159,7 +209,7 @@ export interface ReplyResponse {
 }
 
 function createBaseProduceRequest(): ProduceRequest {
-  return { topic: "", records: [] };
+  return { topic: "", records: [], perRecord: false, producerId: "", firstSequence: 0 };
 }
 
 export const ProduceRequest: MessageFns<ProduceRequest> = {
@@ -169,6 +219,15 @@ export const ProduceRequest: MessageFns<ProduceRequest> = {
     }
     for (const v of message.records) {
       ProduceRecord.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.perRecord !== false) {
+      writer.uint32(24).bool(message.perRecord);
+    }
+    if (message.producerId !== "") {
+      writer.uint32(34).string(message.producerId);
+    }
+    if (message.firstSequence !== 0) {
+      writer.uint32(40).uint64(message.firstSequence);
     }
     return writer;
   },
@@ -202,6 +261,30 @@ export const ProduceRequest: MessageFns<ProduceRequest> = {
             message.records.push(ProduceRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.perRecord = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.producerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.firstSequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -216,13 +299,16 @@ export const ProduceRequest: MessageFns<ProduceRequest> = {
 };
 
 function createBaseProduceResponse(): ProduceResponse {
-  return { positions: [] };
+  return { positions: [], results: [] };
 }
 
 export const ProduceResponse: MessageFns<ProduceResponse> = {
   encode(message: ProduceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.positions) {
       RecordPosition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.results) {
+      RecordResult.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -248,6 +334,84 @@ export const ProduceResponse: MessageFns<ProduceResponse> = {
             message.positions.push(RecordPosition.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.results.push(RecordResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRecordResult(): RecordResult {
+  return { result: undefined, duplicate: false };
+}
+
+export const RecordResult: MessageFns<RecordResult> = {
+  encode(message: RecordResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.result?.$case) {
+      case "position":
+        RecordPosition.encode(message.result.value, writer.uint32(10).fork()).join();
+        break;
+      case "error":
+        ErrorStatus.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    if (message.duplicate !== false) {
+      writer.uint32(24).bool(message.duplicate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = { $case: "position", value: RecordPosition.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "error", value: ErrorStatus.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.duplicate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -262,7 +426,7 @@ export const ProduceResponse: MessageFns<ProduceResponse> = {
 };
 
 function createBaseProduceStreamRequest(): ProduceStreamRequest {
-  return { sequence: 0, topic: "", records: [] };
+  return { sequence: 0, topic: "", records: [], perRecord: false, producerId: "", firstSequence: 0 };
 }
 
 export const ProduceStreamRequest: MessageFns<ProduceStreamRequest> = {
@@ -275,6 +439,15 @@ export const ProduceStreamRequest: MessageFns<ProduceStreamRequest> = {
     }
     for (const v of message.records) {
       ProduceRecord.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.perRecord !== false) {
+      writer.uint32(32).bool(message.perRecord);
+    }
+    if (message.producerId !== "") {
+      writer.uint32(42).string(message.producerId);
+    }
+    if (message.firstSequence !== 0) {
+      writer.uint32(48).uint64(message.firstSequence);
     }
     return writer;
   },
@@ -316,6 +489,30 @@ export const ProduceStreamRequest: MessageFns<ProduceStreamRequest> = {
             message.records.push(ProduceRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.perRecord = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.producerId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.firstSequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -330,7 +527,7 @@ export const ProduceStreamRequest: MessageFns<ProduceStreamRequest> = {
 };
 
 function createBaseProduceStreamResponse(): ProduceStreamResponse {
-  return { sequence: 0, positions: [], error: undefined };
+  return { sequence: 0, positions: [], error: undefined, results: [] };
 }
 
 export const ProduceStreamResponse: MessageFns<ProduceStreamResponse> = {
@@ -343,6 +540,9 @@ export const ProduceStreamResponse: MessageFns<ProduceStreamResponse> = {
     }
     if (message.error !== undefined) {
       ErrorStatus.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.results) {
+      RecordResult.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -382,6 +582,14 @@ export const ProduceStreamResponse: MessageFns<ProduceStreamResponse> = {
             }
 
             message.error = ErrorStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.results.push(RecordResult.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -497,6 +705,9 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
       case "nack":
         SubscribeNack.encode(message.message.value, writer.uint32(34).fork()).join();
         break;
+      case "release":
+        SubscribeRelease.encode(message.message.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -544,6 +755,14 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
             }
 
             message.message = { $case: "nack", value: SubscribeNack.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = { $case: "release", value: SubscribeRelease.decode(reader, reader.uint32()) };
             continue;
           }
         }
@@ -794,6 +1013,52 @@ export const SubscribeNack: MessageFns<SubscribeNack> = {
             }
 
             message.delayMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSubscribeRelease(): SubscribeRelease {
+  return { positions: [] };
+}
+
+export const SubscribeRelease: MessageFns<SubscribeRelease> = {
+  encode(message: SubscribeRelease, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.positions) {
+      RecordPosition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscribeRelease {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscribeRelease();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.positions.push(RecordPosition.decode(reader, reader.uint32()));
             continue;
           }
         }

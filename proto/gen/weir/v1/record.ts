@@ -56,6 +56,8 @@ export interface ErrorStatus {
   code: string;
   message: string;
   retriable: boolean;
+  /** JSON of the error's details (e.g. {"pointer":"/amount","keyword":"minimum"}); empty when none. */
+  detailsJson: string;
 }
 
 function createBaseHeader(): Header {
@@ -395,7 +397,7 @@ export const Delivery: MessageFns<Delivery> = {
 };
 
 function createBaseErrorStatus(): ErrorStatus {
-  return { code: "", message: "", retriable: false };
+  return { code: "", message: "", retriable: false, detailsJson: "" };
 }
 
 export const ErrorStatus: MessageFns<ErrorStatus> = {
@@ -408,6 +410,9 @@ export const ErrorStatus: MessageFns<ErrorStatus> = {
     }
     if (message.retriable !== false) {
       writer.uint32(24).bool(message.retriable);
+    }
+    if (message.detailsJson !== "") {
+      writer.uint32(34).string(message.detailsJson);
     }
     return writer;
   },
@@ -447,6 +452,14 @@ export const ErrorStatus: MessageFns<ErrorStatus> = {
             }
 
             message.retriable = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.detailsJson = reader.string();
             continue;
           }
         }
