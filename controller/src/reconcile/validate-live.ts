@@ -2,8 +2,8 @@ import type { CompatibilityResult, SchemaInput, WeirClient } from "@weir/client"
 import { isWeirError } from "@weir/common";
 import { compileJsonSchemaValidator } from "@weir/schema";
 import type { ConfigError } from "../load/config-error.js";
-import { jsonPointerPosition } from "./json-position.js";
 import { sameSchemaText } from "./plan.js";
+import { schemaChangePosition } from "./schema-change-position.js";
 import type { DesiredSchema, DesiredState, LiveState } from "./types.js";
 
 /**
@@ -38,7 +38,7 @@ export async function validateAgainstLive(
       try {
         const result = await client.registry.checkCompatibility(s.name, input, { mode: s.mode });
         if (result.compatible) return [];
-        return incompatibility(s, result);
+        return incompatibility(s, result, texts);
       } catch (error) {
         if (isWeirError(error) && (error.code === "SCHEMA_INVALID" || error.code === "SCHEMA_NOT_FOUND")) {
           return [compileError(s, error.message)];
@@ -51,10 +51,15 @@ export async function validateAgainstLive(
 }
 
 /**
- * One error per breaking change, located in the schema file (the JSON pointer's place in a JSON Schema,
- * the Protobuf checker's line and column), with the Schema resource as the related place.
+ * One error per breaking change, located where {@link schemaChangePosition} places it (the JSON
+ * pointer's place in a JSON Schema, the Protobuf checker's file and line), with the Schema resource as
+ * the related place.
  */
-function incompatibility(s: DesiredSchema, result: CompatibilityResult): ConfigError[] {
+function incompatibility(
+  s: DesiredSchema,
+  result: CompatibilityResult,
+  all: ReadonlyMap<string, DesiredSchema>,
+): ConfigError[] {
   const resource = { file: s.location.file, line: s.location.line, column: s.location.column };
   const base = (message: string) => ({
     rule: "invalid" as const,
@@ -67,12 +72,8 @@ function incompatibility(s: DesiredSchema, result: CompatibilityResult): ConfigE
     return [{ ...at(s), ...base(`${s.file} breaks the subject's ${result.mode} compatibility`) }];
   }
   return breaking.map((c) => {
-    const position = c.location
-      ? { line: c.location.line, column: c.location.column }
-      : jsonPointerPosition(s.text, c.path);
     return {
-      file: s.file,
-      ...position,
+      ...schemaChangePosition(s, c, all),
       ...(c.path === "" ? {} : { pointer: c.path }),
       ...base(
         `${c.message} [${c.type}] breaks ${result.mode} compatibility with live version ${c.version} (${c.direction})`,
