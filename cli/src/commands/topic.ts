@@ -11,7 +11,6 @@ import {
   sizeArg,
   type BrokerFlags,
 } from "../options.js";
-import { managedTopicWarning } from "../managed-topic.js";
 import { createOutput, table } from "../output.js";
 
 interface ConfigFlags extends BrokerFlags {
@@ -109,7 +108,7 @@ export function registerTopicCommands(program: Command): void {
     const out = createOutput(outputFormat(cmd));
     const info = await withClient(flags, async (client) => {
       const current = await client.admin.describeTopic(name);
-      const warning = await managedTopicWarning(client, current, "alter");
+      const warning = await (await loadManagedTopicWarning())(client, current, "alter");
       if (warning !== undefined) out.note(warning);
       // Refused with VERSION_CONFLICT when someone changed the topic between the read and the write.
       return client.admin.alterTopic(name, configFromFlags(flags, current.config), {
@@ -154,7 +153,7 @@ export function registerTopicCommands(program: Command): void {
     const out = createOutput(outputFormat(cmd));
     await withClient(flags, async (client) => {
       const current = await client.admin.describeTopic(name);
-      const warning = await managedTopicWarning(client, current, "delete");
+      const warning = await (await loadManagedTopicWarning())(client, current, "delete");
       if (warning !== undefined) out.note(warning);
       await client.admin.deleteTopic(name);
     });
@@ -240,4 +239,12 @@ function describeText(t: TopicInfo): string {
       ]),
     ),
   ].join("\n");
+}
+
+/**
+ * The managed-topic check needs the controller package (its labels and sync record); it is loaded only
+ * by the commands that change a topic, so `weir topic list` and `describe` start without it.
+ */
+async function loadManagedTopicWarning(): Promise<typeof import("../managed-topic.js").managedTopicWarning> {
+  return (await import("../managed-topic.js")).managedTopicWarning;
 }
