@@ -321,4 +321,42 @@ spec: { schema: { value: s, valueMessage: a.B, keyMessage: a.C } }
       message: /does not exist/,
     });
   });
+
+  void test("an oversized annotation or label is a located schema error, so it never reaches the broker", async (t) => {
+    const dir = await tempDir(t);
+    const big = "x".repeat(5 * 1024 * 1024);
+    await writeFiles(dir, {
+      "topics.yaml": `apiVersion: weir/v1
+kind: Topic
+metadata:
+  name: a
+  annotations:
+    notes: "${big}"
+spec: { partitions: 1 }
+---
+apiVersion: weir/v1
+kind: Topic
+metadata:
+  name: b
+  labels:
+    team: "${"y".repeat(1025)}"
+spec: { partitions: 1 }
+`,
+    });
+    const { errors, resources } = await loadConfigDirectory(dir);
+    const schema = only(errors, "schema");
+    assert.deepEqual(
+      schema.map((e) => [e.file, e.line, e.pointer]),
+      [
+        ["topics.yaml", 6, "/metadata/annotations/notes"],
+        ["topics.yaml", 14, "/metadata/labels/team"],
+      ],
+    );
+    assert.match(schema[0]!.message, /4096/);
+    assert.ok(
+      errors.every((e) => e.message.length < 2000),
+      "the error does not echo the value",
+    );
+    assert.equal(resources.length, 0);
+  });
 });

@@ -92,13 +92,13 @@ export interface Metadata {
    */
   namespace?: string;
   /**
-   * Free-form key/value labels (copied to the broker resource where it has labels, e.g. topics).
+   * Free-form key/value labels (copied to the broker resource where it has labels, e.g. topics). At most 64, values at most 1024 characters: labels name things, they do not carry data.
    */
   labels?: {
     [k: string]: string | undefined;
   };
   /**
-   * Key/value annotations read by Weir's tools. Known: weir.dev/allow-delete.
+   * Key/value annotations read by Weir's tools. Known: weir.dev/allow-delete. At most 64, keys at most 253 characters, values at most 4096.
    */
   annotations?: {
     /**
