@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
-/** The CLI entry, run from source (tests never need a build). */
-const cliEntry = fileURLToPath(new URL("../../cli/src/main.ts", import.meta.url));
+/**
+ * The CLI entry, found through the `@weir/cli` dependency (not a path into a sibling folder). Under the
+ * `@weir/source` condition that tests run with, this is the TypeScript source, so tests never need a build.
+ */
+const cliEntry = fileURLToPath(import.meta.resolve("@weir/cli/main"));
 
 /** Options for {@link startBrokerProcess}. */
 export interface BrokerProcessOptions {

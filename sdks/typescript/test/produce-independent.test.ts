@@ -3,7 +3,7 @@ import { after, before, suite, test } from "node:test";
 import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
 import { createClient, type WeirClient } from "@weir/client";
 import { BrokerServiceService, type ProduceStreamRequest, type ProduceStreamResponse } from "@weir/proto";
-import { startTestNode, type TestNode } from "./grpc-test-helpers.js";
+import { startTestNode, type TestNode } from "@weir/testing";
 
 // publish() calls that share a linger window are independent: each succeeds or fails on its own, while
 // publishBatch stays all-or-nothing. Against a real broker over gRPC.

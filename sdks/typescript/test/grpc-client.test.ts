@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, suite, test } from "node:test";
 import { WeirError, type Message, type WeirClient } from "@weir/client";
-import { startTestNode, take, until, type TestNode } from "./grpc-test-helpers.js";
+import { startTestNode, take, until, type TestNode } from "@weir/testing";
 
 void suite("@weir/client over gRPC against a real broker", () => {
   let node: TestNode;

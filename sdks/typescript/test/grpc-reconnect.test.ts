@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createClient, type WeirError } from "@weir/client";
-import { startWeirServer, type WeirServer } from "../src/server.js";
-import { take, until } from "./grpc-test-helpers.js";
+import { startWeirServer, type WeirServer } from "@weir/broker";
+import { take, until } from "@weir/testing";
 
 void test("a subscription reconnects to a restarted broker (same port and data) and receives newer records", async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), "weir-grpc-reconnect-"));

@@ -7,10 +7,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { ServerCredentials, type ServerInterceptor, ServerInterceptingCall } from "@grpc/grpc-js";
 import { createClient } from "@weir/client";
-import { createBroker } from "../src/core/broker.js";
-import { createEmbeddedEngine } from "../src/engine/embedded/embedded-engine.js";
-import { openLmdbMetadataStore } from "../src/engine/lmdb-metadata-store.js";
-import { startGrpcServer } from "../src/transports/grpc/grpc-server.js";
+import { createBroker, createEmbeddedEngine, openLmdbMetadataStore, startGrpcServer } from "@weir/broker";
 
 const run = promisify(execFile);
 
