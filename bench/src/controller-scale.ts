@@ -16,16 +16,14 @@ import { join } from "node:path";
 import { startWeirServer } from "@weir/broker";
 import { createClient } from "@weir/client";
 import {
-  desiredState,
   formatConfigError,
   loadConfigDirectory,
-  planChanges,
-  readLiveState,
   reconcile,
   type LoadResult,
   type LoadedResource,
   type Plan,
 } from "@weir/controller";
+import { desiredState, planChanges, readLiveState } from "@weir/controller/internal";
 import { createMemoryRegistryStorage, createSchemaRegistry } from "@weir/schema";
 import { writeScaleRepo, writeSmallChange, type ScaleRepoSummary } from "./controller-scale-repo.js";
 

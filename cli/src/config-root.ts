@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { WeirError } from "@weir/common";
-import { configFileNames } from "@weir/controller";
+import { configFileNames } from "@weir/controller/internal";
 
 /** How deep below the given directory {@link findConfigRoots} looks for a weir.yaml. */
 export const configRootSearchDepth = 4;

@@ -18,10 +18,10 @@ import {
   createMemoryRegistryStorage,
   createProtobufFormat,
   createSchemaRegistry,
-  isCompiledProtobufSchema,
   type ResolvedReference,
   type SchemaRegistry,
 } from "@weir/schema";
+import { isCompiledProtobufSchema } from "@weir/schema/internal";
 import { tempDir } from "@weir/testing";
 
 // examples/config is what `npm start` serves and what the docs point at: it must stay loadable, every

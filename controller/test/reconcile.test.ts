@@ -5,9 +5,9 @@ import { suite, test, type TestContext } from "node:test";
 import { startWeirServer } from "@weir/broker";
 import { createClient, type WeirClient } from "@weir/client";
 import {
+  StatusTracker,
   loadConfigDirectory,
   reconcile,
-  StatusTracker,
   syncStateKind,
   type ReconcileOptions,
 } from "@weir/controller";

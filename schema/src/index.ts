@@ -1,3 +1,10 @@
+/**
+ * The public surface of `@weir/schema`: what a program embedding Weir's schema registry calls. Create a
+ * registry over a storage, check compatibility (registry subjects, two JSON Schemas, two trees of .proto
+ * files), and validate payloads. Everything else (format internals, buf plumbing, structure diffs, depth
+ * helpers) is in `@weir/schema/internal`, for Weir's own packages; it may change without notice.
+ * `public-exports.test.ts` pins the names exported here.
+ */
 export { checkJsonSchemaCompatibility } from "./jsonschema/check.js";
 export type { JsonSchemaCompatibilityOptions, JsonSchemaCompatibilityResult } from "./jsonschema/check.js";
 export type {
@@ -5,30 +12,17 @@ export type {
   JsonSchemaChange,
   JsonSchemaChangeType,
   SchemaChange,
+  SourceLocation,
 } from "./jsonschema/changes.js";
-export type { RefResolver } from "./jsonschema/analyzer.js";
-export {
-  checkCompatibility,
-  compatibilityModes,
-  createJsonSchemaChecker,
-  isCompatibilityMode,
-  modeRule,
-} from "./compatibility-mode.js";
+export { checkCompatibility, compatibilityModes, isCompatibilityMode } from "./compatibility-mode.js";
 export type {
   CompatibilityMode,
   CompatibilityResult,
-  FormatCompatibilityChecker,
-  PairCompatibilityResult,
   PreviousVersion,
   VersionedChange,
 } from "./compatibility-mode.js";
-export { compileJsonSchemaValidator, schemaDialect, validationError } from "./validator.js";
-export {
-  assertSchemaDepth,
-  defaultMaxSchemaDepth,
-  tooDeepAt,
-  tooDeepInText,
-} from "./jsonschema/schema-depth.js";
+export { compileJsonSchemaValidator } from "./validator.js";
+export { defaultMaxSchemaDepth } from "./jsonschema/schema-depth.js";
 export type {
   JsonSchemaDialect,
   JsonSchemaValidator,
@@ -36,7 +30,6 @@ export type {
   ValidationFailure,
   ValidationResult,
 } from "./validator.js";
-export type { SourceLocation } from "./jsonschema/changes.js";
 export { schemaTypes } from "./registry/registry-types.js";
 export type {
   CompiledSchema,
@@ -62,33 +55,13 @@ export type {
 export { createSchemaRegistry } from "./registry/schema-registry.js";
 export type { SchemaRegistryOptions } from "./registry/schema-registry.js";
 export { createMemoryRegistryStorage } from "./registry/memory-registry-storage.js";
-export { checkSubjectCompatibility } from "./registry/subject-compatibility.js";
 export { createJsonSchemaFormat } from "./formats/json-schema-format.js";
-export {
-  categoryForMode,
-  createProtobufFormat,
-  isCompiledProtobufSchema,
-} from "./protobuf/protobuf-format.js";
+export { createProtobufFormat } from "./protobuf/protobuf-format.js";
+export type { ProtobufFormatOptions } from "./protobuf/protobuf-format.js";
+export { checkProtobufTreeCompatibility } from "./protobuf/protobuf-tree.js";
 export type {
-  CompiledProtobufSchema,
-  ProtobufCompatibilityOptions,
-  ProtobufFormatOptions,
-} from "./protobuf/protobuf-format.js";
-export { checkProtobufTreeCompatibility, compileProtobufFiles } from "./protobuf/protobuf-tree.js";
-export type {
-  CompileProtobufFilesOptions,
   ProtobufTreeChange,
   ProtobufTreeCheckOptions,
   ProtobufTreeCheckResult,
 } from "./protobuf/protobuf-tree.js";
-export { diffProtobufStructure } from "./protobuf/protobuf-structure-diff.js";
-export type {
-  ProtobufChangeType,
-  ProtobufSchemaSide,
-  ProtobufStructureChange,
-  ProtobufStructureDiffOptions,
-} from "./protobuf/protobuf-structure-diff.js";
 export type { ProtobufBreakingCategory } from "./protobuf/buf-breaking.js";
-export { createBufRunner, createCountingBufRunner } from "./protobuf/buf-runner.js";
-export type { BufResult, BufRunner, BufRunnerOptions } from "./protobuf/buf-runner.js";
-export type { CompiledProtoFiles } from "./protobuf/compile-proto-files.js";

@@ -1,11 +1,11 @@
 import {
   checkJsonSchemaCompatibility,
   compileJsonSchemaValidator,
-  modeRule,
   type CompatibilityMode,
   type Direction,
   type SourceLocation,
 } from "@weir/schema";
+import { modeRule } from "@weir/schema/internal";
 import { isWeirError } from "@weir/common";
 import { isJsonSyntaxError, parseJsonSource, type JsonSource } from "./json-source.js";
 

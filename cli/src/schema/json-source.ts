@@ -1,7 +1,8 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { LineCounter, parseDocument } from "yaml";
-import { pointerPosition } from "@weir/controller";
-import { defaultMaxSchemaDepth, tooDeepInText, type SourceLocation } from "@weir/schema";
+import { pointerPosition } from "@weir/controller/internal";
+import { defaultMaxSchemaDepth, type SourceLocation } from "@weir/schema";
+import { tooDeepInText } from "@weir/schema/internal";
 
 /** A JSON file parsed twice: strictly (JSON.parse) for the value, and with positions to locate pointers. */
 export interface JsonSource {

@@ -1,10 +1,10 @@
 import { isWeirError } from "@weir/common";
 import {
   checkProtobufTreeCompatibility,
-  modeRule,
   type CompatibilityMode,
   type ProtobufBreakingCategory,
 } from "@weir/schema";
+import { modeRule } from "@weir/schema/internal";
 import {
   SchemaProblems,
   type LocatedChange,

@@ -1,7 +1,7 @@
 import { WeirError } from "@weir/common";
 import type { LoadResult, LoadedResource } from "@weir/controller";
 import type { CompatibilityMode } from "@weir/schema";
-import { modeRule } from "@weir/schema";
+import { modeRule } from "@weir/schema/internal";
 import type { SchemaText } from "./compare-json-schemas.js";
 
 /** Formats a Schema resource can have. */

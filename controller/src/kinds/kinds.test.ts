@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { kindSchema, kindSchemaPath, loadConfigDirectory, resourceKinds } from "../index.js";
+import { kindSchema, kindSchemaPath, loadConfigDirectory, resourceKinds } from "../internal.js";
 
 void suite("resource kinds", () => {
   void test("every kind has an editor-ready JSON Schema and generated types", () => {
