@@ -13,22 +13,27 @@ import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
+import { ReferenceResolver } from "./reference-resolver.js";
+import {
+  SubjectStore,
+  subjectNotFound,
+  toStored,
+  toSubjectVersion,
+  type StorageOp,
+} from "./subject-store.js";
 import type {
   CompiledSchema,
   PayloadValidator,
   RegistryChange,
   RegisterOptions,
   RegistryStorage,
-  ResolvedReference,
   SchemaFormat,
   SchemaInput,
   SchemaReference,
   SchemaRegistry,
   SchemaType,
-  StoredSchema,
   SubjectVersion,
   ValidatorOptions,
-  VersionSelector,
 } from "./registry-types.js";
 import { checkSubjectCompatibility, incompatibleError } from "./subject-compatibility.js";
 
@@ -44,17 +49,6 @@ export interface SchemaRegistryOptions {
   readonly keyPrefix?: string;
   /** How many compiled schemas (by id) and validators stay cached. @default 1000 */
   readonly cacheSize?: number;
-}
-
-type StorageOp = Parameters<RegistryStorage["batch"]>[0][number];
-
-/** A reference error in Confluent's terms (42201 invalid schema), naming the reference. */
-function referenceError(ref: SchemaReference, problem: string): WeirError {
-  return new WeirError(
-    "SCHEMA_INVALID",
-    `reference "${ref.name}" (subject "${ref.subject}" version ${ref.version}) ${problem}; register the referenced schema first, or fix the reference`,
-    { details: { reference: ref.name, subject: ref.subject, version: ref.version, confluentCode: 42201 } },
-  );
 }
 
 /** The identity of a schema for id dedupe: its type, canonical text and references. */
@@ -110,71 +104,8 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     }
   };
 
-  // --- reads ----------------------------------------------------------------------------------------------
-  const getSubject = async (subject: string): Promise<SubjectRecord | undefined> =>
-    storage.get<SubjectRecord>(keys.subject(subject));
-
-  const subjectNotFound = (subject: string, softDeleted = false): WeirError =>
-    softDeleted
-      ? new WeirError(
-          "SUBJECT_NOT_FOUND",
-          `subject "${subject}" was soft-deleted; list it with deleted=true, or delete it permanently with permanent=true`,
-          { details: { subject, confluentCode: 40404 } },
-        )
-      : new WeirError(
-          "SUBJECT_NOT_FOUND",
-          `subject "${subject}" not found; register a schema under it first`,
-          { details: { subject } },
-        );
-
-  /** The subject's versions: live ones, or all with `deleted`; SUBJECT_NOT_FOUND when there are none. */
-  const versionsOf = async (subject: string, deleted: boolean): Promise<readonly VersionRecord[]> => {
-    const record = await getSubject(subject);
-    const versions = (record?.versions ?? []).filter((v) => deleted || !v.deleted);
-    if (versions.length === 0) throw subjectNotFound(subject);
-    return versions;
-  };
-
-  const getSchemaRecord = async (id: number): Promise<SchemaRecord> => {
-    const record = await storage.get<SchemaRecord>(keys.schema(id));
-    if (!record) {
-      throw new WeirError("SCHEMA_NOT_FOUND", `no schema has id ${id}`, { details: { id } });
-    }
-    return record;
-  };
-
-  const toStored = (record: SchemaRecord): StoredSchema => ({
-    id: record.id,
-    schemaType: record.schemaType,
-    schema: record.schema,
-    references: record.references,
-  });
-
-  const toSubjectVersion = (subject: string, v: VersionRecord, record: SchemaRecord): SubjectVersion => ({
-    ...toStored(record),
-    subject,
-    version: v.version,
-    deleted: v.deleted,
-  });
-
-  /** Picks a version of a subject (live only unless `deleted`), with Confluent's not-found codes. */
-  const pickVersion = async (
-    subject: string,
-    selector: VersionSelector | undefined,
-    deleted: boolean,
-  ): Promise<VersionRecord> => {
-    const version = parseVersion(selector);
-    const versions = await versionsOf(subject, deleted);
-    const found = version === "latest" ? versions.at(-1) : versions.find((v) => v.version === version);
-    if (!found) {
-      throw new WeirError(
-        "SCHEMA_VERSION_NOT_FOUND",
-        `subject "${subject}" has no ${deleted ? "" : "live "}version ${version}; list its versions to see which exist`,
-        { details: { subject, version } },
-      );
-    }
-    return found;
-  };
+  const store = new SubjectStore(storage, keys);
+  const resolver = new ReferenceResolver(store);
 
   const formatOf = (schemaType: SchemaType): SchemaFormat => {
     const format = formats.get(schemaType);
@@ -188,54 +119,16 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     return format;
   };
 
-  /** Resolves stored references transitively (they always exist: referenced versions cannot be deleted). */
-  const resolveStored = async (references: readonly SchemaReference[]): Promise<ResolvedReference[]> =>
-    Promise.all(
-      references.map(async (ref) => {
-        const record = await getSubject(ref.subject);
-        const v = record?.versions.find((x) => x.version === ref.version);
-        if (!v) throw referenceError(ref, "no longer exists");
-        const schema = await getSchemaRecord(v.id);
-        return {
-          name: ref.name,
-          subject: ref.subject,
-          version: ref.version,
-          schema: schema.schema,
-          references: await resolveStored(schema.references),
-        };
-      }),
-    );
-
-  /** Resolves a caller's references: each must name a live version (`-1`/"latest" = latest live). */
-  const resolveInput = async (
-    references: readonly SchemaReference[],
-  ): Promise<{ stored: SchemaReference[]; resolved: ResolvedReference[] }> => {
-    const stored: SchemaReference[] = [];
-    for (const ref of references) {
-      const record = await getSubject(ref.subject);
-      const live = (record?.versions ?? []).filter((v) => !v.deleted);
-      const wanted = parseVersion(ref.version);
-      const v = wanted === "latest" ? live.at(-1) : live.find((x) => x.version === wanted);
-      if (!v) {
-        throw referenceError(
-          ref,
-          live.length === 0
-            ? "names a subject with no live versions"
-            : "names a version that does not exist or was deleted",
-        );
-      }
-      stored.push({ name: ref.name, subject: ref.subject, version: v.version });
-    }
-    return { stored, resolved: await resolveStored(stored) };
-  };
-
   /** Compiles a stored schema once per id (concurrent callers share the compile). */
   const compiledSchema = (id: number): Promise<CompiledSchema> => {
     let compiled = compiledById.get(id);
     if (!compiled) {
       compiled = (async () => {
-        const record = await getSchemaRecord(id);
-        return formatOf(record.schemaType).compile(record.schema, await resolveStored(record.references));
+        const record = await store.schemaRecord(id);
+        return formatOf(record.schemaType).compile(
+          record.schema,
+          await resolver.resolveStored(record.references),
+        );
       })();
       compiledById.set(id, compiled);
       compiled.catch(() => compiledById.delete(id));
@@ -246,7 +139,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   /** Compiles a caller's schema and works out its identity. */
   const compileInput = async (input: SchemaInput) => {
     const schemaType = checkInput(input, schemaTypes);
-    const { stored, resolved } = await resolveInput(input.references ?? []);
+    const { stored, resolved } = await resolver.resolveInput(input.references ?? []);
     const compiled = await formatOf(schemaType).compile(input.schema, resolved);
     return {
       schemaType,
@@ -323,11 +216,11 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 
   /** What a prepared registration depended on: the subject's versions, its mode and its references. */
   const snapshotOf = async (subject: string, input: SchemaInput): Promise<string> => {
-    const record = await getSubject(subject);
+    const record = await store.subject(subject);
     const mode = await effectiveMode(subject);
     let refs: unknown;
     try {
-      refs = (await resolveInput(input.references ?? [])).stored;
+      refs = (await resolver.resolveInput(input.references ?? [])).stored;
     } catch {
       refs = null;
     }
@@ -354,15 +247,18 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   ): Promise<Prepared> => {
     const snapshot = await snapshotOf(subject, input);
     const { schemaType, references, compiled, hash } = await compileInput(input);
-    const record = await getSubject(subject);
+    const record = await store.subject(subject);
     const versions = record?.versions ?? [];
-    const knownId = await storage.get<number>(keys.hash(hash));
+    const knownId = await store.idOfHash(hash);
     if (knownId !== undefined) {
       const live = versions.filter((v) => !v.deleted);
       const same = live.filter((v) => v.id === knownId).at(-1);
       // A revert (asLatest) of an older version goes on to be checked and registered as the new latest.
       if (same && (options.asLatest !== true || same === live.at(-1))) {
-        return { kind: "existing", version: toSubjectVersion(subject, same, await getSchemaRecord(knownId)) };
+        return {
+          kind: "existing",
+          version: toSubjectVersion(subject, same, await store.schemaRecord(knownId)),
+        };
       }
     }
     const mode = await effectiveMode(subject);
@@ -378,29 +274,16 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     prepared: Extract<Prepared, { kind: "new" }>,
   ): Promise<SubjectVersion> => {
     const { schemaType, references, compiled, hash, versions } = prepared;
-    const ops: StorageOp[] = [];
-    // another subject may have registered the same schema since it was prepared: share its id
-    let id = await storage.get<number>(keys.hash(hash));
-    if (id === undefined) {
-      id = (await storage.get<number>(keys.nextId)) ?? 1;
-      ops.push({ type: "put", key: keys.nextId, value: id + 1 });
-      ops.push({ type: "put", key: keys.hash(hash), value: id });
-    }
-    let schemaRecord = await storage.get<SchemaRecord>(keys.schema(id));
-    if (!schemaRecord) {
-      schemaRecord = { id, schemaType, schema: input.schema, references, hash };
-      ops.push({ type: "put", key: keys.schema(id), value: schemaRecord });
-    }
-    const version = (versions.at(-1)?.version ?? 0) + 1;
-    const added: VersionRecord = { version, id, deleted: false };
-    ops.push({ type: "put", key: keys.subject(subject), value: { subject, versions: [...versions, added] } });
-    ops.push({ type: "put", key: keys.use(id, subject, version), value: { subject, version } });
-    for (const ref of schemaRecord.references) {
-      ops.push({ type: "put", key: keys.referrer(ref, subject, version), value: { subject, version, id } });
-    }
+    // another subject may have registered the same schema since it was prepared: it shares that id
+    const { added, schemaRecord, ops } = await store.addVersionOps(subject, versions, {
+      schemaType,
+      schema: input.schema,
+      references,
+      hash,
+    });
     await storage.batch(ops);
     // the compiled form of a new id is the one just built
-    if (!compiledById.get(id)) compiledById.set(id, Promise.resolve(compiled));
+    if (!compiledById.get(added.id)) compiledById.set(added.id, Promise.resolve(compiled));
     emit({ subject });
     return toSubjectVersion(subject, added, schemaRecord);
   };
@@ -421,7 +304,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
         if (prepared.kind === "existing") {
           // still live, and still latest when asked? (a delete or register may have committed since)
           const held = prepared.version;
-          const live = (await getSubject(subject))?.versions.filter((x) => !x.deleted) ?? [];
+          const live = (await store.subject(subject))?.versions.filter((x) => !x.deleted) ?? [];
           const v = live.find((x) => x.version === held.version);
           if (v && (options.asLatest !== true || v === live.at(-1))) return held;
           prepared = await prepareRegistration(subject, input, options);
@@ -433,7 +316,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 
     async lookup(subject, input, opts = {}) {
       assertSubject(subject);
-      const versions = await versionsOf(subject, opts.deleted === true);
+      const versions = await store.versionsOf(subject, opts.deleted === true);
       let hash: string;
       try {
         ({ hash } = await compileInput(input));
@@ -451,7 +334,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
         }
         throw e;
       }
-      const id = await storage.get<number>(keys.hash(hash));
+      const id = await store.idOfHash(hash);
       const found = id === undefined ? undefined : versions.filter((v) => v.id === id).at(-1);
       if (!found || id === undefined) {
         throw new WeirError(
@@ -460,7 +343,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
           { details: { subject } },
         );
       }
-      return toSubjectVersion(subject, found, await getSchemaRecord(id));
+      return toSubjectVersion(subject, found, await store.schemaRecord(id));
     },
 
     async getById(id) {
@@ -469,7 +352,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
           details: { id: String(id) },
         });
       }
-      return toStored(await getSchemaRecord(id));
+      return toStored(await store.schemaRecord(id));
     },
 
     async versionsOfId(id, opts = {}) {
@@ -478,7 +361,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const records = new Map<string, SubjectRecord | undefined>();
       const out: Array<{ subject: string; version: number }> = [];
       for (const [, use] of uses) {
-        if (!records.has(use.subject)) records.set(use.subject, await getSubject(use.subject));
+        if (!records.has(use.subject)) records.set(use.subject, await store.subject(use.subject));
         const v = records.get(use.subject)?.versions.find((x) => x.version === use.version);
         if (v && (opts.deleted === true || !v.deleted))
           out.push({ subject: use.subject, version: use.version });
@@ -490,8 +373,8 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 
     async getVersion(subject, version, opts = {}) {
       assertSubject(subject);
-      const v = await pickVersion(subject, version, opts.deleted === true);
-      return toSubjectVersion(subject, v, await getSchemaRecord(v.id));
+      const v = await store.pickVersion(subject, version, opts.deleted === true);
+      return toSubjectVersion(subject, v, await store.schemaRecord(v.id));
     },
 
     async listSubjects(opts = {}) {
@@ -506,12 +389,12 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 
     async listVersions(subject, opts = {}) {
       assertSubject(subject);
-      return (await versionsOf(subject, opts.deleted === true)).map((v) => v.version);
+      return (await store.versionsOf(subject, opts.deleted === true)).map((v) => v.version);
     },
 
     async referencedBy(subject, version) {
       assertSubject(subject);
-      const v = await pickVersion(subject, version, true);
+      const v = await store.pickVersion(subject, version, true);
       const referrers = await storage.list<{ id: number }>(keys.referrersOf(subject, v.version));
       return [...new Set(referrers.map(([, r]) => r.id))].sort((a, b) => a - b);
     },
@@ -519,7 +402,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     async deleteSubject(subject, opts = {}) {
       assertSubject(subject);
       return exclusive(async () => {
-        const record = await getSubject(subject);
+        const record = await store.subject(subject);
         const versions = record?.versions ?? [];
         if (versions.length === 0) throw subjectNotFound(subject);
         const live = versions.filter((v) => !v.deleted);
@@ -561,7 +444,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const wanted = parseVersion(selector);
       const permanent = opts.permanent === true;
       return exclusive(async () => {
-        const record = await getSubject(subject);
+        const record = await store.subject(subject);
         const versions = record?.versions ?? [];
         if (versions.length === 0) throw subjectNotFound(subject);
         // soft delete of "latest" means the latest live version; permanent, the latest of all
@@ -646,16 +529,16 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const { compiled } = await compileInput(input);
       const mode = opts.mode ?? (await effectiveMode(subject));
       if (opts.version !== undefined) {
-        const v = await pickVersion(subject, opts.version, false);
+        const v = await store.pickVersion(subject, opts.version, false);
         return checkAgainst(mode, compiled, [v]);
       }
-      const record = await getSubject(subject);
+      const record = await store.subject(subject);
       return checkAgainst(mode, compiled, record?.versions ?? []);
     },
 
     async validator(subject, version = "latest", opts: ValidatorOptions = {}) {
       assertSubject(subject);
-      const v = await pickVersion(subject, version, false);
+      const v = await store.pickVersion(subject, version, false);
       const key = `${v.id}\u0000${subject}\u0000${v.version}\u0000${opts.messageType ?? ""}`;
       const cached = validators.get(key);
       if (cached) return cached;
