@@ -5,7 +5,6 @@
  * global id, which never changes meaning. Writes are serialized in this process and each one is a single
  * atomic `storage.batch`. (Two processes writing the same storage at once are not coordinated.)
  */
-import { createHash } from "node:crypto";
 import { WeirError } from "@weir/common";
 import { modeRule, type CompatibilityMode, type CompatibilityResult } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
@@ -14,6 +13,7 @@ import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
 import { ReferenceResolver } from "./reference-resolver.js";
+import { SchemaCompiler } from "./schema-compiler.js";
 import {
   SubjectStore,
   subjectNotFound,
@@ -51,18 +51,6 @@ export interface SchemaRegistryOptions {
   readonly cacheSize?: number;
 }
 
-/** The identity of a schema for id dedupe: its type, canonical text and references. */
-function schemaHash(
-  schemaType: SchemaType,
-  canonical: string,
-  references: readonly SchemaReference[],
-): string {
-  const refs = references.map((r) => [r.name, r.subject, r.version]);
-  return createHash("sha256")
-    .update(JSON.stringify([schemaType, canonical, refs]))
-    .digest("hex");
-}
-
 /**
  * Creates a schema registry over `storage`: subjects with versions, global ids shared by identical
  * schemas, references, soft and permanent deletes, compatibility modes, cached produce-time validators.
@@ -74,15 +62,10 @@ function schemaHash(
  */
 export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
   const { storage } = options;
-  const formats = new Map<SchemaType, SchemaFormat>();
-  for (const format of options.formats ?? [createJsonSchemaFormat(), createProtobufFormat()])
-    formats.set(format.schemaType, format);
-  const schemaTypes = [...formats.keys()];
   const defaultMode = options.defaultMode ?? "BACKWARD";
   assertMode(defaultMode);
   const keys = registryKeys(options.keyPrefix ?? "registry/");
   const cacheSize = options.cacheSize ?? 1000;
-  const compiledById = new LruCache<number, Promise<CompiledSchema>>(cacheSize);
   const validators = new LruCache<string, PayloadValidator>(cacheSize);
   const listeners = new Set<(change: RegistryChange) => void>();
 
@@ -107,47 +90,13 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const store = new SubjectStore(storage, keys);
   const resolver = new ReferenceResolver(store);
 
-  const formatOf = (schemaType: SchemaType): SchemaFormat => {
-    const format = formats.get(schemaType);
-    if (!format) {
-      throw new WeirError(
-        "SCHEMA_INVALID",
-        `schema type ${schemaType} is not supported by this registry (it takes ${schemaTypes.join(", ")})`,
-        { details: { schemaType } },
-      );
-    }
-    return format;
-  };
-
-  /** Compiles a stored schema once per id (concurrent callers share the compile). */
-  const compiledSchema = (id: number): Promise<CompiledSchema> => {
-    let compiled = compiledById.get(id);
-    if (!compiled) {
-      compiled = (async () => {
-        const record = await store.schemaRecord(id);
-        return formatOf(record.schemaType).compile(
-          record.schema,
-          await resolver.resolveStored(record.references),
-        );
-      })();
-      compiledById.set(id, compiled);
-      compiled.catch(() => compiledById.delete(id));
-    }
-    return compiled;
-  };
-
-  /** Compiles a caller's schema and works out its identity. */
-  const compileInput = async (input: SchemaInput) => {
-    const schemaType = checkInput(input, schemaTypes);
-    const { stored, resolved } = await resolver.resolveInput(input.references ?? []);
-    const compiled = await formatOf(schemaType).compile(input.schema, resolved);
-    return {
-      schemaType,
-      references: stored,
-      compiled,
-      hash: schemaHash(schemaType, compiled.canonical, stored),
-    };
-  };
+  const compiler = new SchemaCompiler(
+    options.formats ?? [createJsonSchemaFormat(), createProtobufFormat()],
+    store,
+    resolver,
+    cacheSize,
+  );
+  const { schemaTypes } = compiler;
 
   const globalMode = async (): Promise<CompatibilityMode> =>
     (await storage.get<{ mode: CompatibilityMode }>(keys.config))?.mode ?? defaultMode;
@@ -172,7 +121,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       mode,
       compiled,
       await Promise.all(
-        against.map(async (v) => ({ version: v.version, schema: await compiledSchema(v.id) })),
+        against.map(async (v) => ({ version: v.version, schema: await compiler.compiledSchema(v.id) })),
       ),
     );
   };
@@ -194,7 +143,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       // the schema text goes with its last use; its hash entry stays so the id is never reused
       if (uses.length <= count) {
         ops.push({ type: "delete", key: keys.schema(id) });
-        compiledById.delete(id);
+        compiler.forget(id);
       }
     }
     return ops;
@@ -246,7 +195,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     options: RegisterOptions = {},
   ): Promise<Prepared> => {
     const snapshot = await snapshotOf(subject, input);
-    const { schemaType, references, compiled, hash } = await compileInput(input);
+    const { schemaType, references, compiled, hash } = await compiler.compileInput(input);
     const record = await store.subject(subject);
     const versions = record?.versions ?? [];
     const knownId = await store.idOfHash(hash);
@@ -283,7 +232,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     });
     await storage.batch(ops);
     // the compiled form of a new id is the one just built
-    if (!compiledById.get(added.id)) compiledById.set(added.id, Promise.resolve(compiled));
+    compiler.remember(added.id, compiled);
     emit({ subject });
     return toSubjectVersion(subject, added, schemaRecord);
   };
@@ -319,7 +268,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const versions = await store.versionsOf(subject, opts.deleted === true);
       let hash: string;
       try {
-        ({ hash } = await compileInput(input));
+        ({ hash } = await compiler.compileInput(input));
       } catch (e) {
         // a reference that does not resolve means this subject cannot hold the schema
         if (e instanceof WeirError && e.details.confluentCode === 42201) {
@@ -526,7 +475,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     async checkCompatibility(subject, input, opts = {}) {
       assertSubject(subject);
       if (opts.mode !== undefined) assertMode(opts.mode);
-      const { compiled } = await compileInput(input);
+      const { compiled } = await compiler.compileInput(input);
       const mode = opts.mode ?? (await effectiveMode(subject));
       if (opts.version !== undefined) {
         const v = await store.pickVersion(subject, opts.version, false);
@@ -542,7 +491,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const key = `${v.id}\u0000${subject}\u0000${v.version}\u0000${opts.messageType ?? ""}`;
       const cached = validators.get(key);
       if (cached) return cached;
-      const compiled = await compiledSchema(v.id);
+      const compiled = await compiler.compiledSchema(v.id);
       const validator = compiled.validator(
         { subject, version: v.version, id: v.id },
         opts.messageType === undefined ? {} : { messageType: opts.messageType },
