@@ -6,12 +6,13 @@
  * atomic `storage.batch`. (Two processes writing the same storage at once are not coordinated.)
  */
 import { WeirError } from "@weir/common";
-import { modeRule, type CompatibilityMode, type CompatibilityResult } from "../compatibility-mode.js";
+import type { CompatibilityMode } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
+import { CompatibilityPolicy } from "./compatibility-policy.js";
 import { ReferenceResolver } from "./reference-resolver.js";
 import { SchemaCompiler } from "./schema-compiler.js";
 import {
@@ -35,7 +36,7 @@ import type {
   SubjectVersion,
   ValidatorOptions,
 } from "./registry-types.js";
-import { checkSubjectCompatibility, incompatibleError } from "./subject-compatibility.js";
+import { incompatibleError } from "./subject-compatibility.js";
 
 /** Options of {@link createSchemaRegistry}. */
 export interface SchemaRegistryOptions {
@@ -63,7 +64,6 @@ export interface SchemaRegistryOptions {
 export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
   const { storage } = options;
   const defaultMode = options.defaultMode ?? "BACKWARD";
-  assertMode(defaultMode);
   const keys = registryKeys(options.keyPrefix ?? "registry/");
   const cacheSize = options.cacheSize ?? 1000;
   const validators = new LruCache<string, PayloadValidator>(cacheSize);
@@ -98,33 +98,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   );
   const { schemaTypes } = compiler;
 
-  const globalMode = async (): Promise<CompatibilityMode> =>
-    (await storage.get<{ mode: CompatibilityMode }>(keys.config))?.mode ?? defaultMode;
-
-  const ownMode = async (subject: string): Promise<CompatibilityMode | undefined> =>
-    (await storage.get<{ mode: CompatibilityMode }>(keys.mode(subject)))?.mode;
-
-  /** The mode a subject's registrations are checked under: its own, else the global default. */
-  const effectiveMode = async (subject: string): Promise<CompatibilityMode> =>
-    (await ownMode(subject)) ?? (await globalMode());
-
-  const checkAgainst = async (
-    mode: CompatibilityMode,
-    compiled: CompiledSchema,
-    versions: readonly VersionRecord[],
-  ): Promise<CompatibilityResult> => {
-    // compile only the versions the mode compares with (a Protobuf compile runs buf)
-    const { directions, transitive } = modeRule(mode);
-    const live = versions.filter((v) => !v.deleted);
-    const against = directions.length === 0 ? [] : transitive ? live : live.slice(-1);
-    return checkSubjectCompatibility(
-      mode,
-      compiled,
-      await Promise.all(
-        against.map(async (v) => ({ version: v.version, schema: await compiler.compiledSchema(v.id) })),
-      ),
-    );
-  };
+  const policy = new CompatibilityPolicy(storage, keys, defaultMode, (id) => compiler.compiledSchema(id));
 
   /** Ops that remove versions for good: their id uses, their reference entries, orphaned schemas. */
   const purgeOps = async (subject: string, purged: readonly VersionRecord[]): Promise<StorageOp[]> => {
@@ -166,7 +140,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   /** What a prepared registration depended on: the subject's versions, its mode and its references. */
   const snapshotOf = async (subject: string, input: SchemaInput): Promise<string> => {
     const record = await store.subject(subject);
-    const mode = await effectiveMode(subject);
+    const mode = await policy.effectiveMode(subject);
     let refs: unknown;
     try {
       refs = (await resolver.resolveInput(input.references ?? [])).stored;
@@ -210,8 +184,8 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
         };
       }
     }
-    const mode = await effectiveMode(subject);
-    const result = await checkAgainst(mode, compiled, versions);
+    const mode = await policy.effectiveMode(subject);
+    const result = await policy.checkAgainst(mode, compiled, versions);
     if (!result.compatible) throw incompatibleError(subject, result);
     return { kind: "new", snapshot, schemaType, references, compiled, hash, versions };
   };
@@ -443,9 +417,9 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     },
 
     async getMode(subject, opts = {}) {
-      if (subject === undefined) return globalMode();
+      if (subject === undefined) return policy.globalMode();
       assertSubject(subject);
-      return opts.defaultToGlobal === false ? ownMode(subject) : effectiveMode(subject);
+      return opts.defaultToGlobal === false ? policy.ownMode(subject) : policy.effectiveMode(subject);
     },
 
     async setMode(subject, mode) {
@@ -476,13 +450,13 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       assertSubject(subject);
       if (opts.mode !== undefined) assertMode(opts.mode);
       const { compiled } = await compiler.compileInput(input);
-      const mode = opts.mode ?? (await effectiveMode(subject));
+      const mode = opts.mode ?? (await policy.effectiveMode(subject));
       if (opts.version !== undefined) {
         const v = await store.pickVersion(subject, opts.version, false);
-        return checkAgainst(mode, compiled, [v]);
+        return policy.checkAgainst(mode, compiled, [v]);
       }
       const record = await store.subject(subject);
-      return checkAgainst(mode, compiled, record?.versions ?? []);
+      return policy.checkAgainst(mode, compiled, record?.versions ?? []);
     },
 
     async validator(subject, version = "latest", opts: ValidatorOptions = {}) {
