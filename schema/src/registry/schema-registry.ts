@@ -11,17 +11,12 @@ import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
-import { registryKeys, type SchemaRecord, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
+import { registryKeys, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
 import { CompatibilityPolicy } from "./compatibility-policy.js";
 import { ReferenceResolver } from "./reference-resolver.js";
 import { SchemaCompiler } from "./schema-compiler.js";
-import {
-  SubjectStore,
-  subjectNotFound,
-  toStored,
-  toSubjectVersion,
-  type StorageOp,
-} from "./subject-store.js";
+import { SubjectDeleter } from "./subject-deleter.js";
+import { SubjectStore, toStored, toSubjectVersion } from "./subject-store.js";
 import type {
   CompiledSchema,
   PayloadValidator,
@@ -98,44 +93,8 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   );
   const { schemaTypes } = compiler;
 
+  const deleter = new SubjectDeleter(store, (id) => compiler.forget(id));
   const policy = new CompatibilityPolicy(storage, keys, defaultMode, (id) => compiler.compiledSchema(id));
-
-  /** Ops that remove versions for good: their id uses, their reference entries, orphaned schemas. */
-  const purgeOps = async (subject: string, purged: readonly VersionRecord[]): Promise<StorageOp[]> => {
-    const ops: StorageOp[] = [];
-    const byId = new Map<number, number>();
-    for (const v of purged) {
-      ops.push({ type: "delete", key: keys.use(v.id, subject, v.version) });
-      byId.set(v.id, (byId.get(v.id) ?? 0) + 1);
-      const schema = await storage.get<SchemaRecord>(keys.schema(v.id));
-      for (const ref of schema?.references ?? []) {
-        ops.push({ type: "delete", key: keys.referrer(ref, subject, v.version) });
-      }
-    }
-    for (const [id, count] of byId) {
-      const uses = await storage.list(keys.usesOf(id));
-      // the schema text goes with its last use; its hash entry stays so the id is never reused
-      if (uses.length <= count) {
-        ops.push({ type: "delete", key: keys.schema(id) });
-        compiler.forget(id);
-      }
-    }
-    return ops;
-  };
-
-  const assertNotReferenced = async (subject: string, version: number): Promise<void> => {
-    const referrers = await storage.list<{ subject: string; version: number; id: number }>(
-      keys.referrersOf(subject, version),
-    );
-    if (referrers.length > 0) {
-      const names = referrers.map(([, r]) => `"${r.subject}" version ${r.version}`).join(", ");
-      throw new WeirError(
-        "SCHEMA_REFERENCE_IN_USE",
-        `subject "${subject}" version ${version} is referenced by ${names}; delete those versions (permanently) first`,
-        { details: { subject, version, referencedBy: referrers.map(([, r]) => r.id).join(",") } },
-      );
-    }
-  };
 
   /** What a prepared registration depended on: the subject's versions, its mode and its references. */
   const snapshotOf = async (subject: string, input: SchemaInput): Promise<string> => {
@@ -324,41 +283,11 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 
     async deleteSubject(subject, opts = {}) {
       assertSubject(subject);
+      const permanent = opts.permanent === true;
       return exclusive(async () => {
-        const record = await store.subject(subject);
-        const versions = record?.versions ?? [];
-        if (versions.length === 0) throw subjectNotFound(subject);
-        const live = versions.filter((v) => !v.deleted);
-        if (opts.permanent !== true) {
-          if (live.length === 0) throw subjectNotFound(subject, true);
-          for (const v of live) await assertNotReferenced(subject, v.version);
-          await storage.batch([
-            {
-              type: "put",
-              key: keys.subject(subject),
-              value: { subject, versions: versions.map((v) => ({ ...v, deleted: true })) },
-            },
-            // as Confluent does: a soft-deleted subject loses its own compatibility mode
-            { type: "delete", key: keys.mode(subject) },
-          ]);
-          emit({ subject });
-          return live.map((v) => v.version);
-        }
-        if (live.length > 0) {
-          throw new WeirError(
-            "SUBJECT_NOT_SOFT_DELETED",
-            `subject "${subject}" has live versions (${live.map((v) => v.version).join(", ")}); soft-delete it first (without permanent), then delete it permanently`,
-            { details: { subject, confluentCode: 40405 } },
-          );
-        }
-        for (const v of versions) await assertNotReferenced(subject, v.version);
-        await storage.batch([
-          ...(await purgeOps(subject, versions)),
-          { type: "delete", key: keys.subject(subject) },
-          { type: "delete", key: keys.mode(subject) },
-        ]);
+        const deleted = await deleter.deleteSubject(subject, permanent);
         emit({ subject });
-        return versions.map((v) => v.version);
+        return deleted;
       });
     },
 
@@ -367,52 +296,9 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       const wanted = parseVersion(selector);
       const permanent = opts.permanent === true;
       return exclusive(async () => {
-        const record = await store.subject(subject);
-        const versions = record?.versions ?? [];
-        if (versions.length === 0) throw subjectNotFound(subject);
-        // soft delete of "latest" means the latest live version; permanent, the latest of all
-        const candidates = permanent ? versions : versions.filter((v) => !v.deleted);
-        const v = wanted === "latest" ? candidates.at(-1) : versions.find((x) => x.version === wanted);
-        if (!v) {
-          throw new WeirError(
-            "SCHEMA_VERSION_NOT_FOUND",
-            `subject "${subject}" has no ${wanted === "latest" ? "live " : ""}version ${wanted}`,
-            { details: { subject, version: wanted } },
-          );
-        }
-        if (!permanent && v.deleted) {
-          throw new WeirError(
-            "SCHEMA_VERSION_NOT_FOUND",
-            `version ${v.version} of subject "${subject}" was already soft-deleted; delete it permanently with permanent=true`,
-            { details: { subject, version: v.version, confluentCode: 40406 } },
-          );
-        }
-        await assertNotReferenced(subject, v.version);
-        if (permanent && !v.deleted) {
-          throw new WeirError(
-            "SUBJECT_NOT_SOFT_DELETED",
-            `version ${v.version} of subject "${subject}" is live; soft-delete it first (without permanent), then delete it permanently`,
-            { details: { subject, version: v.version, confluentCode: 40407 } },
-          );
-        }
-        const ops: StorageOp[] = [];
-        if (permanent) {
-          const rest = versions.filter((x) => x.version !== v.version);
-          ops.push(...(await purgeOps(subject, [v])));
-          ops.push(
-            rest.length === 0
-              ? { type: "delete", key: keys.subject(subject) }
-              : { type: "put", key: keys.subject(subject), value: { subject, versions: rest } },
-          );
-        } else {
-          const next = versions.map((x) => (x.version === v.version ? { ...x, deleted: true } : x));
-          ops.push({ type: "put", key: keys.subject(subject), value: { subject, versions: next } });
-          // as Confluent does: when the last live version goes, so does the subject's own mode
-          if (!next.some((x) => !x.deleted)) ops.push({ type: "delete", key: keys.mode(subject) });
-        }
-        await storage.batch(ops);
+        const deleted = await deleter.deleteVersion(subject, wanted, permanent);
         emit({ subject });
-        return v.version;
+        return deleted;
       });
     },
 
