@@ -9,17 +9,16 @@ import { WeirError } from "@weir/common";
 import type { CompatibilityMode } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
-import { LruCache } from "./lru-cache.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
 import { registryKeys, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
 import { CompatibilityPolicy } from "./compatibility-policy.js";
 import { ReferenceResolver } from "./reference-resolver.js";
 import { SchemaCompiler } from "./schema-compiler.js";
+import { ValidatorCache } from "./validator-cache.js";
 import { SubjectDeleter } from "./subject-deleter.js";
 import { SubjectStore, toStored, toSubjectVersion } from "./subject-store.js";
 import type {
   CompiledSchema,
-  PayloadValidator,
   RegistryChange,
   RegisterOptions,
   RegistryStorage,
@@ -61,7 +60,6 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const defaultMode = options.defaultMode ?? "BACKWARD";
   const keys = registryKeys(options.keyPrefix ?? "registry/");
   const cacheSize = options.cacheSize ?? 1000;
-  const validators = new LruCache<string, PayloadValidator>(cacheSize);
   const listeners = new Set<(change: RegistryChange) => void>();
 
   // --- serialization of writes -------------------------------------------------------------------------
@@ -94,6 +92,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const { schemaTypes } = compiler;
 
   const deleter = new SubjectDeleter(store, (id) => compiler.forget(id));
+  const validators = new ValidatorCache((id) => compiler.compiledSchema(id), cacheSize);
   const policy = new CompatibilityPolicy(storage, keys, defaultMode, (id) => compiler.compiledSchema(id));
 
   /** What a prepared registration depended on: the subject's versions, its mode and its references. */
@@ -348,19 +347,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     async validator(subject, version = "latest", opts: ValidatorOptions = {}) {
       assertSubject(subject);
       const v = await store.pickVersion(subject, version, false);
-      const key = `${v.id}\u0000${subject}\u0000${v.version}\u0000${opts.messageType ?? ""}`;
-      const cached = validators.get(key);
-      if (cached) return cached;
-      const compiled = await compiler.compiledSchema(v.id);
-      const validator = compiled.validator(
-        { subject, version: v.version, id: v.id },
-        opts.messageType === undefined ? {} : { messageType: opts.messageType },
-      );
-      // a concurrent caller may have built one meanwhile: keep the first so callers share one object
-      const raced = validators.get(key);
-      if (raced) return raced;
-      validators.set(key, validator);
-      return validator;
+      return validators.validator(subject, v, opts);
     },
 
     onChange(listener) {
