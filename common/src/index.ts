@@ -7,3 +7,16 @@ export { jsonDepth, defaultMaxJsonDepth } from "./json-depth.js";
 export { createLogger, formatLogText, silentLogger } from "./logger.js";
 export type { Logger, LogFields, LogFormat, LogLevel, LoggerOptions } from "./logger.js";
 export { assertTopicName, assertGroupName, topicNamePattern, groupNamePattern } from "./names.js";
+export {
+  topicConfigToProto,
+  topicConfigFromProto,
+  topicConfigInputToProto,
+  topicConfigInputFromProto,
+} from "./domain/topic-config.js";
+export type {
+  TopicConfig,
+  TopicConfigInput,
+  TopicDelivery,
+  TopicRetention,
+  TopicSchemas,
+} from "./domain/topic-config.js";

@@ -4,61 +4,19 @@ import {
   GroupMode as PbGroupMode,
   SchemaType as PbSchemaType,
 } from "@weir/proto";
-import { WeirError } from "@weir/common";
+import {
+  WeirError,
+  topicConfigFromProto,
+  topicConfigInputToProto,
+  type TopicConfig,
+  type TopicConfigInput,
+} from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
 import { startToProto, type GroupMode, type StartFrom } from "./subscription.js";
 import type { CompatibilityMode, SchemaInput } from "./registry-client.js";
 
-/** A topic's configuration as the broker resolved it (every field set). */
-export interface TopicConfig {
-  partitions: number;
-  /** Honoured by replicated engines; the embedded engine keeps one copy. */
-  replicas: number;
-  retention: {
-    /** Records older than this may be deleted; 0 keeps them forever. */
-    timeMs: number;
-    /** Per partition; 0 means no limit. */
-    bytes: number;
-  };
-  delivery: {
-    /** Queue groups redeliver a record not acked within this time. */
-    ackTimeoutMs: number;
-    /** Deliveries before a record is dead-lettered; 0 means unlimited. */
-    maxAttempts: number;
-    /** Where records go after their last attempt; empty means nowhere (dropped with a log line). */
-    deadLetterTopic: string;
-  };
-  /** Largest record accepted; 0 means the broker's default. */
-  maxRecordBytes: number;
-  labels: Record<string, string>;
-  /**
-   * Registry subjects produced records are validated against (latest live version); empty means none.
-   * Accepted records carry the header `weir-schema-id` (`weir-key-schema-id`) with the schema's global id.
-   */
-  schemas: {
-    /** Subject of the record values. */
-    value: string;
-    /** Subject of the record keys; when set, every record must have a key. */
-    key: string;
-    /** Protobuf value subjects: the fully qualified message type; empty means the first in the file. */
-    valueMessage: string;
-    /** Protobuf key subjects: the fully qualified message type; empty means the first in the file. */
-    keyMessage: string;
-  };
-}
-
-/** A configuration to create a topic with or change it to; what is left out gets the broker's default. */
-export interface TopicConfigInput {
-  /** Required when creating; when altering, absent keeps the current count (it may only grow). */
-  partitions?: number;
-  replicas?: number;
-  retention?: Partial<TopicConfig["retention"]>;
-  delivery?: Partial<TopicConfig["delivery"]>;
-  maxRecordBytes?: number;
-  labels?: Record<string, string>;
-  /** The subjects must have a live version (SUBJECT_NOT_FOUND otherwise): register the schema first. */
-  schemas?: Partial<TopicConfig["schemas"]>;
-}
+// The topic configuration types are shared with the broker (one definition, with its proto conversion).
+export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
 
 /** A partition's bounds. */
 export interface PartitionInfo {
@@ -180,7 +138,7 @@ export class AdminClient {
     config: TopicConfigInput & { partitions: number },
     opts: CallOpts = {},
   ): Promise<TopicInfo> {
-    const req: pb.CreateTopicRequest = { name, config: topicConfigToProto(config) };
+    const req: pb.CreateTopicRequest = { name, config: topicConfigInputToProto(config) };
     const res = await this.core.unary<pb.CreateTopicResponse>(
       `create topic "${name}"`,
       (md, o, cb) => this.core.admin.createTopic(req, md, o, cb),
@@ -210,7 +168,7 @@ export class AdminClient {
   ): Promise<TopicInfo> {
     const req: pb.AlterTopicRequest = {
       name,
-      config: topicConfigToProto(config),
+      config: topicConfigInputToProto(config),
       expectedVersion: opts.expectedVersion ?? 0,
     };
     const res = await this.core.unary<pb.AlterTopicResponse>(
@@ -356,7 +314,7 @@ function changesetOpToProto(op: ChangesetOp, index: number): pb.ChangesetOp {
       };
     case "createTopic":
       return {
-        op: { $case: "createTopic", value: { name: op.name, config: topicConfigToProto(op.config) } },
+        op: { $case: "createTopic", value: { name: op.name, config: topicConfigInputToProto(op.config) } },
       };
     case "alterTopic":
       return {
@@ -364,7 +322,7 @@ function changesetOpToProto(op: ChangesetOp, index: number): pb.ChangesetOp {
           $case: "alterTopic",
           value: {
             name: op.name,
-            config: topicConfigToProto(op.config),
+            config: topicConfigInputToProto(op.config),
             expectedVersion: op.expectedVersion,
           },
         },
@@ -452,32 +410,6 @@ function storedObject(o: pb.StoredObject): StoredObject {
   };
 }
 
-function topicConfigToProto(c: TopicConfigInput): pb.TopicConfig {
-  const config: pb.TopicConfig = {
-    partitions: c.partitions ?? 0,
-    maxRecordBytes: c.maxRecordBytes ?? 0,
-    labels: { ...(c.labels ?? {}) },
-  };
-  if (c.replicas !== undefined) config.replicas = c.replicas;
-  if (c.retention) config.retention = { timeMs: c.retention.timeMs, bytes: c.retention.bytes };
-  if (c.delivery) {
-    config.delivery = {
-      ackTimeoutMs: c.delivery.ackTimeoutMs,
-      maxAttempts: c.delivery.maxAttempts,
-      deadLetterTopic: c.delivery.deadLetterTopic ?? "",
-    };
-  }
-  if (c.schemas) {
-    config.schemas = {
-      value: c.schemas.value ?? "",
-      key: c.schemas.key ?? "",
-      valueMessage: c.schemas.valueMessage ?? "",
-      keyMessage: c.schemas.keyMessage ?? "",
-    };
-  }
-  return config;
-}
-
 function missing(what: string): WeirError {
   return new WeirError(
     "INTERNAL",
@@ -487,27 +419,9 @@ function missing(what: string): WeirError {
 
 function topicInfo(t: pb.TopicInfo | undefined, name: string): TopicInfo {
   if (!t?.config) throw missing(`topic "${name}"`);
-  const c = t.config;
   return {
     name: t.name,
-    config: {
-      partitions: c.partitions,
-      replicas: c.replicas ?? 1,
-      retention: { timeMs: c.retention?.timeMs ?? 0, bytes: c.retention?.bytes ?? 0 },
-      delivery: {
-        ackTimeoutMs: c.delivery?.ackTimeoutMs ?? 0,
-        maxAttempts: c.delivery?.maxAttempts ?? 0,
-        deadLetterTopic: c.delivery?.deadLetterTopic ?? "",
-      },
-      maxRecordBytes: c.maxRecordBytes,
-      labels: { ...c.labels },
-      schemas: {
-        value: c.schemas?.value ?? "",
-        key: c.schemas?.key ?? "",
-        valueMessage: c.schemas?.valueMessage ?? "",
-        keyMessage: c.schemas?.keyMessage ?? "",
-      },
-    },
+    config: topicConfigFromProto(t.config),
     partitions: t.partitions.map((p) => ({ ...p })),
     createdMs: t.createdMs,
     version: t.version,

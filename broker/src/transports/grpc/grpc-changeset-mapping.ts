@@ -2,10 +2,9 @@
  * Proto ↔ domain mapping of changesets and stored objects (AdminService ApplyChangeset, ListObjects,
  * GetObject). Object specs travel as JSON text (`spec_json`), so numbers and nesting stay exact.
  */
-import { WeirError } from "@weir/common";
+import { WeirError, topicConfigInputFromProto } from "@weir/common";
 import * as pb from "@weir/proto";
 import type { ChangesetOp, ChangesetOpResult, StoredObject } from "../../core/changeset-types.js";
-import { topicConfigFromProto } from "./grpc-mapping.js";
 import { compatibilityModeFromProto, schemaInputFromProto } from "./registry-service.js";
 
 /**
@@ -42,14 +41,14 @@ export function changesetOpFromProto(op: pb.ChangesetOp, index: number): Changes
       return {
         type: "createTopic",
         name: o.value.name,
-        config: topicConfigFromProto(o.value.config, "create"),
+        config: topicConfigInputFromProto(o.value.config, "create"),
       };
     case "alterTopic":
       // partitions 0 stays absent: the changeset keeps the topic's count as planned.
       return {
         type: "alterTopic",
         name: o.value.name,
-        config: topicConfigFromProto(o.value.config, "alter"),
+        config: topicConfigInputFromProto(o.value.config, "alter"),
         expectedVersion: o.value.expectedVersion,
       };
     case "deleteTopic":

@@ -3,7 +3,7 @@
  * (from "@weir/proto") and the broker's domain types lives here, so the service code only calls the
  * broker and the rules of translation (presence, defaults, enum values) are in one place.
  */
-import { WeirError } from "@weir/common";
+import { WeirError, topicConfigToProto } from "@weir/common";
 import * as pb from "@weir/proto";
 import { toErrorStatus } from "./grpc-errors.js";
 import type {
@@ -11,8 +11,6 @@ import type {
   ProduceOptions,
   ProduceResult,
   RecordPosition,
-  TopicConfig,
-  TopicConfigInput,
   TopicInfo,
 } from "../../broker-types.js";
 import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
@@ -188,57 +186,6 @@ export function startFromProto(start: pb.StartPosition | undefined, where: strin
       }
       return { kind: "timestamp", timestampMs: p.value };
   }
-}
-
-/**
- * A topic configuration from the wire. Absent optional fields stay absent so the broker fills in its
- * defaults; `partitions` 0 is passed on when creating (the broker refuses it with
- * INVALID_PARTITION_COUNT) and means "unchanged" when altering.
- */
-export function topicConfigFromProto(
-  config: pb.TopicConfig | undefined,
-  purpose: "create" | "alter",
-  current?: TopicConfig,
-): TopicConfigInput {
-  const c = config ?? { partitions: 0, maxRecordBytes: 0, labels: {} };
-  const input: TopicConfigInput = { labels: { ...c.labels }, maxRecordBytes: c.maxRecordBytes };
-  if (purpose === "create" || c.partitions !== 0) input.partitions = c.partitions;
-  else if (current) input.partitions = current.partitions;
-  if (c.replicas !== undefined) input.replicas = c.replicas;
-  if (c.retention) {
-    const retention: NonNullable<TopicConfigInput["retention"]> = {};
-    if (c.retention.timeMs !== undefined) retention.timeMs = c.retention.timeMs;
-    if (c.retention.bytes !== undefined) retention.bytes = c.retention.bytes;
-    input.retention = retention;
-  }
-  if (c.delivery) {
-    const delivery: NonNullable<TopicConfigInput["delivery"]> = {
-      deadLetterTopic: c.delivery.deadLetterTopic,
-    };
-    if (c.delivery.ackTimeoutMs !== undefined) delivery.ackTimeoutMs = c.delivery.ackTimeoutMs;
-    if (c.delivery.maxAttempts !== undefined) delivery.maxAttempts = c.delivery.maxAttempts;
-    input.delivery = delivery;
-  }
-  // Absent = no schemas, like every other field: alter replaces the whole configuration.
-  if (c.schemas) input.schemas = { ...c.schemas };
-  return input;
-}
-
-/** A resolved topic configuration for the wire (every field set). */
-export function topicConfigToProto(c: TopicConfig): pb.TopicConfig {
-  return {
-    partitions: c.partitions,
-    replicas: c.replicas,
-    retention: { timeMs: c.retention.timeMs, bytes: c.retention.bytes },
-    delivery: {
-      ackTimeoutMs: c.delivery.ackTimeoutMs,
-      maxAttempts: c.delivery.maxAttempts,
-      deadLetterTopic: c.delivery.deadLetterTopic,
-    },
-    maxRecordBytes: c.maxRecordBytes,
-    labels: { ...c.labels },
-    schemas: { ...c.schemas },
-  };
 }
 
 /** A topic description for the wire. */
