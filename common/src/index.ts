@@ -20,3 +20,25 @@ export type {
   TopicRetention,
   TopicSchemas,
 } from "./domain/topic-config.js";
+export {
+  compatibilityModeFromProto,
+  compatibilityModeToProto,
+  schemaInputFromProto,
+  schemaInputToProto,
+  schemaTypeFromProto,
+  schemaTypeToProto,
+} from "./domain/schema-input.js";
+export type { CompatibilityMode, SchemaInput, SchemaReference, SchemaType } from "./domain/schema-input.js";
+export {
+  changesetOpFromProto,
+  changesetOpResultFromProto,
+  changesetOpResultToProto,
+  changesetOpToProto,
+} from "./domain/changeset.js";
+export type {
+  ChangesetOp,
+  ChangesetOpResult,
+  ChangesetOpType,
+  ChangesetOptions,
+  ChangesetResult,
+} from "./domain/changeset.js";

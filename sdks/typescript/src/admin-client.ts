@@ -1,19 +1,18 @@
 import type * as pb from "@weir/proto";
-import {
-  CompatibilityMode as PbCompatibilityMode,
-  GroupMode as PbGroupMode,
-  SchemaType as PbSchemaType,
-} from "@weir/proto";
+import { GroupMode as PbGroupMode } from "@weir/proto";
 import {
   WeirError,
+  changesetOpResultFromProto,
+  changesetOpToProto,
   topicConfigFromProto,
   topicConfigInputToProto,
+  type ChangesetOp,
+  type ChangesetResult,
   type TopicConfig,
   type TopicConfigInput,
 } from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
 import { startToProto, type GroupMode, type StartFrom } from "./subscription.js";
-import type { CompatibilityMode, SchemaInput } from "./registry-client.js";
 
 // The topic configuration types are shared with the broker (one definition, with its proto conversion).
 export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
@@ -62,58 +61,8 @@ export interface GroupDescription extends GroupSummary {
   }>;
 }
 
-/**
- * One change in a changeset (see {@link AdminClient.applyChangeset}); a changeset is applied in the
- * order given, so put it in dependency order (schemas before the topics that name them).
- */
-export type ChangesetOp =
-  | {
-      type: "registerSchema";
-      subject: string;
-      schema: SchemaInput;
-      /** Set as the subject's compatibility mode before the schema is checked and registered. */
-      mode?: CompatibilityMode;
-    }
-  | { type: "createTopic"; name: string; config: TopicConfigInput }
-  | {
-      type: "alterTopic";
-      name: string;
-      /** The whole new configuration; `partitions` absent keeps the current count. */
-      config: TopicConfigInput;
-      /** The topic version the change was planned against; must equal the live version. */
-      expectedVersion: number;
-    }
-  | { type: "deleteTopic"; name: string; expectedVersion: number }
-  | {
-      type: "putObject";
-      kind: string;
-      name: string;
-      namespace: string;
-      /** Any JSON value. */
-      spec: unknown;
-      /** The object version the change was planned against; 0 = the object must not exist yet. */
-      expectedVersion: number;
-    }
-  | { type: "deleteObject"; kind: string; name: string; expectedVersion: number };
-
-/** What one changeset op did, or on a dry run would do (versions and ids are then predictions). */
-export interface ChangesetOpResult {
-  index: number;
-  op: ChangesetOp["type"];
-  /** The subject (registerSchema), topic, or `kind/name` of an object. */
-  name: string;
-  /** The topic's or object's new version; the subject's version for registerSchema. */
-  version?: number;
-  /** registerSchema: the schema's global id. */
-  schemaId?: number;
-}
-
-/** The outcome of {@link AdminClient.applyChangeset}. */
-export interface ChangesetResult {
-  /** False for a dry run. */
-  applied: boolean;
-  results: ChangesetOpResult[];
-}
+// The changeset types are shared with the broker (one definition, with its proto conversion).
+export type { ChangesetOp, ChangesetOpResult, ChangesetResult } from "@weir/common";
 
 /** An object the broker stores for the control plane (Principal, AccessPolicy, controller state...). */
 export interface StoredObject {
@@ -264,15 +213,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.applyChangeset(req, md, o, cb),
       options,
     );
-    return {
-      applied: res.applied,
-      results: res.results.map((r) => {
-        const out: ChangesetOpResult = { index: r.index, op: r.op as ChangesetOp["type"], name: r.name };
-        if (r.version !== undefined) out.version = r.version;
-        if (r.schemaId !== undefined) out.schemaId = r.schemaId;
-        return out;
-      }),
-    };
+    return { applied: res.applied, results: res.results.map(changesetOpResultFromProto) };
   }
 
   /** Every stored object, or those of one kind, ordered by kind then name. */
@@ -294,109 +235,6 @@ export class AdminClient {
     );
     return res.object && storedObject(res.object);
   }
-}
-
-function changesetOpToProto(op: ChangesetOp, index: number): pb.ChangesetOp {
-  switch (op.type) {
-    case "registerSchema":
-      return {
-        op: {
-          $case: "registerSchema",
-          value: {
-            subject: op.subject,
-            schema: schemaToProto(op.schema, index),
-            mode:
-              op.mode === undefined
-                ? PbCompatibilityMode.COMPATIBILITY_MODE_UNSPECIFIED
-                : modeToProto(op.mode, index),
-          },
-        },
-      };
-    case "createTopic":
-      return {
-        op: { $case: "createTopic", value: { name: op.name, config: topicConfigInputToProto(op.config) } },
-      };
-    case "alterTopic":
-      return {
-        op: {
-          $case: "alterTopic",
-          value: {
-            name: op.name,
-            config: topicConfigInputToProto(op.config),
-            expectedVersion: op.expectedVersion,
-          },
-        },
-      };
-    case "deleteTopic":
-      return { op: { $case: "deleteTopic", value: { name: op.name, expectedVersion: op.expectedVersion } } };
-    case "putObject": {
-      const specJson = JSON.stringify(op.spec) as string | undefined;
-      if (specJson === undefined) {
-        throw new WeirError(
-          "INVALID_ARGUMENT",
-          `changeset op ${index} (putObject ${op.kind}/${op.name}): spec is missing; give a JSON value (e.g. {})`,
-          { details: { opIndex: index, field: "spec" } },
-        );
-      }
-      return {
-        op: {
-          $case: "putObject",
-          value: {
-            kind: op.kind,
-            name: op.name,
-            namespace: op.namespace,
-            specJson,
-            expectedVersion: op.expectedVersion,
-          },
-        },
-      };
-    }
-    case "deleteObject":
-      return {
-        op: {
-          $case: "deleteObject",
-          value: { kind: op.kind, name: op.name, expectedVersion: op.expectedVersion },
-        },
-      };
-    default:
-      throw new WeirError(
-        "INVALID_ARGUMENT",
-        `changeset op ${index}: type ${JSON.stringify((op as { type?: unknown }).type)} is not one of registerSchema, createTopic, alterTopic, deleteTopic, putObject, deleteObject`,
-        { details: { opIndex: index, field: "type" } },
-      );
-  }
-}
-
-function schemaToProto(input: SchemaInput, index: number): pb.SchemaDefinition {
-  const type = input.schemaType ?? "JSON";
-  if (type !== "JSON" && type !== "PROTOBUF") {
-    throw new WeirError(
-      "SCHEMA_INVALID",
-      `changeset op ${index}: schema type "${String(type)}" is not supported; use "JSON" or "PROTOBUF"`,
-      { details: { opIndex: index } },
-    );
-  }
-  return {
-    schemaType: type === "PROTOBUF" ? PbSchemaType.SCHEMA_TYPE_PROTOBUF : PbSchemaType.SCHEMA_TYPE_JSON,
-    schema: input.schema,
-    references: (input.references ?? []).map((r) => ({
-      name: r.name,
-      subject: r.subject,
-      version: r.version,
-    })),
-  };
-}
-
-function modeToProto(mode: CompatibilityMode, index: number): PbCompatibilityMode {
-  const m = (PbCompatibilityMode as Record<string, number | string>)[`COMPATIBILITY_MODE_${String(mode)}`];
-  if (typeof m !== "number" || mode === ("UNSPECIFIED" as CompatibilityMode)) {
-    throw new WeirError(
-      "INVALID_COMPATIBILITY_MODE",
-      `changeset op ${index}: compatibility mode "${String(mode)}" is not valid; use NONE, BACKWARD, FORWARD, FULL or a _TRANSITIVE form`,
-      { details: { opIndex: index } },
-    );
-  }
-  return m;
 }
 
 function storedObject(o: pb.StoredObject): StoredObject {
