@@ -42,3 +42,5 @@ export type {
   ChangesetOptions,
   ChangesetResult,
 } from "./domain/changeset.js";
+export { storedObjectFromProto, storedObjectToProto } from "./domain/stored-object.js";
+export type { StoredObject } from "./domain/stored-object.js";

@@ -4,10 +4,12 @@ import {
   WeirError,
   changesetOpResultFromProto,
   changesetOpToProto,
+  storedObjectFromProto,
   topicConfigFromProto,
   topicConfigInputToProto,
   type ChangesetOp,
   type ChangesetResult,
+  type StoredObject,
   type TopicConfig,
   type TopicConfigInput,
 } from "@weir/common";
@@ -64,18 +66,8 @@ export interface GroupDescription extends GroupSummary {
 // The changeset types are shared with the broker (one definition, with its proto conversion).
 export type { ChangesetOp, ChangesetOpResult, ChangesetResult } from "@weir/common";
 
-/** An object the broker stores for the control plane (Principal, AccessPolicy, controller state...). */
-export interface StoredObject {
-  kind: string;
-  name: string;
-  namespace: string;
-  /** The object's JSON spec. */
-  spec: unknown;
-  /** 1 on create, bumped on every put. */
-  version: number;
-  /** When it was last put, in milliseconds since the Unix epoch. */
-  updatedMs: number;
-}
+// The stored-object type is shared with the broker (one definition, with its proto conversion).
+export type { StoredObject } from "@weir/common";
 
 /** The Admin API: topics, groups, changesets and stored objects. */
 export class AdminClient {
@@ -223,7 +215,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.listObjects({ kind: kind ?? "" }, md, o, cb),
       opts,
     );
-    return res.objects.map(storedObject);
+    return res.objects.map(storedObjectFromProto);
   }
 
   /** One stored object, or undefined when there is none. */
@@ -233,19 +225,8 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.getObject({ kind, name }, md, o, cb),
       opts,
     );
-    return res.object && storedObject(res.object);
+    return res.object && storedObjectFromProto(res.object);
   }
-}
-
-function storedObject(o: pb.StoredObject): StoredObject {
-  return {
-    kind: o.kind,
-    name: o.name,
-    namespace: o.namespace,
-    spec: JSON.parse(o.specJson) as unknown,
-    version: o.version,
-    updatedMs: o.updatedMs,
-  };
 }
 
 function missing(what: string): WeirError {
