@@ -44,3 +44,12 @@ export type {
 } from "./domain/changeset.js";
 export { storedObjectFromProto, storedObjectToProto } from "./domain/stored-object.js";
 export type { StoredObject } from "./domain/stored-object.js";
+export {
+  groupDescriptionFromProto,
+  groupDescriptionToProto,
+  groupModeFromProto,
+  groupModeToProto,
+  groupSummaryFromProto,
+  groupSummaryToProto,
+} from "./domain/group-description.js";
+export type { GroupDescription, GroupMode, GroupSummary } from "./domain/group-description.js";

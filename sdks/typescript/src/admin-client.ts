@@ -1,20 +1,23 @@
 import type * as pb from "@weir/proto";
-import { GroupMode as PbGroupMode } from "@weir/proto";
 import {
   WeirError,
   changesetOpResultFromProto,
   changesetOpToProto,
+  groupDescriptionFromProto,
+  groupSummaryFromProto,
   storedObjectFromProto,
   topicConfigFromProto,
   topicConfigInputToProto,
   type ChangesetOp,
   type ChangesetResult,
+  type GroupDescription,
+  type GroupSummary,
   type StoredObject,
   type TopicConfig,
   type TopicConfigInput,
 } from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
-import { startToProto, type GroupMode, type StartFrom } from "./subscription.js";
+import { startToProto, type StartFrom } from "./subscription.js";
 
 // The topic configuration types are shared with the broker (one definition, with its proto conversion).
 export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
@@ -39,29 +42,8 @@ export interface TopicInfo {
   version: number;
 }
 
-/** A group in a listing. */
-export interface GroupSummary {
-  topic: string;
-  group: string;
-  mode: GroupMode;
-  members: number;
-  lag: number;
-}
-
-/** A group's detailed state. */
-export interface GroupDescription extends GroupSummary {
-  generation: number;
-  memberList: Array<{ memberId: string; client: string; partitions: number[] }>;
-  partitions: Array<{
-    partition: number;
-    /** Stream: the next offset to read. Queue: every record below it is acked. */
-    committedOffset: number;
-    endOffset: number;
-    lag: number;
-    /** Queue: delivered and not yet acked. */
-    inFlight: number;
-  }>;
-}
+// The group description types are shared with the broker (one definition, with its proto conversion).
+export type { GroupDescription, GroupSummary } from "@weir/common";
 
 // The changeset types are shared with the broker (one definition, with its proto conversion).
 export type { ChangesetOp, ChangesetOpResult, ChangesetResult } from "@weir/common";
@@ -146,13 +128,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.listGroups({ topic: opts.topic ?? "" }, md, o, cb),
       opts,
     );
-    return res.groups.map((g) => ({
-      topic: g.topic,
-      group: g.group,
-      mode: modeFromProto(g.mode),
-      members: g.members,
-      lag: g.lag,
-    }));
+    return res.groups.map(groupSummaryFromProto);
   }
 
   /** A group's members, positions and lag. @throws WeirError GROUP_NOT_FOUND */
@@ -247,24 +223,7 @@ function topicInfo(t: pb.TopicInfo | undefined, name: string): TopicInfo {
   };
 }
 
-function modeFromProto(mode: pb.GroupMode): GroupMode {
-  return mode === PbGroupMode.GROUP_MODE_QUEUE ? "queue" : "stream";
-}
-
 function groupDescription(g: pb.GroupInfo | undefined, topic: string, group: string): GroupDescription {
   if (!g) throw missing(`group "${group}" on "${topic}"`);
-  return {
-    topic: g.topic,
-    group: g.group,
-    mode: modeFromProto(g.mode),
-    members: g.members.length,
-    lag: g.lag,
-    generation: g.generation,
-    memberList: g.members.map((m) => ({
-      memberId: m.memberId,
-      client: m.client,
-      partitions: [...m.partitions],
-    })),
-    partitions: g.partitions.map((p) => ({ ...p })),
-  };
+  return groupDescriptionFromProto(g);
 }
