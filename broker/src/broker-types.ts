@@ -7,57 +7,12 @@ import type {
   RecordHeader,
 } from "./engine/log-engine.js";
 import type { GroupCoordinator, GroupDescription, GroupSummary, StartFrom } from "./groups/group-types.js";
-import type { Logger, WeirError } from "@weir/common";
+import type { Logger, TopicConfig, TopicConfigInput, WeirError } from "@weir/common";
 import type { SchemaRegistry } from "@weir/schema";
 import type { ChangesetOp, ChangesetOptions, ChangesetResult, StoredObject } from "./core/changeset-types.js";
 
-/** A topic's configuration, as the Admin API takes and returns it. */
-export interface TopicConfig {
-  partitions: number;
-  /** Honoured by replicated engines; the embedded engine keeps one copy. @default 1 */
-  replicas: number;
-  retention: {
-    /** 0 keeps records forever. @default 7 days */
-    timeMs: number;
-    /** Per partition; 0 means no limit. @default 0 */
-    bytes: number;
-  };
-  delivery: {
-    /** @default 30000 */
-    ackTimeoutMs: number;
-    /** 0 = unlimited. @default 5 */
-    maxAttempts: number;
-    /** Empty = none. @default "" */
-    deadLetterTopic: string;
-  };
-  /** Largest record accepted; 0 = the broker's default. @default 0 */
-  maxRecordBytes: number;
-  labels: Record<string, string>;
-  /**
-   * Registry subjects the topic's payloads must match: every produced record is validated against the
-   * latest live version of each subject (on every transport) before anything is appended.
-   */
-  schemas: TopicSchemas;
-}
-
-/** Registry subjects a topic's record values and keys must match. Empty strings mean "not validated". */
-export interface TopicSchemas {
-  /** Subject of the record values. @default "" */
-  value: string;
-  /** Subject of the record keys; when set, every record must have a key. @default "" */
-  key: string;
-  /** Protobuf value subjects: the fully qualified message type; "" = the first message in the file. @default "" */
-  valueMessage: string;
-  /** Protobuf key subjects: the fully qualified message type; "" = the first message in the file. @default "" */
-  keyMessage: string;
-}
-
-/** What a caller may give when creating or altering a topic; everything but `partitions` has a default. */
-export type TopicConfigInput = Partial<Omit<TopicConfig, "retention" | "delivery" | "schemas">> & {
-  retention?: Partial<TopicConfig["retention"]>;
-  delivery?: Partial<TopicConfig["delivery"]>;
-  schemas?: Partial<TopicSchemas>;
-};
+// The topic configuration types are shared with the client (one definition, with its proto conversion).
+export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
 
 /** A topic as the Admin API describes it. */
 export interface TopicInfo {

@@ -2,9 +2,9 @@ import type { Direction, SchemaChange } from "./jsonschema/changes.js";
 import { checkJsonSchemaCompatibility } from "./jsonschema/check.js";
 import type { RefResolver } from "./jsonschema/analyzer.js";
 
-/** A subject's compatibility mode, as in Confluent Schema Registry. */
-export type CompatibilityMode =
-  "NONE" | "BACKWARD" | "FORWARD" | "FULL" | "BACKWARD_TRANSITIVE" | "FORWARD_TRANSITIVE" | "FULL_TRANSITIVE";
+// Shared with the broker's transports and the client (one definition, with its proto conversion).
+import type { CompatibilityMode } from "@weir/common";
+export type { CompatibilityMode };
 
 /** Every compatibility mode. */
 export const compatibilityModes: readonly CompatibilityMode[] = [

@@ -1,13 +1,8 @@
 import type { StoredRecord } from "../engine/log-engine.js";
 
-/**
- * How a group shares a topic's records among its members:
- * - `stream`: partitions are assigned to members (rebalanced on join/leave); a member reads its
- *   partitions in order; an ack commits the offset after the acked record (Kafka-like).
- * - `queue`: competing consumers; any member gets any record; each record is acked on its own,
- *   redelivered after the ack timeout or a nack, and dead-lettered after `maxAttempts`.
- */
-export type GroupMode = "stream" | "queue";
+// The group mode and description types are shared with the client (one definition, with its proto conversion).
+import type { GroupDescription, GroupMode, GroupSummary } from "@weir/common";
+export type { GroupDescription, GroupMode, GroupSummary };
 
 /** Where a group with no committed position starts. @default { kind: "latest" } for stream, earliest for queue */
 export type StartFrom =
@@ -93,30 +88,6 @@ export interface GroupMember {
   touch(): void;
   /** Leaves the group. Queue records delivered to this member and not acked are redelivered at once. */
   leave(): Promise<void>;
-}
-
-/** A group in a listing. */
-export interface GroupSummary {
-  topic: string;
-  group: string;
-  mode: GroupMode;
-  members: number;
-  lag: number;
-}
-
-/** A group's detailed state. */
-export interface GroupDescription extends GroupSummary {
-  generation: number;
-  memberList: Array<{ memberId: string; client: string; partitions: number[] }>;
-  partitions: Array<{
-    partition: number;
-    /** Stream: next offset to read. Queue: every record below it is acked. */
-    committedOffset: number;
-    endOffset: number;
-    lag: number;
-    /** Queue: delivered and not yet acked. */
-    inFlight: number;
-  }>;
 }
 
 /** What the coordinator needs to know of a topic. */

@@ -1,31 +1,12 @@
 import type { Direction, SchemaChange } from "../jsonschema/changes.js";
 import type { CompatibilityMode, CompatibilityResult } from "../compatibility-mode.js";
 
-/** A schema format, spelled as Confluent Schema Registry spells it (`schemaType`). AVRO is not supported. */
-export type SchemaType = "JSON" | "PROTOBUF";
+// Shared with the broker's transports and the client (one definition, with its proto conversion).
+import type { SchemaInput, SchemaReference, SchemaType } from "@weir/common";
+export type { SchemaInput, SchemaReference, SchemaType };
 
 /** Every supported schema format. */
 export const schemaTypes: readonly SchemaType[] = ["JSON", "PROTOBUF"];
-
-/**
- * A reference from one schema to another registered schema, as in Confluent Schema Registry:
- * `name` is how the referring schema names it (a `$ref` URI for JSON Schema, an import path for
- * Protobuf), `subject`/`version` say which registered schema that is.
- */
-export interface SchemaReference {
-  readonly name: string;
-  readonly subject: string;
-  readonly version: number;
-}
-
-/** What a caller registers, looks up or checks. */
-export interface SchemaInput {
-  /** @default "JSON" — Weir's default; Confluent's default AVRO is refused with SCHEMA_INVALID. */
-  readonly schemaType?: SchemaType;
-  /** The schema text: a JSON Schema document or the content of a `.proto` file. */
-  readonly schema: string;
-  readonly references?: readonly SchemaReference[];
-}
 
 /** A reference with the referenced schema's text, transitively resolved, handed to a format's compiler. */
 export interface ResolvedReference {

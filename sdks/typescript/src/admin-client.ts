@@ -1,64 +1,26 @@
 import type * as pb from "@weir/proto";
 import {
-  CompatibilityMode as PbCompatibilityMode,
-  GroupMode as PbGroupMode,
-  SchemaType as PbSchemaType,
-} from "@weir/proto";
-import { WeirError } from "@weir/common";
+  WeirError,
+  changesetOpResultFromProto,
+  changesetOpToProto,
+  groupDescriptionFromProto,
+  groupSummaryFromProto,
+  storedObjectFromProto,
+  topicConfigFromProto,
+  topicConfigInputToProto,
+  type ChangesetOp,
+  type ChangesetResult,
+  type GroupDescription,
+  type GroupSummary,
+  type StoredObject,
+  type TopicConfig,
+  type TopicConfigInput,
+} from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
-import { startToProto, type GroupMode, type StartFrom } from "./subscription.js";
-import type { CompatibilityMode, SchemaInput } from "./registry-client.js";
+import { startToProto, type StartFrom } from "./subscription.js";
 
-/** A topic's configuration as the broker resolved it (every field set). */
-export interface TopicConfig {
-  partitions: number;
-  /** Honoured by replicated engines; the embedded engine keeps one copy. */
-  replicas: number;
-  retention: {
-    /** Records older than this may be deleted; 0 keeps them forever. */
-    timeMs: number;
-    /** Per partition; 0 means no limit. */
-    bytes: number;
-  };
-  delivery: {
-    /** Queue groups redeliver a record not acked within this time. */
-    ackTimeoutMs: number;
-    /** Deliveries before a record is dead-lettered; 0 means unlimited. */
-    maxAttempts: number;
-    /** Where records go after their last attempt; empty means nowhere (dropped with a log line). */
-    deadLetterTopic: string;
-  };
-  /** Largest record accepted; 0 means the broker's default. */
-  maxRecordBytes: number;
-  labels: Record<string, string>;
-  /**
-   * Registry subjects produced records are validated against (latest live version); empty means none.
-   * Accepted records carry the header `weir-schema-id` (`weir-key-schema-id`) with the schema's global id.
-   */
-  schemas: {
-    /** Subject of the record values. */
-    value: string;
-    /** Subject of the record keys; when set, every record must have a key. */
-    key: string;
-    /** Protobuf value subjects: the fully qualified message type; empty means the first in the file. */
-    valueMessage: string;
-    /** Protobuf key subjects: the fully qualified message type; empty means the first in the file. */
-    keyMessage: string;
-  };
-}
-
-/** A configuration to create a topic with or change it to; what is left out gets the broker's default. */
-export interface TopicConfigInput {
-  /** Required when creating; when altering, absent keeps the current count (it may only grow). */
-  partitions?: number;
-  replicas?: number;
-  retention?: Partial<TopicConfig["retention"]>;
-  delivery?: Partial<TopicConfig["delivery"]>;
-  maxRecordBytes?: number;
-  labels?: Record<string, string>;
-  /** The subjects must have a live version (SUBJECT_NOT_FOUND otherwise): register the schema first. */
-  schemas?: Partial<TopicConfig["schemas"]>;
-}
+// The topic configuration types are shared with the broker (one definition, with its proto conversion).
+export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
 
 /** A partition's bounds. */
 export interface PartitionInfo {
@@ -80,95 +42,14 @@ export interface TopicInfo {
   version: number;
 }
 
-/** A group in a listing. */
-export interface GroupSummary {
-  topic: string;
-  group: string;
-  mode: GroupMode;
-  members: number;
-  lag: number;
-}
+// The group description types are shared with the broker (one definition, with its proto conversion).
+export type { GroupDescription, GroupSummary } from "@weir/common";
 
-/** A group's detailed state. */
-export interface GroupDescription extends GroupSummary {
-  generation: number;
-  memberList: Array<{ memberId: string; client: string; partitions: number[] }>;
-  partitions: Array<{
-    partition: number;
-    /** Stream: the next offset to read. Queue: every record below it is acked. */
-    committedOffset: number;
-    endOffset: number;
-    lag: number;
-    /** Queue: delivered and not yet acked. */
-    inFlight: number;
-  }>;
-}
+// The changeset types are shared with the broker (one definition, with its proto conversion).
+export type { ChangesetOp, ChangesetOpResult, ChangesetResult } from "@weir/common";
 
-/**
- * One change in a changeset (see {@link AdminClient.applyChangeset}); a changeset is applied in the
- * order given, so put it in dependency order (schemas before the topics that name them).
- */
-export type ChangesetOp =
-  | {
-      type: "registerSchema";
-      subject: string;
-      schema: SchemaInput;
-      /** Set as the subject's compatibility mode before the schema is checked and registered. */
-      mode?: CompatibilityMode;
-    }
-  | { type: "createTopic"; name: string; config: TopicConfigInput }
-  | {
-      type: "alterTopic";
-      name: string;
-      /** The whole new configuration; `partitions` absent keeps the current count. */
-      config: TopicConfigInput;
-      /** The topic version the change was planned against; must equal the live version. */
-      expectedVersion: number;
-    }
-  | { type: "deleteTopic"; name: string; expectedVersion: number }
-  | {
-      type: "putObject";
-      kind: string;
-      name: string;
-      namespace: string;
-      /** Any JSON value. */
-      spec: unknown;
-      /** The object version the change was planned against; 0 = the object must not exist yet. */
-      expectedVersion: number;
-    }
-  | { type: "deleteObject"; kind: string; name: string; expectedVersion: number };
-
-/** What one changeset op did, or on a dry run would do (versions and ids are then predictions). */
-export interface ChangesetOpResult {
-  index: number;
-  op: ChangesetOp["type"];
-  /** The subject (registerSchema), topic, or `kind/name` of an object. */
-  name: string;
-  /** The topic's or object's new version; the subject's version for registerSchema. */
-  version?: number;
-  /** registerSchema: the schema's global id. */
-  schemaId?: number;
-}
-
-/** The outcome of {@link AdminClient.applyChangeset}. */
-export interface ChangesetResult {
-  /** False for a dry run. */
-  applied: boolean;
-  results: ChangesetOpResult[];
-}
-
-/** An object the broker stores for the control plane (Principal, AccessPolicy, controller state...). */
-export interface StoredObject {
-  kind: string;
-  name: string;
-  namespace: string;
-  /** The object's JSON spec. */
-  spec: unknown;
-  /** 1 on create, bumped on every put. */
-  version: number;
-  /** When it was last put, in milliseconds since the Unix epoch. */
-  updatedMs: number;
-}
+// The stored-object type is shared with the broker (one definition, with its proto conversion).
+export type { StoredObject } from "@weir/common";
 
 /** The Admin API: topics, groups, changesets and stored objects. */
 export class AdminClient {
@@ -180,7 +61,7 @@ export class AdminClient {
     config: TopicConfigInput & { partitions: number },
     opts: CallOpts = {},
   ): Promise<TopicInfo> {
-    const req: pb.CreateTopicRequest = { name, config: topicConfigToProto(config) };
+    const req: pb.CreateTopicRequest = { name, config: topicConfigInputToProto(config) };
     const res = await this.core.unary<pb.CreateTopicResponse>(
       `create topic "${name}"`,
       (md, o, cb) => this.core.admin.createTopic(req, md, o, cb),
@@ -210,7 +91,7 @@ export class AdminClient {
   ): Promise<TopicInfo> {
     const req: pb.AlterTopicRequest = {
       name,
-      config: topicConfigToProto(config),
+      config: topicConfigInputToProto(config),
       expectedVersion: opts.expectedVersion ?? 0,
     };
     const res = await this.core.unary<pb.AlterTopicResponse>(
@@ -247,13 +128,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.listGroups({ topic: opts.topic ?? "" }, md, o, cb),
       opts,
     );
-    return res.groups.map((g) => ({
-      topic: g.topic,
-      group: g.group,
-      mode: modeFromProto(g.mode),
-      members: g.members,
-      lag: g.lag,
-    }));
+    return res.groups.map(groupSummaryFromProto);
   }
 
   /** A group's members, positions and lag. @throws WeirError GROUP_NOT_FOUND */
@@ -306,15 +181,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.applyChangeset(req, md, o, cb),
       options,
     );
-    return {
-      applied: res.applied,
-      results: res.results.map((r) => {
-        const out: ChangesetOpResult = { index: r.index, op: r.op as ChangesetOp["type"], name: r.name };
-        if (r.version !== undefined) out.version = r.version;
-        if (r.schemaId !== undefined) out.schemaId = r.schemaId;
-        return out;
-      }),
-    };
+    return { applied: res.applied, results: res.results.map(changesetOpResultFromProto) };
   }
 
   /** Every stored object, or those of one kind, ordered by kind then name. */
@@ -324,7 +191,7 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.listObjects({ kind: kind ?? "" }, md, o, cb),
       opts,
     );
-    return res.objects.map(storedObject);
+    return res.objects.map(storedObjectFromProto);
   }
 
   /** One stored object, or undefined when there is none. */
@@ -334,148 +201,8 @@ export class AdminClient {
       (md, o, cb) => this.core.admin.getObject({ kind, name }, md, o, cb),
       opts,
     );
-    return res.object && storedObject(res.object);
+    return res.object && storedObjectFromProto(res.object);
   }
-}
-
-function changesetOpToProto(op: ChangesetOp, index: number): pb.ChangesetOp {
-  switch (op.type) {
-    case "registerSchema":
-      return {
-        op: {
-          $case: "registerSchema",
-          value: {
-            subject: op.subject,
-            schema: schemaToProto(op.schema, index),
-            mode:
-              op.mode === undefined
-                ? PbCompatibilityMode.COMPATIBILITY_MODE_UNSPECIFIED
-                : modeToProto(op.mode, index),
-          },
-        },
-      };
-    case "createTopic":
-      return {
-        op: { $case: "createTopic", value: { name: op.name, config: topicConfigToProto(op.config) } },
-      };
-    case "alterTopic":
-      return {
-        op: {
-          $case: "alterTopic",
-          value: {
-            name: op.name,
-            config: topicConfigToProto(op.config),
-            expectedVersion: op.expectedVersion,
-          },
-        },
-      };
-    case "deleteTopic":
-      return { op: { $case: "deleteTopic", value: { name: op.name, expectedVersion: op.expectedVersion } } };
-    case "putObject": {
-      const specJson = JSON.stringify(op.spec) as string | undefined;
-      if (specJson === undefined) {
-        throw new WeirError(
-          "INVALID_ARGUMENT",
-          `changeset op ${index} (putObject ${op.kind}/${op.name}): spec is missing; give a JSON value (e.g. {})`,
-          { details: { opIndex: index, field: "spec" } },
-        );
-      }
-      return {
-        op: {
-          $case: "putObject",
-          value: {
-            kind: op.kind,
-            name: op.name,
-            namespace: op.namespace,
-            specJson,
-            expectedVersion: op.expectedVersion,
-          },
-        },
-      };
-    }
-    case "deleteObject":
-      return {
-        op: {
-          $case: "deleteObject",
-          value: { kind: op.kind, name: op.name, expectedVersion: op.expectedVersion },
-        },
-      };
-    default:
-      throw new WeirError(
-        "INVALID_ARGUMENT",
-        `changeset op ${index}: type ${JSON.stringify((op as { type?: unknown }).type)} is not one of registerSchema, createTopic, alterTopic, deleteTopic, putObject, deleteObject`,
-        { details: { opIndex: index, field: "type" } },
-      );
-  }
-}
-
-function schemaToProto(input: SchemaInput, index: number): pb.SchemaDefinition {
-  const type = input.schemaType ?? "JSON";
-  if (type !== "JSON" && type !== "PROTOBUF") {
-    throw new WeirError(
-      "SCHEMA_INVALID",
-      `changeset op ${index}: schema type "${String(type)}" is not supported; use "JSON" or "PROTOBUF"`,
-      { details: { opIndex: index } },
-    );
-  }
-  return {
-    schemaType: type === "PROTOBUF" ? PbSchemaType.SCHEMA_TYPE_PROTOBUF : PbSchemaType.SCHEMA_TYPE_JSON,
-    schema: input.schema,
-    references: (input.references ?? []).map((r) => ({
-      name: r.name,
-      subject: r.subject,
-      version: r.version,
-    })),
-  };
-}
-
-function modeToProto(mode: CompatibilityMode, index: number): PbCompatibilityMode {
-  const m = (PbCompatibilityMode as Record<string, number | string>)[`COMPATIBILITY_MODE_${String(mode)}`];
-  if (typeof m !== "number" || mode === ("UNSPECIFIED" as CompatibilityMode)) {
-    throw new WeirError(
-      "INVALID_COMPATIBILITY_MODE",
-      `changeset op ${index}: compatibility mode "${String(mode)}" is not valid; use NONE, BACKWARD, FORWARD, FULL or a _TRANSITIVE form`,
-      { details: { opIndex: index } },
-    );
-  }
-  return m;
-}
-
-function storedObject(o: pb.StoredObject): StoredObject {
-  return {
-    kind: o.kind,
-    name: o.name,
-    namespace: o.namespace,
-    spec: JSON.parse(o.specJson) as unknown,
-    version: o.version,
-    updatedMs: o.updatedMs,
-  };
-}
-
-function topicConfigToProto(c: TopicConfigInput): pb.TopicConfig {
-  const config: pb.TopicConfig = {
-    partitions: c.partitions ?? 0,
-    maxRecordBytes: c.maxRecordBytes ?? 0,
-    labels: { ...(c.labels ?? {}) },
-  };
-  if (c.replicas !== undefined) config.replicas = c.replicas;
-  if (c.retention) config.retention = { timeMs: c.retention.timeMs, bytes: c.retention.bytes };
-  if (c.delivery) {
-    config.delivery = {
-      ackTimeoutMs: c.delivery.ackTimeoutMs,
-      maxAttempts: c.delivery.maxAttempts,
-      deadLetterTopic: c.delivery.deadLetterTopic ?? "",
-    };
-  }
-  if (c.schemas) {
-    config.schemas = {
-      value: c.schemas.value ?? "",
-      key: c.schemas.key ?? "",
-      valueMessage: c.schemas.valueMessage ?? "",
-      keyMessage: c.schemas.keyMessage ?? "",
-    };
-  }
-  return config;
 }
 
 function missing(what: string): WeirError {
@@ -487,51 +214,16 @@ function missing(what: string): WeirError {
 
 function topicInfo(t: pb.TopicInfo | undefined, name: string): TopicInfo {
   if (!t?.config) throw missing(`topic "${name}"`);
-  const c = t.config;
   return {
     name: t.name,
-    config: {
-      partitions: c.partitions,
-      replicas: c.replicas ?? 1,
-      retention: { timeMs: c.retention?.timeMs ?? 0, bytes: c.retention?.bytes ?? 0 },
-      delivery: {
-        ackTimeoutMs: c.delivery?.ackTimeoutMs ?? 0,
-        maxAttempts: c.delivery?.maxAttempts ?? 0,
-        deadLetterTopic: c.delivery?.deadLetterTopic ?? "",
-      },
-      maxRecordBytes: c.maxRecordBytes,
-      labels: { ...c.labels },
-      schemas: {
-        value: c.schemas?.value ?? "",
-        key: c.schemas?.key ?? "",
-        valueMessage: c.schemas?.valueMessage ?? "",
-        keyMessage: c.schemas?.keyMessage ?? "",
-      },
-    },
+    config: topicConfigFromProto(t.config),
     partitions: t.partitions.map((p) => ({ ...p })),
     createdMs: t.createdMs,
     version: t.version,
   };
 }
 
-function modeFromProto(mode: pb.GroupMode): GroupMode {
-  return mode === PbGroupMode.GROUP_MODE_QUEUE ? "queue" : "stream";
-}
-
 function groupDescription(g: pb.GroupInfo | undefined, topic: string, group: string): GroupDescription {
   if (!g) throw missing(`group "${group}" on "${topic}"`);
-  return {
-    topic: g.topic,
-    group: g.group,
-    mode: modeFromProto(g.mode),
-    members: g.members.length,
-    lag: g.lag,
-    generation: g.generation,
-    memberList: g.members.map((m) => ({
-      memberId: m.memberId,
-      client: m.client,
-      partitions: [...m.partitions],
-    })),
-    partitions: g.partitions.map((p) => ({ ...p })),
-  };
+  return groupDescriptionFromProto(g);
 }

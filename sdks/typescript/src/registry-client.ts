@@ -4,28 +4,9 @@ import { CompatibilityMode as PbMode, RegistryServiceClient, SchemaType as PbSch
 import { WeirError } from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
 
-/** A schema format, spelled as Confluent Schema Registry spells it. */
-export type SchemaType = "JSON" | "PROTOBUF";
-
-/** A subject's compatibility mode, as in Confluent Schema Registry. */
-export type CompatibilityMode =
-  "NONE" | "BACKWARD" | "FORWARD" | "FULL" | "BACKWARD_TRANSITIVE" | "FORWARD_TRANSITIVE" | "FULL_TRANSITIVE";
-
-/** A reference from a schema to another registered schema (`name` is its `$ref` URI or import path). */
-export interface SchemaReference {
-  name: string;
-  subject: string;
-  version: number;
-}
-
-/** A schema to register, look up or check. */
-export interface SchemaInput {
-  /** @default "JSON" */
-  schemaType?: SchemaType;
-  /** A JSON Schema document (as text) or the content of a `.proto` file. */
-  schema: string;
-  references?: SchemaReference[];
-}
+// The schema input types are shared with the registry and the broker (one definition, with its proto conversion).
+import type { CompatibilityMode, SchemaInput, SchemaReference, SchemaType } from "@weir/common";
+export type { CompatibilityMode, SchemaInput, SchemaReference, SchemaType };
 
 /** A schema stored under its global id. */
 export interface RegisteredSchema {

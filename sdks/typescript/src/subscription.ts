@@ -5,8 +5,9 @@ import { sleep, type ClientCore } from "./client-core.js";
 import { fromErrorStatus, fromServiceError } from "./client-errors.js";
 import { Message, type MessageSettler } from "./message.js";
 
-/** How a group shares a topic's records: `stream` (partitions assigned, offsets) or `queue` (competing consumers). */
-export type GroupMode = "stream" | "queue";
+// Shared with the broker (one definition, with its proto conversion).
+import type { GroupMode } from "@weir/common";
+export type { GroupMode };
 
 /** Where a group with no committed position starts reading. */
 export type StartFrom = "earliest" | "latest" | { offset: number } | { timestamp: number | Date };

@@ -1,5 +1,5 @@
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
-import { WeirError } from "@weir/common";
+import { WeirError, topicConfigInputFromProto } from "@weir/common";
 import type * as pb from "@weir/proto";
 import type { Broker } from "../../broker-types.js";
 import { unaryHandler } from "./grpc-call.js";
@@ -7,7 +7,6 @@ import {
   groupDescriptionToProto,
   groupSummaryToProto,
   startFromProto,
-  topicConfigFromProto,
   topicInfoToProto,
 } from "./grpc-mapping.js";
 import {
@@ -21,7 +20,7 @@ export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplem
   return {
     createTopic: unaryHandler<pb.CreateTopicRequest, pb.CreateTopicResponse>(broker, async (req, ctx) => ({
       topic: topicInfoToProto(
-        await broker.createTopic(req.name, topicConfigFromProto(req.config, "create"), ctx),
+        await broker.createTopic(req.name, topicConfigInputFromProto(req.config, "create"), ctx),
       ),
     })),
 
@@ -33,7 +32,7 @@ export function createAdminServiceHandlers(broker: Broker): UntypedServiceImplem
     ),
 
     alterTopic: unaryHandler<pb.AlterTopicRequest, pb.AlterTopicResponse>(broker, async (req, ctx) => {
-      const input = topicConfigFromProto(req.config, "alter", broker.topicConfig(req.name));
+      const input = topicConfigInputFromProto(req.config, "alter", broker.topicConfig(req.name));
       const expected = req.expectedVersion === 0 ? undefined : req.expectedVersion;
       return { topic: topicInfoToProto(await broker.alterTopic(req.name, input, expected, ctx)) };
     }),

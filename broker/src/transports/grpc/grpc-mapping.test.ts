@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { suite, test } from "node:test";
 import { Metadata } from "@grpc/grpc-js";
-import { WeirError } from "@weir/common";
+import { WeirError, topicConfigInputFromProto, topicConfigToProto } from "@weir/common";
 import { BrokerServiceService, GroupMode, ProduceRequest } from "@weir/proto";
 import { guardDeserializers, isMalformed, toServerError } from "./grpc-errors.js";
 import {
@@ -9,8 +9,6 @@ import {
   groupModeFromProto,
   produceInputFromProto,
   startFromProto,
-  topicConfigFromProto,
-  topicConfigToProto,
 } from "./grpc-mapping.js";
 
 void suite("grpc-mapping", () => {
@@ -33,7 +31,7 @@ void suite("grpc-mapping", () => {
   });
 
   void test("topic config: absent optional fields stay absent, explicit zeros are kept", () => {
-    const input = topicConfigFromProto(
+    const input = topicConfigInputFromProto(
       {
         partitions: 3,
         maxRecordBytes: 0,
@@ -51,7 +49,7 @@ void suite("grpc-mapping", () => {
 
   void test("topic config: partitions 0 is passed on when creating and means unchanged when altering", () => {
     assert.equal(
-      topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "create").partitions,
+      topicConfigInputFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "create").partitions,
       0,
     );
     const current = {
@@ -64,7 +62,8 @@ void suite("grpc-mapping", () => {
       schemas: { value: "", key: "", valueMessage: "", keyMessage: "" },
     };
     assert.equal(
-      topicConfigFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "alter", current).partitions,
+      topicConfigInputFromProto({ partitions: 0, maxRecordBytes: 0, labels: {} }, "alter", current)
+        .partitions,
       6,
     );
     assert.equal(topicConfigToProto(current).delivery?.ackTimeoutMs, 1);
@@ -72,10 +71,13 @@ void suite("grpc-mapping", () => {
 
   void test("topic config: schemas map both ways, and absent schemas stay absent (the broker's default: none)", () => {
     const schemas = { value: "orders-value", key: "orders-key", valueMessage: "shop.Order", keyMessage: "" };
-    const input = topicConfigFromProto({ partitions: 1, maxRecordBytes: 0, labels: {}, schemas }, "create");
+    const input = topicConfigInputFromProto(
+      { partitions: 1, maxRecordBytes: 0, labels: {}, schemas },
+      "create",
+    );
     assert.deepEqual(input.schemas, schemas);
     assert.equal(
-      "schemas" in topicConfigFromProto({ partitions: 1, maxRecordBytes: 0, labels: {} }, "create"),
+      "schemas" in topicConfigInputFromProto({ partitions: 1, maxRecordBytes: 0, labels: {} }, "create"),
       false,
     );
     const resolved = {

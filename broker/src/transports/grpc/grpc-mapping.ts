@@ -3,7 +3,15 @@
  * (from "@weir/proto") and the broker's domain types lives here, so the service code only calls the
  * broker and the rules of translation (presence, defaults, enum values) are in one place.
  */
-import { WeirError } from "@weir/common";
+import { WeirError, topicConfigToProto } from "@weir/common";
+
+// The group conversions are shared with the client; re-exported for the gRPC services.
+export {
+  groupDescriptionToProto,
+  groupModeFromProto,
+  groupModeToProto,
+  groupSummaryToProto,
+} from "@weir/common";
 import * as pb from "@weir/proto";
 import { toErrorStatus } from "./grpc-errors.js";
 import type {
@@ -11,21 +19,11 @@ import type {
   ProduceOptions,
   ProduceResult,
   RecordPosition,
-  TopicConfig,
-  TopicConfigInput,
   TopicInfo,
 } from "../../broker-types.js";
 import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
 import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
-import type {
-  Assignment,
-  Delivery,
-  GroupDescription,
-  GroupMode,
-  GroupSummary,
-  RecordRef,
-  StartFrom,
-} from "../../groups/group-types.js";
+import type { Assignment, Delivery, RecordRef, StartFrom } from "../../groups/group-types.js";
 
 /** A view of `bytes` as a Buffer without copying (the generated encoders type bytes as Buffer). */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -128,33 +126,6 @@ export function assignmentToProto(a: Assignment): pb.Assignment {
 }
 
 /**
- * A group mode from the wire.
- *
- * @throws WeirError INVALID_GROUP_MODE for UNSPECIFIED or an unknown value, listing the valid modes.
- */
-export function groupModeFromProto(mode: pb.GroupMode, where: string): GroupMode {
-  switch (mode) {
-    case pb.GroupMode.GROUP_MODE_STREAM:
-      return "stream";
-    case pb.GroupMode.GROUP_MODE_QUEUE:
-      return "queue";
-    case pb.GroupMode.GROUP_MODE_UNSPECIFIED:
-    default:
-      // Unknown numbers arrive too: proto3 enums are open on the wire.
-      throw new WeirError(
-        "INVALID_GROUP_MODE",
-        `${where}: group mode ${String(mode)} (${pb.GroupMode[mode] ?? "unknown"}) is not valid; set mode to GROUP_MODE_STREAM ("stream", partitions shared out, offsets committed) or GROUP_MODE_QUEUE ("queue", competing consumers with per-record acks)`,
-        { details: { mode: String(mode) } },
-      );
-  }
-}
-
-/** A group mode for the wire. */
-export function groupModeToProto(mode: GroupMode): pb.GroupMode {
-  return mode === "stream" ? pb.GroupMode.GROUP_MODE_STREAM : pb.GroupMode.GROUP_MODE_QUEUE;
-}
-
-/**
  * A start position from the wire; undefined when none is set (the group's default applies).
  *
  * @throws WeirError INVALID_OFFSET for a negative offset or timestamp.
@@ -190,57 +161,6 @@ export function startFromProto(start: pb.StartPosition | undefined, where: strin
   }
 }
 
-/**
- * A topic configuration from the wire. Absent optional fields stay absent so the broker fills in its
- * defaults; `partitions` 0 is passed on when creating (the broker refuses it with
- * INVALID_PARTITION_COUNT) and means "unchanged" when altering.
- */
-export function topicConfigFromProto(
-  config: pb.TopicConfig | undefined,
-  purpose: "create" | "alter",
-  current?: TopicConfig,
-): TopicConfigInput {
-  const c = config ?? { partitions: 0, maxRecordBytes: 0, labels: {} };
-  const input: TopicConfigInput = { labels: { ...c.labels }, maxRecordBytes: c.maxRecordBytes };
-  if (purpose === "create" || c.partitions !== 0) input.partitions = c.partitions;
-  else if (current) input.partitions = current.partitions;
-  if (c.replicas !== undefined) input.replicas = c.replicas;
-  if (c.retention) {
-    const retention: NonNullable<TopicConfigInput["retention"]> = {};
-    if (c.retention.timeMs !== undefined) retention.timeMs = c.retention.timeMs;
-    if (c.retention.bytes !== undefined) retention.bytes = c.retention.bytes;
-    input.retention = retention;
-  }
-  if (c.delivery) {
-    const delivery: NonNullable<TopicConfigInput["delivery"]> = {
-      deadLetterTopic: c.delivery.deadLetterTopic,
-    };
-    if (c.delivery.ackTimeoutMs !== undefined) delivery.ackTimeoutMs = c.delivery.ackTimeoutMs;
-    if (c.delivery.maxAttempts !== undefined) delivery.maxAttempts = c.delivery.maxAttempts;
-    input.delivery = delivery;
-  }
-  // Absent = no schemas, like every other field: alter replaces the whole configuration.
-  if (c.schemas) input.schemas = { ...c.schemas };
-  return input;
-}
-
-/** A resolved topic configuration for the wire (every field set). */
-export function topicConfigToProto(c: TopicConfig): pb.TopicConfig {
-  return {
-    partitions: c.partitions,
-    replicas: c.replicas,
-    retention: { timeMs: c.retention.timeMs, bytes: c.retention.bytes },
-    delivery: {
-      ackTimeoutMs: c.delivery.ackTimeoutMs,
-      maxAttempts: c.delivery.maxAttempts,
-      deadLetterTopic: c.delivery.deadLetterTopic,
-    },
-    maxRecordBytes: c.maxRecordBytes,
-    labels: { ...c.labels },
-    schemas: { ...c.schemas },
-  };
-}
-
 /** A topic description for the wire. */
 export function topicInfoToProto(t: TopicInfo): pb.TopicInfo {
   return {
@@ -254,33 +174,5 @@ export function topicInfoToProto(t: TopicInfo): pb.TopicInfo {
     })),
     createdMs: t.createdMs,
     version: t.version,
-  };
-}
-
-/** A group summary for the wire. */
-export function groupSummaryToProto(g: GroupSummary): pb.GroupSummary {
-  return { topic: g.topic, group: g.group, mode: groupModeToProto(g.mode), members: g.members, lag: g.lag };
-}
-
-/** A group description for the wire. */
-export function groupDescriptionToProto(g: GroupDescription): pb.GroupInfo {
-  return {
-    topic: g.topic,
-    group: g.group,
-    mode: groupModeToProto(g.mode),
-    generation: g.generation,
-    members: g.memberList.map((m) => ({
-      memberId: m.memberId,
-      client: m.client,
-      partitions: [...m.partitions],
-    })),
-    partitions: g.partitions.map((p) => ({
-      partition: p.partition,
-      committedOffset: p.committedOffset,
-      endOffset: p.endOffset,
-      lag: p.lag,
-      inFlight: p.inFlight,
-    })),
-    lag: g.lag,
   };
 }

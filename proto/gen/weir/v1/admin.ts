@@ -43,7 +43,7 @@ export interface DeliveryPolicy {
   maxAttempts?:
     | number
     | undefined;
-  /** Topic receiving records that used up their attempts; empty drops them after logging. */
+  /** Topic receiving records that used up their attempts; empty means `<topic>.dlq` (created on first use). */
   deadLetterTopic: string;
 }
 
