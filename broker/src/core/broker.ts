@@ -1,12 +1,5 @@
 import { performance } from "node:perf_hooks";
-import {
-  WeirError,
-  assertTopicName,
-  defaultMaxJsonDepth,
-  silentLogger,
-  toWeirError,
-  type Logger,
-} from "@weir/common";
+import { WeirError, defaultMaxJsonDepth, silentLogger, toWeirError, type Logger } from "@weir/common";
 import type {
   Broker,
   CallContext,
@@ -14,20 +7,19 @@ import type {
   ProduceOptions,
   ProduceResult,
   RecordPosition,
-  TopicConfig,
   TopicConfigInput,
-  TopicInfo,
 } from "../broker-types.js";
 import { deadLetterHeaders, producerHeader, requestHeaders } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { AppendRecord, LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
-import type { DeadLetter, GroupCoordinator, GroupTopicView, StartFrom } from "../groups/group-types.js";
+import type { DeadLetter, GroupCoordinator, StartFrom } from "../groups/group-types.js";
 import { createGroupCoordinator, type GroupLifecycleOptions } from "../groups/group-coordinator.js";
 import { defaultDeadLetterTopic } from "../groups/default-dead-letter-topic.js";
 import { createBrokerMetrics } from "./broker-metrics.js";
 import { Partitioner } from "./partitioner.js";
 import { RequestInbox } from "./request-inbox.js";
-import { resolveTopicConfig } from "./topic-config.js";
+import { OpenGate } from "./open-gate.js";
+import { TopicRegistry, type TopicEntry } from "./topic-registry.js";
 import { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateEach, validateReply } from "./validate-batch.js";
 import { checkRecord } from "./record-checks.js";
@@ -95,22 +87,6 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
   };
 }
 
-interface TopicEntry {
-  name: string;
-  config: TopicConfig;
-  createdMs: number;
-  version: number;
-  partitioner: Partitioner;
-}
-
-interface StoredTopic {
-  name: string;
-  config: TopicConfig;
-  createdMs: number;
-  version: number;
-}
-
-const topicKey = (name: string): string => `topics/${name}`;
 const internalCtx: CallContext = { transport: "internal" };
 const utf8 = new TextEncoder();
 
@@ -124,95 +100,26 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const metrics = createBrokerMetrics();
   const registry = opts.registry ?? defaultRegistry(metadata);
   const validators = new TopicValidators(registry, logger.child({ component: "validators" }));
-  const topics = new Map<string, TopicEntry>();
   const inbox = new RequestInbox();
   const dedupe = new ProducerDedupe(engine, opts.idempotence);
-  let open = true;
-
-  for (const [, stored] of await metadata.list<StoredTopic>("topics/")) {
-    // An older version of the record may lack newer fields: resolve fills them in.
-    const name = stored.name;
-    const config = resolveTopicConfig(name, stored.config, { checkLabelLimits: false });
-    await engine.configureTopic(name, logSpec(config));
-    // A subject deleted while the broker was down must not stop it from starting: that topic then
-    // refuses produces with a message saying why, and recovers when the subject gets a version.
-    await validators.load(name, config.schemas);
-    topics.set(name, entry(name, config, stored.createdMs, stored.version));
-  }
+  const gate = new OpenGate();
+  const topics = new TopicRegistry({
+    engine,
+    metadata,
+    validators,
+    dedupe,
+    gate,
+    logger,
+  });
+  await topics.load();
 
   const objects = await ObjectStore.open(metadata);
   const adminLock = new AdminLock();
 
-  function entry(name: string, config: TopicConfig, createdMs: number, version: number): TopicEntry {
-    const e: TopicEntry = {
-      name,
-      config,
-      createdMs,
-      version,
-      partitioner: new Partitioner(() => e.config.partitions),
-    };
-    return e;
-  }
-
-  function requireTopic(name: string): TopicEntry {
-    assertTopicName(name);
-    const t = topics.get(name);
-    if (!t) {
-      throw new WeirError(
-        "TOPIC_NOT_FOUND",
-        `topic "${name}" does not exist; create it first (e.g. "weir topic create ${name} --partitions 3")`,
-        { details: { topic: name } },
-      );
-    }
-    return t;
-  }
-
-  function assertOpen(): void {
-    if (!open)
-      throw new WeirError("UNAVAILABLE", "the broker is shutting down; retry against another node or later");
-  }
-
-  async function persist(t: TopicEntry): Promise<void> {
-    const stored: StoredTopic = {
-      name: t.name,
-      config: t.config,
-      createdMs: t.createdMs,
-      version: t.version,
-    };
-    await metadata.put(topicKey(t.name), stored);
-  }
-
-  async function describe(t: TopicEntry): Promise<TopicInfo> {
-    const partitions = await Promise.all(
-      Array.from({ length: t.config.partitions }, async (_, partition) => ({
-        partition,
-        ...(await engine.partitionState(t.name, partition)),
-      })),
-    );
-    return {
-      name: t.name,
-      config: structuredClone(t.config),
-      partitions,
-      createdMs: t.createdMs,
-      version: t.version,
-    };
-  }
-
-  function groupView(name: string): GroupTopicView | undefined {
-    const t = topics.get(name);
-    if (!t) return undefined;
-    return {
-      partitions: t.config.partitions,
-      ackTimeoutMs: t.config.delivery.ackTimeoutMs,
-      maxAttempts: t.config.delivery.maxAttempts,
-      deadLetterTopic: t.config.delivery.deadLetterTopic,
-    };
-  }
-
   async function deadLetter(dl: DeadLetter): Promise<void> {
     // Never dropped: without a configured dead-letter topic the record goes to `<topic>.dlq`.
     const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic || defaultDeadLetterTopic(dl.topic);
-    if (!topics.has(target)) {
+    if (!topics.get(target)) {
       // Like Kafka Connect's DLQ: created on first use, so a missing DLQ never loses the record.
       logger.info("creating dead-letter topic on first use", { topic: target, for: dl.topic });
       await broker.createTopic(target, { partitions: 1 }, internalCtx);
@@ -237,78 +144,14 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const groups: GroupCoordinator = createGroupCoordinator({
     engine,
     metadata,
-    topic: groupView,
+    topic: (name) => topics.groupView(name),
     deadLetter,
     logger: logger.child({ component: "groups" }),
     metrics: metrics.registry,
     ...opts.groups,
   });
 
-  // Topic writes for callers that hold the admin lock: the Broker methods below take it around them,
-  // and a changeset calls them while it holds it.
-  async function createTopicLocked(name: string, input: TopicConfigInput): Promise<TopicInfo> {
-    assertOpen();
-    assertTopicName(name);
-    const config = resolveTopicConfig(name, input);
-    if (topics.has(name)) {
-      throw new WeirError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists; use alter to change it`, {
-        details: { topic: name },
-      });
-    }
-    const validatorSet = await validators.prepare(name, config.schemas);
-    await engine.configureTopic(name, logSpec(config));
-    const t = entry(name, config, Date.now(), 1);
-    await persist(t);
-    validators.install(name, validatorSet);
-    topics.set(name, t);
-    logger.info("topic created", { topic: name, partitions: config.partitions });
-    return describe(t);
-  }
-
-  async function alterTopicLocked(
-    name: string,
-    input: TopicConfigInput,
-    expectedVersion: number | undefined,
-  ): Promise<TopicInfo> {
-    assertOpen();
-    const t = requireTopic(name);
-    if (expectedVersion !== undefined && expectedVersion !== 0 && expectedVersion !== t.version) {
-      throw new WeirError(
-        "VERSION_CONFLICT",
-        `topic "${name}" changed since you read it (expected version ${expectedVersion}, now ${t.version}); read it again and retry`,
-        { details: { topic: name, expectedVersion, version: t.version } },
-      );
-    }
-    const config = resolveTopicConfig(name, input);
-    if (config.partitions < t.config.partitions) {
-      throw new WeirError(
-        "UNSUPPORTED_CHANGE",
-        `topic "${name}": partitions cannot shrink from ${t.config.partitions} to ${config.partitions} (keys would move and records would be lost); create a new topic instead`,
-        { details: { topic: name, from: t.config.partitions, to: config.partitions } },
-      );
-    }
-    const validatorSet = await validators.prepare(name, config.schemas);
-    await engine.configureTopic(name, logSpec(config));
-    const next = { ...t, config, version: t.version + 1 };
-    await persist(next);
-    validators.install(name, validatorSet);
-    t.config = config;
-    t.version = next.version;
-    groups.topicChanged(name);
-    return describe(t);
-  }
-
-  async function deleteTopicLocked(name: string): Promise<void> {
-    assertOpen();
-    requireTopic(name);
-    topics.delete(name);
-    validators.remove(name);
-    dedupe.forget(name);
-    await metadata.delete(topicKey(name));
-    await groups.topicDeleted(name);
-    await engine.deleteTopic(name);
-    logger.info("topic deleted", { topic: name });
-  }
+  topics.listener = groups;
 
   const changesetHost: ChangesetHost = {
     registry,
@@ -316,9 +159,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       opts.registry === undefined ? createRegistryOverlay(registry, metadata, registryKeyPrefix) : undefined,
     objects,
     topic: (name) => topics.get(name),
-    createTopic: createTopicLocked,
-    alterTopic: alterTopicLocked,
-    deleteTopic: deleteTopicLocked,
+    createTopic: (name, input) => topics.create(name, input),
+    alterTopic: (name, input, expectedVersion) => topics.alter(name, input, expectedVersion),
+    deleteTopic: (name) => topics.delete(name),
     logger: logger.child({ component: "changeset" }),
   };
 
@@ -335,8 +178,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     perRecord: boolean,
   ): Promise<ProduceResult[]> {
     const started = performance.now();
-    assertOpen();
-    const t = requireTopic(topic);
+    gate.assertOpen();
+    const t = topics.require(topic);
     if (input.length === 0) {
       throw new WeirError(
         "INVALID_ARGUMENT",
@@ -534,23 +377,23 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     maxJsonDepth: opts.maxJsonDepth,
 
     async createTopic(name, input) {
-      return adminLock.run(() => createTopicLocked(name, input));
+      return adminLock.run(() => topics.create(name, input));
     },
 
     async describeTopic(name) {
-      return describe(requireTopic(name));
+      return topics.describe(topics.require(name));
     },
 
     async alterTopic(name, input, expectedVersion) {
-      return adminLock.run(() => alterTopicLocked(name, input, expectedVersion));
+      return adminLock.run(() => topics.alter(name, input, expectedVersion));
     },
 
     async deleteTopic(name) {
-      return adminLock.run(() => deleteTopicLocked(name));
+      return adminLock.run(() => topics.delete(name));
     },
 
     async applyChangeset(ops, options = {}) {
-      assertOpen();
+      gate.assertOpen();
       return adminLock.run(() => applyChangeset(changesetHost, ops, options));
     },
 
@@ -566,7 +409,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async listTopics() {
-      return Promise.all([...topics.values()].sort((a, b) => a.name.localeCompare(b.name)).map(describe));
+      return topics.list();
     },
 
     topicConfig(name) {
@@ -583,8 +426,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
-      assertOpen();
-      requireTopic(topic);
+      gate.assertOpen();
+      topics.require(topic);
       const responders = (await groups.list(topic)).filter((g) => g.mode === "queue" && g.members > 0);
       if (responders.length === 0) {
         throw new WeirError(
@@ -613,7 +456,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async reply(replyTo, correlationId, record) {
-      assertOpen();
+      gate.assertOpen();
       const topic = inbox.topicOf(replyTo, correlationId);
       if (topic === undefined) return false;
       checkRecord(topic, 0, record, opts);
@@ -627,17 +470,17 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async listGroups(topic) {
-      if (topic !== undefined) requireTopic(topic);
+      if (topic !== undefined) topics.require(topic);
       return groups.list(topic);
     },
 
     async describeGroup(topic, group) {
-      requireTopic(topic);
+      topics.require(topic);
       return groups.describe(topic, group);
     },
 
     async resetOffsets(topic, group, to: StartFrom) {
-      requireTopic(topic);
+      topics.require(topic);
       return groups.resetOffsets(topic, group, to);
     },
 
@@ -651,12 +494,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     ready() {
-      return open && engine.failure?.() === undefined;
+      return gate.open && engine.failure?.() === undefined;
     },
 
     async close() {
-      if (!open) return;
-      open = false;
+      if (!gate.close()) return;
       validators.close();
       inbox.closeAll();
       await groups.close();
@@ -672,15 +514,6 @@ export const registryKeyPrefix = "registry/";
 
 function defaultRegistry(metadata: MetadataStore): SchemaRegistry {
   return createSchemaRegistry({ storage: metadata, keyPrefix: registryKeyPrefix });
-}
-
-function logSpec(config: TopicConfig): Parameters<LogEngine["configureTopic"]>[1] {
-  return {
-    partitions: config.partitions,
-    replicas: config.replicas,
-    retentionMs: config.retention.timeMs,
-    retentionBytes: config.retention.bytes,
-  };
 }
 
 /** The bytes a record counts against size limits: key, value, and every header key and value. */
