@@ -1,14 +1,14 @@
 import { WeirError, defaultMaxJsonDepth, silentLogger, toWeirError, type Logger } from "@weir/common";
 import type { Broker, CallContext, TopicConfigInput } from "../broker-types.js";
-import { deadLetterHeaders, requestHeaders } from "../broker-types.js";
+import { requestHeaders } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
-import type { DeadLetter, GroupCoordinator, StartFrom } from "../groups/group-types.js";
+import type { GroupCoordinator, StartFrom } from "../groups/group-types.js";
 import { createGroupCoordinator, type GroupLifecycleOptions } from "../groups/group-coordinator.js";
-import { defaultDeadLetterTopic } from "../groups/default-dead-letter-topic.js";
 import { createBrokerMetrics } from "./broker-metrics.js";
 import { RequestInbox } from "./request-inbox.js";
 import { OpenGate } from "./open-gate.js";
+import { DeadLetterForwarder } from "./dead-letter-forwarder.js";
 import { TopicRegistry } from "./topic-registry.js";
 import { ProducePath } from "./produce-path.js";
 import { TopicValidators } from "./topic-validators.js";
@@ -102,36 +102,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const objects = await ObjectStore.open(metadata);
   const adminLock = new AdminLock();
 
-  async function deadLetter(dl: DeadLetter): Promise<void> {
-    // Never dropped: without a configured dead-letter topic the record goes to `<topic>.dlq`.
-    const target = topics.get(dl.topic)?.config.delivery.deadLetterTopic || defaultDeadLetterTopic(dl.topic);
-    if (!topics.get(target)) {
-      // Like Kafka Connect's DLQ: created on first use, so a missing DLQ never loses the record.
-      logger.info("creating dead-letter topic on first use", { topic: target, for: dl.topic });
-      await broker.createTopic(target, { partitions: 1 }, internalCtx);
-    }
-    const text = (s: string | number): Uint8Array => utf8.encode(String(s));
-    const headers: RecordHeader[] = [
-      ...dl.record.headers,
-      { key: deadLetterHeaders.reason, value: text(dl.reason) },
-      { key: deadLetterHeaders.topic, value: text(dl.topic) },
-      { key: deadLetterHeaders.group, value: text(dl.group) },
-      { key: deadLetterHeaders.partition, value: text(dl.record.partition) },
-      { key: deadLetterHeaders.offset, value: text(dl.record.offset) },
-      { key: deadLetterHeaders.attempts, value: text(dl.record.attempt) },
-    ];
-    await broker.produce(
-      target,
-      [{ key: dl.record.key, value: dl.record.value, headers, timestampMs: dl.record.timestampMs }],
-      internalCtx,
-    );
-  }
+  // Through the Broker methods, so the dead-letter topic is created under the admin lock.
+  const deadLetters = new DeadLetterForwarder({
+    topics,
+    createTopic: (name, config) => broker.createTopic(name, config, internalCtx),
+    produce: (topic, records) => broker.produce(topic, records, internalCtx),
+    logger,
+  });
 
   const groups: GroupCoordinator = createGroupCoordinator({
     engine,
     metadata,
     topic: (name) => topics.groupView(name),
-    deadLetter,
+    deadLetter: (dl) => deadLetters.forward(dl),
     logger: logger.child({ component: "groups" }),
     metrics: metrics.registry,
     ...opts.groups,
