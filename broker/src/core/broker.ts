@@ -1,19 +1,17 @@
 import { WeirError, defaultMaxJsonDepth, silentLogger, toWeirError, type Logger } from "@weir/common";
 import type { Broker, CallContext, TopicConfigInput } from "../broker-types.js";
-import { requestHeaders } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
-import type { LogEngine, MetadataStore, RecordHeader } from "../engine/log-engine.js";
+import type { LogEngine, MetadataStore } from "../engine/log-engine.js";
 import type { GroupCoordinator, StartFrom } from "../groups/group-types.js";
 import { createGroupCoordinator, type GroupLifecycleOptions } from "../groups/group-coordinator.js";
 import { createBrokerMetrics } from "./broker-metrics.js";
 import { RequestInbox } from "./request-inbox.js";
+import { RequestReply } from "./request-reply.js";
 import { OpenGate } from "./open-gate.js";
 import { DeadLetterForwarder } from "./dead-letter-forwarder.js";
 import { TopicRegistry } from "./topic-registry.js";
 import { ProducePath } from "./produce-path.js";
 import { TopicValidators } from "./topic-validators.js";
-import { validateReply } from "./validate-batch.js";
-import { checkRecord } from "./record-checks.js";
 import { ProducerDedupe, type ProducerDedupeOptions } from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
@@ -74,7 +72,6 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
 }
 
 const internalCtx: CallContext = { transport: "internal" };
-const utf8 = new TextEncoder();
 
 /**
  * Opens the broker core on an engine and a metadata store: loads the topics, creates the group
@@ -136,6 +133,17 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
   const producePath = new ProducePath({ engine, topics, validators, dedupe, metrics, gate, limits: opts });
 
+  const requests = new RequestReply({
+    inbox,
+    gate,
+    topics,
+    groups,
+    produce: (topic, records, ctx) => broker.produce(topic, records, ctx),
+    validators,
+    metrics,
+    limits: opts,
+  });
+
   const broker: Broker = {
     engine,
     metadata,
@@ -196,47 +204,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
-      gate.assertOpen();
-      topics.require(topic);
-      const responders = (await groups.list(topic)).filter((g) => g.mode === "queue" && g.members > 0);
-      if (responders.length === 0) {
-        throw new WeirError(
-          "NO_RESPONDERS",
-          `no responders on topic "${topic}": no queue group has a member subscribed; start a responder (e.g. client.respond("${topic}", ...)) and retry`,
-          { details: { topic } },
-        );
-      }
-      const wait = timeoutMs > 0 ? timeoutMs : opts.defaultRequestTimeoutMs;
-      const { correlationId, reply } = inbox.open(topic, wait, ctx.signal);
-      const headers: RecordHeader[] = [
-        ...(record.headers ?? []),
-        { key: requestHeaders.replyTo, value: utf8.encode(inbox.address) },
-        { key: requestHeaders.correlationId, value: utf8.encode(correlationId) },
-      ];
-      try {
-        await broker.produce(topic, [{ ...record, headers }], ctx);
-      } catch (error) {
-        // The request never went out: settle the waiter now instead of at its timeout.
-        const e = toWeirError(error);
-        inbox.cancel(correlationId, e);
-        await reply.catch(() => undefined);
-        throw e;
-      }
-      return reply;
+      return requests.request(topic, record, timeoutMs, ctx);
     },
 
     async reply(replyTo, correlationId, record) {
-      gate.assertOpen();
-      const topic = inbox.topicOf(replyTo, correlationId);
-      if (topic === undefined) return false;
-      checkRecord(topic, 0, record, opts);
-      await validateReply(topic, record.headers ?? [], record.value, (id) => validators.byId(id), metrics);
-      return inbox.deliver(replyTo, correlationId, {
-        key: record.key,
-        value: record.value,
-        headers: record.headers ?? [],
-        timestampMs: record.timestampMs ?? Date.now(),
-      });
+      return requests.reply(replyTo, correlationId, record);
     },
 
     async listGroups(topic) {
