@@ -302,3 +302,28 @@ void suite("compileJsonSchemaValidator: draft-04 and draft-06", () => {
     assert.equal(v.validate(3).ok, false);
   });
 });
+
+void suite("compileJsonSchemaValidator: payloads the compiled code cannot evaluate", () => {
+  // A recursive schema walks a payload as deep as it nests: 50,000 levels overflow the stack inside
+  // ajv's generated code. The payload is refused with a failure, on every entry point, and nothing throws.
+  const recursive = {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    type: "array",
+    items: { $ref: "#" },
+  };
+  const deep = new TextEncoder().encode("[".repeat(50_000) + "]".repeat(50_000));
+
+  void test("validate, firstFailure and assertValid refuse it with SCHEMA_VALIDATION_FAILED, not a RangeError", () => {
+    const v = compileJsonSchemaValidator(recursive, { subject: "tree", version: 2 });
+    assert.equal(v.validate(new TextEncoder().encode("[[],[[]]]")).ok, true);
+    const result = v.validate(deep);
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? "" : (result.errors[0]?.message ?? ""), /nested too deeply.*refused/);
+    assert.match(v.firstFailure(deep)?.message ?? "", /nested too deeply/);
+    assert.throws(
+      () => v.assertValid(deep),
+      (e: unknown) =>
+        isWeirError(e) && e.code === "SCHEMA_VALIDATION_FAILED" && /subject "tree" version 2/.test(e.message),
+    );
+  });
+});

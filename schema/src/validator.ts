@@ -30,6 +30,14 @@ export interface ValidationFailure {
 export type ValidationResult =
   { readonly ok: true } | { readonly ok: false; readonly errors: readonly ValidationFailure[] };
 
+/** The failure reported when ajv refuses a value without saying why. */
+const doesNotMatch: ValidationFailure = {
+  pointer: "",
+  keyword: "schema",
+  message: "does not match",
+  schemaPath: "",
+};
+
 /** Options of {@link compileJsonSchemaValidator}. */
 export interface JsonSchemaValidatorOptions {
   /** The subject the schema is registered under (named in error messages). */
@@ -362,11 +370,39 @@ function compileValidator(schema: unknown, options: JsonSchemaValidatorOptions):
     }
   };
 
+  /**
+   * Runs ajv's compiled function: undefined when the value is valid, else its failures (at least one).
+   * The generated code can throw on values it was not written for: a RangeError when a recursive schema
+   * meets a value nested deeper than the stack allows, and a TypeError from some nested `unevaluated*`
+   * shapes (an ajv bug). A throw refuses the payload with a failure that says so; it never becomes an
+   * INTERNAL error for the producer, and never lets the payload through.
+   */
+  const check = (value: unknown): readonly ValidationFailure[] | undefined => {
+    try {
+      if (fn(value)) return undefined;
+      const errors = (fn.errors ?? []).map(toFailure);
+      return errors.length > 0 ? errors : [doesNotMatch];
+    } catch (e) {
+      const why =
+        e instanceof RangeError
+          ? "it is nested too deeply for this recursive schema"
+          : `the validator failed on it: ${e instanceof Error ? e.message : String(e)}`;
+      return [
+        {
+          pointer: "",
+          keyword: "schema",
+          message: `the payload cannot be checked (${why}); it is refused`,
+          schemaPath: "",
+        },
+      ];
+    }
+  };
+
   const validate = (payload: unknown): ValidationResult => {
     const parsed = parse(payload);
     if ("failure" in parsed) return { ok: false, errors: [parsed.failure] };
-    if (fn(parsed.value)) return { ok: true };
-    return { ok: false, errors: (fn.errors ?? []).map(toFailure) };
+    const errors = check(parsed.value);
+    return errors === undefined ? { ok: true } : { ok: false, errors };
   };
 
   const firstFailure = (payload: unknown): ValidationFailure | undefined => {
@@ -378,11 +414,7 @@ function compileValidator(schema: unknown, options: JsonSchemaValidatorOptions):
         return notJson(e);
       }
     }
-    if (fn(value)) return undefined;
-    const first = fn.errors?.[0];
-    return first
-      ? toFailure(first)
-      : { pointer: "", keyword: "schema", message: "does not match", schemaPath: "" };
+    return check(value)?.[0];
   };
 
   return {
@@ -394,14 +426,9 @@ function compileValidator(schema: unknown, options: JsonSchemaValidatorOptions):
     assertValid(payload) {
       const parsed = parse(payload);
       if ("failure" in parsed) throw validationError(parsed.failure, { subject, version });
-      if (fn(parsed.value)) return parsed.value;
-      const first = fn.errors?.[0];
-      throw validationError(
-        first
-          ? toFailure(first)
-          : { pointer: "", keyword: "schema", message: "does not match", schemaPath: "" },
-        { subject, version },
-      );
+      const first = check(parsed.value)?.[0];
+      if (first === undefined) return parsed.value;
+      throw validationError(first, { subject, version });
     },
   };
 }
