@@ -42,7 +42,9 @@ function packageOf(specifier: string): string | undefined {
 }
 
 function importedSpecifiers(source: string): string[] {
-  const { importedFiles } = ts.preProcessFile(source, true, true);
+  // No CommonJS detection: the workspace is ESM, and detecting require() would also take method calls
+  // such as `topics.require("orders")` for package imports.
+  const { importedFiles } = ts.preProcessFile(source, true, false);
   // Resolving a package through import.meta.resolve depends on it as much as importing it does.
   const resolved = [...source.matchAll(/import\.meta\.resolve\(\s*["']([^"']+)["']/g)].map((m) => m[1]!);
   return [...importedFiles.map((f) => f.fileName), ...resolved];
