@@ -61,10 +61,25 @@ export type ProduceResult =
     }
   | { error: WeirError; position?: undefined };
 
-/** Who is calling; checked by every transport the same way (authn/ACLs come with the policy engine). */
+/**
+ * Who a call comes from, once the transport has authenticated it. Set only by the broker's
+ * authentication step (never from a header or field a client sends).
+ */
+export interface CallerIdentity {
+  /** The Principal resource's name; "anonymous" in explicit dev mode; "weir:internal" for the broker itself. */
+  principal: string;
+  /** The Principal's namespace ("" for anonymous and internal callers). */
+  namespace: string;
+  /** How the caller proved who it is. */
+  method: "token" | "certificate" | "anonymous" | "internal";
+}
+
+/** Who is calling; checked by every transport the same way at the broker's one enforcement point. */
 export interface CallContext {
   /** The transport, for metrics and logs: "grpc", "http", "ws", "internal". */
   transport: string;
+  /** The authenticated caller; undefined until the transport has authenticated the call. */
+  caller?: CallerIdentity | undefined;
   /** Aborts the call (client went away). */
   signal?: AbortSignal | undefined;
 }

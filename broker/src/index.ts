@@ -19,6 +19,7 @@ export { maxTimestampMs } from "./core/record-checks.js";
 export type {
   Broker,
   CallContext,
+  CallerIdentity,
   ProduceInput,
   RecordPosition,
   TopicConfig,
