@@ -10,6 +10,7 @@ import { createEmbeddedEngine } from "./engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
 import { startGrpcServer } from "./transports/grpc/grpc-server.js";
 import { startHttpServer } from "./transports/http/http-server.js";
+import { grpcServerCredentials, loadServerTls, type ServerTlsFiles } from "./transports/tls/server-tls.js";
 
 /** Options for {@link startWeirServer}. */
 export interface WeirServerOptions {
@@ -37,6 +38,12 @@ export interface WeirServerOptions {
   idempotence?: ProducerDedupeOptions;
   logger?: Logger;
   /**
+   * Serve gRPC and HTTP over TLS with these PEM files (`--tls-cert`, `--tls-key`); with `clientCaFile`
+   * (`--tls-client-ca`) clients must present a certificate signed by it (mTLS). The files are checked
+   * before anything is opened: a bad one fails the start with TLS_CONFIG_INVALID. @default plaintext
+   */
+  tls?: ServerTlsFiles;
+  /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
    * routes in `weir up`), registered in their own scope before it listens.
    */
@@ -50,6 +57,8 @@ export interface WeirServer {
   readonly grpcAddress: string;
   /** `host:port` of the HTTP API. */
   readonly httpAddress: string;
+  /** Whether both APIs are served over TLS (and then whether client certificates are required). */
+  readonly tls: false | { clientCertificates: boolean };
   readonly dataDir: string;
   /** Stops the transports (draining in-flight calls), then flushes and closes the broker. */
   close(): Promise<void>;
@@ -63,6 +72,8 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? "127.0.0.1";
   const dataDir = resolve(options.dataDir);
+  // Before the data dir is locked: a bad TLS file is the operator's to fix, and nothing is opened yet.
+  const tls = options.tls === undefined ? undefined : await loadServerTls(options.tls);
   await mkdir(dataDir, { recursive: true });
   const engine = await createEmbeddedEngine({
     dir: join(dataDir, "log"),
@@ -91,7 +102,12 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
   }
   try {
     const grpcPort = options.grpcPort ?? 7070;
-    const grpc = await startGrpcServer(broker, { host, port: grpcPort, logger }).catch((error: unknown) => {
+    const grpc = await startGrpcServer(broker, {
+      host,
+      port: grpcPort,
+      logger,
+      ...(tls === undefined ? {} : { credentials: grpcServerCredentials(tls) }),
+    }).catch((error: unknown) => {
       throw portError(error, "gRPC", host, grpcPort);
     });
     const httpPort = options.httpPort ?? 7080;
@@ -101,6 +117,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
         host,
         port: httpPort,
         logger,
+        ...(tls === undefined ? {} : { tls }),
         ...(options.httpPlugins === undefined ? {} : { plugins: options.httpPlugins }),
         ...(options.httpRequestTimeoutMs === undefined
           ? {}
@@ -113,11 +130,17 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
       await grpc.close();
       throw portError(error, "HTTP", host, httpPort);
     }
-    logger.info("broker listening", { grpc: `${host}:${grpc.port}`, http: `${host}:${http.port}`, dataDir });
+    logger.info("broker listening", {
+      grpc: `${host}:${grpc.port}`,
+      http: `${host}:${http.port}`,
+      dataDir,
+      tls: tls === undefined ? "off" : tls.clientCa === undefined ? "on" : "mutual",
+    });
     return {
       broker,
       grpcAddress: `${host}:${grpc.port}`,
       httpAddress: `${host}:${http.port}`,
+      tls: tls === undefined ? false : { clientCertificates: tls.clientCa !== undefined },
       dataDir,
       async close() {
         await Promise.allSettled([grpc.close(), http.close()]);

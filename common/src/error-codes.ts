@@ -46,6 +46,7 @@ export const errorCodes = {
   CANCELLED: { grpc: GrpcStatus.CANCELLED, http: 499, retriable: false },
   UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retriable: true },
   PORT_IN_USE: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409, retriable: false },
+  TLS_CONFIG_INVALID: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 400, retriable: false },
   STORAGE_ERROR: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: true },
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: false },
   HEADERS_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 431, retriable: false },

@@ -7,3 +7,5 @@ export type { MetadataStoreFixture } from "./contracts/metadata-store-contract.j
 export { commitAll, git, gitInit, tempDir, writeFiles } from "./repo-fixtures.js";
 export { startTestNode, take, until } from "./test-node.js";
 export type { TestNode } from "./test-node.js";
+export { createTestCa } from "./test-certs.js";
+export type { ClientCertOptions, TestCa, TestCert } from "./test-certs.js";

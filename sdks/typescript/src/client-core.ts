@@ -11,6 +11,7 @@ import { WeirError } from "@weir/common";
 import { AdminServiceClient, BrokerServiceClient } from "@weir/proto";
 import { cancelledError, fromServiceError, throwIfAborted } from "./client-errors.js";
 import type { ResolvedClientOptions } from "./client-options.js";
+import { probeTls } from "./tls-probe.js";
 
 /** Counters a client keeps about its own work (for tests, benchmarks and dashboards). */
 export interface ClientStats {
@@ -60,9 +61,9 @@ export class ClientCore {
       options.tls === false
         ? credentials.createInsecure()
         : credentials.createSsl(
-            options.tls.rootCerts ? Buffer.from(options.tls.rootCerts) : null,
-            options.tls.privateKey ? Buffer.from(options.tls.privateKey) : null,
-            options.tls.certChain ? Buffer.from(options.tls.certChain) : null,
+            pemBuffer(options.tls.ca ?? options.tls.rootCerts),
+            pemBuffer(options.tls.key ?? options.tls.privateKey),
+            pemBuffer(options.tls.cert ?? options.tls.certChain),
           );
     const channelOptions = {
       // Deliveries come in frames of up to a few MiB, a single large record can be bigger.
@@ -121,16 +122,28 @@ export class ClientCore {
       this.broker.waitForReady(Date.now() + timeoutMs, (error) => {
         cleanup();
         if (!error) resolve();
-        else
-          reject(
-            new WeirError(
-              "UNAVAILABLE",
-              `${what}: could not connect to the broker at ${this.options.address} within ${timeoutMs} ms; check that it is running and reachable, the call may be retried`,
-              { cause: error },
-            ),
-          );
+        else void this.connectError(what, timeoutMs, error).then(reject);
       });
     });
+  }
+
+  /** UNAVAILABLE for a connect timeout; with TLS, naming why the handshake fails when it does. */
+  private async connectError(what: string, timeoutMs: number, cause: Error): Promise<WeirError> {
+    const address = this.options.address;
+    const tls = this.options.tls;
+    const handshake = tls === false ? undefined : await probeTls(address, tls).catch(() => undefined);
+    if (handshake !== undefined) {
+      return new WeirError(
+        "UNAVAILABLE",
+        `${what}: the TLS handshake with the broker at ${address} fails: ${handshake}; check that the CA given as tls.ca (--tls-ca) signed the broker's certificate and that the address is a name in it, and for a broker requiring client certificates give tls.cert and tls.key (--tls-cert, --tls-key)`,
+        { cause, details: { address, tls: handshake } },
+      );
+    }
+    return new WeirError(
+      "UNAVAILABLE",
+      `${what}: could not connect to the broker at ${address} within ${timeoutMs} ms; check that it is running and reachable${tls === false ? "" : " and serves TLS"}, the call may be retried`,
+      { cause },
+    );
   }
 
   /**
@@ -186,4 +199,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** grpc-js takes PEM as Buffers only. */
+function pemBuffer(pem: string | Uint8Array | undefined): Buffer | null {
+  if (pem === undefined) return null;
+  return typeof pem === "string" ? Buffer.from(pem, "utf8") : Buffer.from(pem);
 }

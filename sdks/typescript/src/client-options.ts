@@ -1,18 +1,35 @@
 import type { ChannelOptions } from "@grpc/grpc-js";
 
-/** TLS settings; `true` uses the system's root certificates. */
+/** PEM text, or its bytes. */
+export type Pem = string | Uint8Array;
+
+/**
+ * TLS settings; `true` (or `{}`) uses the system's root certificates. For mTLS give `cert` and `key`.
+ *
+ * @example
+ * createClient({ address: "broker.example:7070", tls: { ca: readFileSync("ca.pem"), cert, key } });
+ */
 export interface TlsOptions {
-  /** PEM root certificates to trust instead of the system's. */
+  /** PEM CA certificate(s) to trust instead of the system's roots. */
+  ca?: Pem;
+  /** PEM client certificate chain, for mTLS (with `key`). */
+  cert?: Pem;
+  /** PEM client private key, for mTLS (with `cert`). */
+  key?: Pem;
+  /** @deprecated the same as `ca` */
   rootCerts?: Uint8Array;
-  /** PEM client key, for mTLS. */
+  /** @deprecated the same as `key` */
   privateKey?: Uint8Array;
-  /** PEM client certificate chain, for mTLS. */
+  /** @deprecated the same as `cert` */
   certChain?: Uint8Array;
 }
 
 /** Options for {@link createClient}. */
 export interface ClientOptions {
-  /** The broker's gRPC address, "host:port". */
+  /**
+   * The broker's gRPC address, "host:port". A `grpcs://host:port` address turns TLS on (system roots
+   * unless `tls` says otherwise); `grpc://host:port` is plain "host:port".
+   */
   address: string;
   /** Sent as `authorization: Bearer <token>` on every call. */
   token?: string;
@@ -85,9 +102,9 @@ export interface ResolvedClientOptions {
 /** Fills in the defaults of {@link ClientOptions}. */
 export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
   return {
-    address: o.address,
+    address: stripScheme(o.address),
     token: o.token,
-    tls: o.tls === true ? {} : (o.tls ?? false),
+    tls: o.tls === true ? {} : (o.tls ?? (o.address.startsWith("grpcs://") ? {} : false)),
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
     lingerMs: o.lingerMs ?? 1,
     maxBatchRecords: Math.max(1, o.maxBatchRecords ?? 500),
@@ -103,4 +120,9 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     },
     channelOptions: o.channelOptions ?? {},
   };
+}
+
+/** "grpcs://host:port" and "grpc://host:port" name the same endpoint as "host:port". */
+function stripScheme(address: string): string {
+  return address.replace(/^grpcs?:\/\//, "").replace(/\/$/, "");
 }

@@ -13,7 +13,7 @@ export type {
   Responder,
 } from "./weir-client.js";
 export { resolveClientOptions } from "./client-options.js";
-export type { ClientOptions, ResolvedClientOptions, TlsOptions } from "./client-options.js";
+export type { ClientOptions, Pem, ResolvedClientOptions, TlsOptions } from "./client-options.js";
 export type { ClientStats, CallOpts } from "./client-core.js";
 export { Message, Reply, RecordView } from "./message.js";
 export type { Header, HeadersInput } from "./message.js";

@@ -1,3 +1,4 @@
+import type { ServerOptions as NodeHttpServerOptions } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
 import { WeirError, type Logger } from "@weir/common";
@@ -10,6 +11,7 @@ import { fromFastifyError, writeClientError } from "./http-errors.js";
 import { registerProduceRoutes } from "./produce-routes.js";
 import { PullMembers } from "./pull-members.js";
 import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
+import { httpsServerOptions, type ServerTls } from "../tls/server-tls.js";
 import { schemaRegistryBasePath, schemaRegistryRoutes } from "./schema-registry/schema-registry-routes.js";
 
 /** Options for {@link startHttpServer}. */
@@ -43,6 +45,11 @@ export interface HttpServerOptions {
    * so stalled large uploads cannot make the broker's memory balloon. @default 128 MiB
    */
   maxPendingBodyBytes?: number;
+  /**
+   * Serve HTTPS with this certificate (see `loadServerTls`); with its client CA, clients must present a
+   * certificate signed by it (mTLS). @default plaintext HTTP
+   */
+  tls?: ServerTls;
   /** More routes, each plugin registered in its own encapsulated scope (its own body parsers, hooks). */
   plugins?: readonly FastifyPluginAsync[];
 }
@@ -51,7 +58,7 @@ export interface HttpServerOptions {
 export interface HttpServer {
   /** The port it listens on (the real one when 0 was asked for). */
   readonly port: number;
-  /** The base URL, e.g. `http://127.0.0.1:7080`. */
+  /** The base URL, e.g. `http://127.0.0.1:7080` (`https://` with TLS). */
   readonly url: string;
   /** Ends SSE streams and long-polls, leaves every HTTP member's group, then stops listening. */
   close(): Promise<void>;
@@ -100,17 +107,24 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     void reply.code(e.httpStatus).send(e.toJSON());
   };
 
+  const nodeServerOptions: NodeHttpServerOptions = {
+    // Node checks request deadlines only this often (30 s by default), so a short timeout needs a
+    // shorter interval to be kept.
+    connectionsCheckingInterval:
+      requestTimeoutMs > 0 ? Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))) : 30_000,
+    ...(requestTimeoutMs > 0 ? { headersTimeout: Math.min(60_000, requestTimeoutMs) } : {}),
+  };
   const app = Fastify({
     bodyLimit,
     logger: false,
     requestTimeout: requestTimeoutMs,
-    http: {
-      // Node checks request deadlines only this often (30 s by default), so a short timeout needs a
-      // shorter interval to be kept.
-      connectionsCheckingInterval:
-        requestTimeoutMs > 0 ? Math.max(100, Math.min(5000, Math.floor(requestTimeoutMs / 4))) : 30_000,
-      ...(requestTimeoutMs > 0 ? { headersTimeout: Math.min(60_000, requestTimeoutMs) } : {}),
-    },
+    // With TLS the same options go to https.createServer (its options extend http's). Typed as the
+    // plain-HTTP server: routes only use what both servers have.
+    ...(options.tls === undefined
+      ? { http: nodeServerOptions }
+      : ({ https: { ...nodeServerOptions, ...httpsServerOptions(options.tls) } } as unknown as {
+          http: NodeHttpServerOptions;
+        })),
     routerOptions: { maxParamLength },
     // Bad percent-encoding, an over-long path parameter: answered in Weir's error shape too.
     frameworkErrors: (error, _request, reply) => answerError(error, reply),
@@ -268,7 +282,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
 
   await app.listen({ host: options.host, port: options.port });
   const port = (app.server.address() as AddressInfo).port;
-  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  const url = `${options.tls === undefined ? "http" : "https"}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   logger.info("HTTP listening", { url });
 
   let closed: Promise<void> | undefined;
