@@ -15,9 +15,10 @@ export function certificateSubjects(cert: PeerCertificate | X509Certificate): st
     subjects.push(...splitSubjectAltName(cert.subjectAltName));
     return subjects;
   }
-  // PeerCertificate.subject.CN is a string, or an array when the subject has several CNs.
-  const cn = cert.subject?.CN as string | string[] | undefined;
-  for (const name of cn === undefined ? [] : Array.isArray(cn) ? cn : [cn]) subjects.push(`CN=${name}`);
+  // Typed as a string, but Node gives an array when the subject has several CNs.
+  const cn: unknown = cert.subject?.CN;
+  for (const name of Array.isArray(cn) ? cn : cn === undefined ? [] : [cn])
+    subjects.push(`CN=${String(name)}`);
   subjects.push(...splitSubjectAltName(cert.subjectaltname));
   return subjects;
 }
