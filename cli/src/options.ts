@@ -1,13 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { isWeirError, parseDuration, parseSize } from "@weir/common";
 import type { OutputFormat } from "./output.js";
+import { addTlsClientOptions, type TlsClientFlags } from "./tls-options.js";
 
 /** The broker address used when neither `--broker` nor `$WEIR_BROKER` is given. */
 export const defaultBrokerAddress = "127.0.0.1:7070";
 
 /** Flags every command that talks to a broker takes. */
-export interface BrokerFlags {
-  /** gRPC address, `host:port`. */
+export interface BrokerFlags extends TlsClientFlags {
+  /** gRPC address, `host:port` (`grpcs://host:port` for TLS with the system's roots). */
   broker: string;
   /** How long to wait for the broker before failing with UNAVAILABLE, in ms. */
   connectTimeout: number;
@@ -16,12 +17,13 @@ export interface BrokerFlags {
 /**
  * Adds `--broker <host:port>` (default `$WEIR_BROKER`, else 127.0.0.1:7070) and `--connect-timeout`
  * (default 5s: shorter than the client's, since a person at a terminal wants to hear about a wrong
- * address quickly).
+ * address quickly), and the client TLS flags (`--tls-ca`, `--tls-cert`, `--tls-key`).
  */
 export function addBrokerOption(cmd: Command): Command {
+  addTlsClientOptions(cmd);
   return cmd
     .addOption(
-      new Option("--broker <host:port>", "broker gRPC address")
+      new Option("--broker <host:port>", "broker gRPC address (grpcs://host:port = TLS)")
         .env("WEIR_BROKER")
         .default(defaultBrokerAddress),
     )

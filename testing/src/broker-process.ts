@@ -21,6 +21,11 @@ export interface BrokerProcessOptions {
   httpPort?: number;
   /** @default "always" */
   fsync?: "always" | "interval" | "none";
+  /**
+   * Serve over TLS with these PEM files (`--tls-cert`, `--tls-key`, and with `clientCaFile`
+   * `--tls-client-ca` for mTLS); see `createTestCa` for certificates. @default plaintext
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Extra CLI flags. */
   args?: string[];
   /** Extra environment variables. */
@@ -37,6 +42,8 @@ export interface BrokerProcess {
   readonly httpPort: number;
   readonly dataDir: string;
   readonly durability: string;
+  /** "off", "on" (TLS) or "mutual" (client certificates required). */
+  readonly tls: "off" | "on" | "mutual";
   readonly child: ChildProcess;
   /** Kills the process with a signal and waits for it to exit (SIGKILL for crash tests). */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -85,6 +92,10 @@ export async function startBrokerProcess(
     options.fsync ?? "always",
     "--log-level",
     "warn",
+    ...(options.tls === undefined
+      ? []
+      : ["--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile]),
+    ...(options.tls?.clientCaFile === undefined ? [] : ["--tls-client-ca", options.tls.clientCaFile]),
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
@@ -97,7 +108,8 @@ export async function startBrokerProcess(
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
-  const ready = await new Promise<{ grpc: string; http: string; durability: string }>((resolve, reject) => {
+  type Ready = { grpc: string; http: string; durability: string; tls?: "off" | "on" | "mutual" };
+  const ready = await new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(
@@ -107,7 +119,7 @@ export async function startBrokerProcess(
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       try {
-        const msg = JSON.parse(line) as { event?: string; grpc: string; http: string; durability: string };
+        const msg = JSON.parse(line) as Ready & { event?: string };
         if (msg.event === "listening") {
           clearTimeout(timer);
           resolve(msg);
@@ -136,6 +148,7 @@ export async function startBrokerProcess(
     httpPort: Number(ready.http.split(":").pop()),
     dataDir,
     durability: ready.durability,
+    tls: ready.tls ?? "off",
     child,
     kill,
     async stop() {

@@ -25,8 +25,12 @@ export interface ClientCertOptions {
 /** A throwaway certificate authority in a temporary directory. */
 export interface TestCa extends TestCert {
   readonly dir: string;
-  /** A server certificate for `localhost` and `127.0.0.1` (and `::1`), signed by this CA. */
-  serverCert(name?: string): Promise<TestCert>;
+  /**
+   * A server certificate for `name` (default `localhost`), `localhost`, `127.0.0.1` and `::1`, signed by
+   * this CA; with `clientAuth` it may also serve as a client certificate (as `weir up --config` with
+   * mTLS needs for its in-process controller).
+   */
+  serverCert(name?: string, options?: { clientAuth?: boolean }): Promise<TestCert>;
   /** A client certificate (extendedKeyUsage clientAuth) signed by this CA. */
   clientCert(options: ClientCertOptions): Promise<TestCert>;
   /** Removes the directory. */
@@ -85,10 +89,10 @@ export async function createTestCa(t?: Cleanup, name = "Weir Test CA"): Promise<
     key: await readFile(caKey, "utf8"),
     certFile: caCert,
     keyFile: caKey,
-    serverCert: (cn = "localhost") =>
+    serverCert: (cn = "localhost", { clientAuth = false } = {}) =>
       issue(`server-${++serial}`, cn, [
         "basicConstraints=CA:FALSE",
-        "extendedKeyUsage=serverAuth",
+        `extendedKeyUsage=serverAuth${clientAuth ? ",clientAuth" : ""}`,
         `subjectAltName=DNS:${cn},DNS:localhost,IP:127.0.0.1,IP:::1`,
       ]),
     clientCert: ({ cn, san = [] }) =>

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { createClient, type WeirClient } from "@weir/client";
+import { createClient, type TlsOptions, type WeirClient } from "@weir/client";
 import { createLogger, type LogLevel, type Logger } from "@weir/common";
 import {
   controllerRoutes,
@@ -13,6 +13,7 @@ import {
   type SourceStatus,
   type SourceWatcher,
 } from "@weir/controller";
+import { clientTls } from "../tls-options.js";
 import { addBrokerOption, durationArg, outputFormat, sizeArg, type BrokerFlags } from "../options.js";
 import { gitAuth } from "./plan.js";
 
@@ -96,7 +97,12 @@ export interface EmbeddedController {
   /** Its HTTP routes, to mount on the broker's HTTP port before it listens. */
   readonly plugin: ReturnType<typeof controllerRoutes>;
   /** Connects to the started broker, starts the controller and waits for the first reconcile. */
-  start(broker: { grpcAddress: string; metrics: Controller["metrics"] }): Promise<Controller>;
+  start(broker: {
+    grpcAddress: string;
+    metrics: Controller["metrics"];
+    /** How to reach a broker serving TLS. @default plaintext */
+    tls?: TlsOptions;
+  }): Promise<Controller>;
   /** Stops the controller and closes its client. */
   close(): Promise<void>;
 }
@@ -124,7 +130,10 @@ export function prepareEmbeddedController(
       ...(allowUnsignedWebhooks === undefined ? {} : { allowUnsignedWebhooks }),
     }),
     async start(broker) {
-      client = createClient({ address: broker.grpcAddress });
+      client = createClient({
+        address: broker.grpcAddress,
+        ...(broker.tls === undefined ? {} : { tls: broker.tls }),
+      });
       controller = createController({
         client,
         source: source ?? sourceFromFlags(spec, flags),
@@ -179,7 +188,12 @@ export function registerControllerCommand(program: Command): void {
     const json = outputFormat(c) === "json";
     // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
     const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
-    const client = createClient({ address: flags.broker, connectTimeoutMs: flags.connectTimeout });
+    const tls = await clientTls(flags, flags.broker);
+    const client = createClient({
+      address: flags.broker,
+      connectTimeoutMs: flags.connectTimeout,
+      ...(tls === undefined ? {} : { tls }),
+    });
     const controller = createController({
       client,
       source: sourceFromFlags(flags.source, flags),

@@ -1,9 +1,17 @@
-import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, isWeirError, WeirError, type LogLevel } from "@weir/common";
 import { durationArg, intArg, sizeArg } from "../options.js";
-import { startWeirServer, type WeirServerOptions } from "@weir/broker";
+import {
+  certificateSubjects,
+  startWeirServer,
+  type ServerTlsFiles,
+  type WeirServerOptions,
+} from "@weir/broker";
+import type { TlsOptions } from "@weir/client";
 import {
   addControllerOptions,
   describeFirst,
@@ -29,6 +37,9 @@ interface ServeFlags extends Partial<ControllerFlags> {
   dedupeWindowRecords?: number;
   dedupeWindow?: number;
   dedupeMaxRecords?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
   logLevel: LogLevel;
 }
 
@@ -114,6 +125,15 @@ export function registerServeCommands(program: Command): void {
           "idempotent produce: sequences remembered in all, least recently used producers forgotten first (default 1000000)",
         ).argParser(intArg("--dedupe-max-records", 1)),
       )
+      .option(
+        "--tls-cert <pem file>",
+        "serve gRPC and HTTP over TLS with this certificate chain (with --tls-key)",
+      )
+      .option("--tls-key <pem file>", "private key of --tls-cert")
+      .option(
+        "--tls-client-ca <pem file>",
+        "mTLS: require client certificates signed by this CA (needs --tls-cert)",
+      )
       .addOption(
         new Option("--log-level <level>", "log level")
           .choices(["debug", "info", "warn", "error", "silent"])
@@ -162,12 +182,18 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     ...(flags.dedupeWindow === undefined ? {} : { windowMs: flags.dedupeWindow }),
     ...(flags.dedupeMaxRecords === undefined ? {} : { maxRecords: flags.dedupeMaxRecords }),
   };
+  const tls = serverTlsFiles(flags);
+  if (tls !== undefined) options.tls = tls;
   if (embedded) options.httpPlugins = [embedded.plugin];
   const server = await startWeirServer(options).catch((error: unknown) => {
     throw withPortFlag(error);
   });
   const controller = await embedded
-    ?.start({ grpcAddress: server.grpcAddress, metrics: server.broker.metrics })
+    ?.start({
+      grpcAddress: server.grpcAddress,
+      metrics: server.broker.metrics,
+      ...(tls === undefined ? {} : { tls: await selfTls(tls) }),
+    })
     .catch(async (error: unknown) => {
       await server.close();
       throw error;
@@ -181,6 +207,7 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     engine: server.broker.engine.name,
     durability: server.broker.engine.durability,
     pid: process.pid,
+    tls: server.tls === false ? "off" : server.tls.clientCertificates ? "mutual" : "on",
     ...(controller && first
       ? {
           controller: {
@@ -191,6 +218,10 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
         }
       : {}),
   };
+  const scheme = tls === undefined ? "http" : "https";
+  // With TLS the CLI needs the scheme and the CA that signed the broker's certificate.
+  const target =
+    tls === undefined ? ready.grpc : `grpcs://${ready.grpc} --tls-ca <CA of ${basename(tls.certFile)}>`;
   if (json) {
     process.stdout.write(JSON.stringify(ready) + "\n");
   } else {
@@ -198,11 +229,16 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
       [
         `Weir is running (engine: ${ready.engine}; ${ready.durability})`,
         `  gRPC     ${ready.grpc}`,
-        `  HTTP     http://${ready.http}   (metrics: http://${ready.http}/metrics)`,
+        `  HTTP     ${scheme}://${ready.http}   (metrics: ${scheme}://${ready.http}/metrics)`,
+        ...(tls === undefined
+          ? []
+          : [
+              `  TLS      ${resolve(tls.certFile)}${tls.clientCaFile === undefined ? "" : `; client certificates required (CA ${resolve(tls.clientCaFile)})`}`,
+            ]),
         `  data     ${ready.dataDir}`,
         ...(controller && first
           ? [
-              `  config   ${controller.source.description}   (status: http://${ready.http}/v1/controller/status)`,
+              `  config   ${controller.source.description}   (status: ${scheme}://${ready.http}/v1/controller/status)`,
               describeFirst(
                 first.lastAppliedCommit,
                 first.lastAttemptErrors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`),
@@ -210,9 +246,9 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
               ),
             ]
           : []),
-        `Try:  npm run weir -- topic create demo --partitions 3 --broker ${ready.grpc}`,
-        `      npm run weir -- produce demo hello --broker ${ready.grpc}`,
-        `      npm run weir -- consume demo --group g1 --from earliest --broker ${ready.grpc}`,
+        `Try:  npm run weir -- topic create demo --partitions 3 --broker ${target}`,
+        `      npm run weir -- produce demo hello --broker ${target}`,
+        `      npm run weir -- consume demo --group g1 --from earliest --broker ${target}`,
         "Stop with Ctrl-C.",
         "",
       ].join("\n"),
@@ -255,4 +291,52 @@ function withPortFlag(error: unknown): unknown {
     `${error.message.replace(/; stop it or choose another port$/, "")}; stop it, or choose another port with ${flag} <port> (0 = any free port)`,
     { cause: error, details: error.details },
   );
+}
+
+/** `--tls-cert`, `--tls-key`, `--tls-client-ca`: all or nothing, checked before anything starts. */
+function serverTlsFiles(flags: ServeFlags): ServerTlsFiles | undefined {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
+    if (flags.tlsClientCa === undefined) return undefined;
+    throw new WeirError(
+      "TLS_CONFIG_INVALID",
+      "--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS",
+      { details: { flag: "--tls-cert" } },
+    );
+  }
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    const missing = flags.tlsCert === undefined ? "--tls-cert" : "--tls-key";
+    throw new WeirError(
+      "TLS_CONFIG_INVALID",
+      `${missing} is missing: TLS needs both --tls-cert <pem file> and --tls-key <pem file>`,
+      { details: { flag: missing } },
+    );
+  }
+  return {
+    certFile: flags.tlsCert,
+    keyFile: flags.tlsKey,
+    ...(flags.tlsClientCa === undefined ? {} : { clientCaFile: flags.tlsClientCa }),
+  };
+}
+
+/**
+ * How the in-process controller reaches its own broker over TLS: it trusts exactly the broker's
+ * certificate (pinned, even when a CA signed it) under a name the certificate carries, so `--host
+ * 0.0.0.0` or a certificate for a DNS name still work. With mTLS it presents the broker's certificate,
+ * which therefore must be signed by the client CA and allow client authentication (or run `weir
+ * controller` separately with its own certificate).
+ */
+async function selfTls(files: ServerTlsFiles): Promise<TlsOptions> {
+  const cert = await readFile(files.certFile, "utf8");
+  const leaf = new X509Certificate(cert);
+  const names = certificateSubjects(leaf);
+  const name =
+    names.find((n) => n.startsWith("DNS:"))?.slice(4) ??
+    names.find((n) => n.startsWith("IP Address:"))?.slice(11) ??
+    names.find((n) => n.startsWith("CN="))?.slice(3);
+  return {
+    ca: leaf.toString(),
+    allowPartialTrustChain: true,
+    ...(name === undefined ? {} : { serverName: name }),
+    ...(files.clientCaFile === undefined ? {} : { cert, key: await readFile(files.keyFile, "utf8") }),
+  };
 }

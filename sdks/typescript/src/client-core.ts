@@ -1,3 +1,4 @@
+import { createSecureContext } from "node:tls";
 import {
   ChannelCredentials,
   Metadata,
@@ -10,7 +11,7 @@ import {
 import { WeirError } from "@weir/common";
 import { AdminServiceClient, BrokerServiceClient } from "@weir/proto";
 import { cancelledError, fromServiceError, throwIfAborted } from "./client-errors.js";
-import type { ResolvedClientOptions } from "./client-options.js";
+import type { ResolvedClientOptions, TlsOptions } from "./client-options.js";
 import { probeTls } from "./tls-probe.js";
 
 /** Counters a client keeps about its own work (for tests, benchmarks and dashboards). */
@@ -58,13 +59,7 @@ export class ClientCore {
 
   constructor(readonly options: ResolvedClientOptions) {
     const creds: ChannelCredentials =
-      options.tls === false
-        ? credentials.createInsecure()
-        : credentials.createSsl(
-            pemBuffer(options.tls.ca ?? options.tls.rootCerts),
-            pemBuffer(options.tls.key ?? options.tls.privateKey),
-            pemBuffer(options.tls.cert ?? options.tls.certChain),
-          );
+      options.tls === false ? credentials.createInsecure() : channelCredentials(options.tls);
     const channelOptions = {
       // Deliveries come in frames of up to a few MiB, a single large record can be bigger.
       "grpc.max_receive_message_length": 256 * 1024 * 1024,
@@ -74,6 +69,9 @@ export class ClientCore {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.initial_reconnect_backoff_ms": options.reconnect.initialDelayMs,
       "grpc.max_reconnect_backoff_ms": options.reconnect.maxDelayMs,
+      ...(options.tls !== false && options.tls.serverName !== undefined
+        ? { "grpc.ssl_target_name_override": options.tls.serverName }
+        : {}),
       ...options.channelOptions,
     };
     this.broker = new BrokerServiceClient(options.address, creds, channelOptions);
@@ -199,6 +197,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** grpc-js credentials for the client's TLS options. */
+function channelCredentials(tls: TlsOptions): ChannelCredentials {
+  const ca = pemBuffer(tls.ca ?? tls.rootCerts);
+  const key = pemBuffer(tls.key ?? tls.privateKey);
+  const cert = pemBuffer(tls.cert ?? tls.certChain);
+  if (tls.allowPartialTrustChain !== true) return credentials.createSsl(ca, key, cert);
+  // createSsl has no way to pass this flag; a secure context made here carries it.
+  return credentials.createFromSecureContext(
+    createSecureContext({
+      ...(ca === null ? {} : { ca }),
+      ...(key === null ? {} : { key }),
+      ...(cert === null ? {} : { cert }),
+      allowPartialTrustChain: true,
+    }),
+  );
 }
 
 /** grpc-js takes PEM as Buffers only. */

@@ -16,6 +16,17 @@ export interface TlsOptions {
   cert?: Pem;
   /** PEM client private key, for mTLS (with `cert`). */
   key?: Pem;
+  /**
+   * Trust the certificates in `ca` even when they are not self-signed roots, e.g. to pin a broker's own
+   * leaf certificate (Node's `allowPartialTrustChain`, Node ≥ 22.9). The name is still checked. @default false
+   */
+  allowPartialTrustChain?: boolean;
+  /**
+   * The name the broker's certificate must carry when it differs from the address's host (e.g. the
+   * address is an IP, the certificate names a DNS name); grpc-js's `grpc.ssl_target_name_override`.
+   * @default the address's host
+   */
+  serverName?: string;
   /** @deprecated the same as `ca` */
   rootCerts?: Uint8Array;
   /** @deprecated the same as `key` */

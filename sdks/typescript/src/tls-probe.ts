@@ -27,10 +27,15 @@ export async function probeTls(
       host,
       port,
       ALPNProtocols: ["h2"],
-      ...(isIP(host) === 0 ? { servername: host } : {}),
+      ...(tls.serverName !== undefined
+        ? { servername: tls.serverName }
+        : isIP(host) === 0
+          ? { servername: host }
+          : {}),
       ...(ca === undefined ? {} : { ca }),
       ...(cert === undefined ? {} : { cert }),
       ...(key === undefined ? {} : { key }),
+      ...(tls.allowPartialTrustChain === true ? { allowPartialTrustChain: true } : {}),
     });
     let done = false;
     const finish = (why: string | undefined): void => {
