@@ -6,6 +6,7 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { suite, test, type TestContext } from "node:test";
 import { X509Certificate } from "node:crypto";
+import type { PeerCertificate } from "node:tls";
 import { ServerInterceptingCall, type ServerInterceptor } from "@grpc/grpc-js";
 import type { FastifyPluginAsync } from "fastify";
 import { createClient } from "@weir/client";
@@ -262,6 +263,22 @@ void suite("broker TLS", () => {
     ]);
     const bare = await ca.clientCert({ cn: "only-cn" });
     assert.deepEqual(certificateSubjects(new X509Certificate(bare.cert)), ["CN=only-cn"]);
+  });
+
+  void test("certificateSubjects splits Node's subjectaltname text, JSON-quoted values (holding commas) included, and several CNs", () => {
+    // The text form Node gives for a PeerCertificate; a value with ", " in it comes JSON-quoted.
+    const peer = {
+      subject: { CN: ["a", "b"] },
+      subjectaltname: 'DNS:x.local, URI:"spiffe://weir/a, b", email:c@d.e, IP Address:::1',
+    } as unknown as PeerCertificate;
+    assert.deepEqual(certificateSubjects(peer), [
+      "CN=a",
+      "CN=b",
+      "DNS:x.local",
+      "URI:spiffe://weir/a, b",
+      "email:c@d.e",
+      "IP Address:::1",
+    ]);
   });
 
   void test("bad TLS files fail the start with TLS_CONFIG_INVALID naming the flag, the file and the fix, and release the data dir", async (t) => {
