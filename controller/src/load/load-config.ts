@@ -17,6 +17,7 @@ import {
   type ConfigSource,
   type GitSourceOptions,
 } from "./config-source.js";
+import { checkPolicies } from "./check-policies.js";
 import { validateKind } from "./validate-kind.js";
 import { nodePosition, pointerPosition } from "./yaml-positions.js";
 
@@ -82,6 +83,8 @@ export interface LoadResult {
 
 interface ParsedDoc {
   readonly file: string;
+  /** The file's text (for positions inside string values). */
+  readonly text: string;
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
 }
@@ -102,7 +105,8 @@ export async function loadConfigFromGit(options: GitSourceOptions): Promise<Load
 /**
  * Reads every `*.yaml` / `*.yml` file of a source, parses each document with positions, validates it
  * against its kind's JSON Schema, then checks the repository as a whole: duplicate names, references to
- * resources that do not exist, schema files that are missing.
+ * resources that do not exist, schema files that are missing, and the policies (CEL routes, routing
+ * loops, malformed patterns, failing PolicyTests: see check-policies.ts).
  */
 export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
   const errors: ConfigError[] = [];
@@ -152,7 +156,7 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
         continue;
       }
       if (doc.contents === null) continue; // an empty document (e.g. a trailing `---`)
-      const parsed: ParsedDoc = { file, doc, lineCounter };
+      const parsed: ParsedDoc = { file, text, doc, lineCounter };
       let value: unknown;
       try {
         value = doc.toJS({ maxAliasCount });
@@ -256,6 +260,11 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
   const valid = checkDuplicates(resources, locate, errors);
   const files = await readSchemaFiles(source, valid, locate, errors);
   checkReferences(valid, locate, errors);
+  checkPolicies(
+    valid,
+    { at: locate, parsed: (r) => ({ ...docOf.get(r.location)!, doc: docOf.get(r.location)!.doc.contents }) },
+    errors,
+  );
 
   return {
     source: {
@@ -472,6 +481,15 @@ function checkReferences(resources: LoadedResource[], locate: Locate, errors: Co
         expect(r, "/spec/from", "Topic", r.document.spec.from);
         r.document.spec.to.forEach((t, i) => {
           expect(r, `/spec/to/${i}/topic`, "Topic", t.topic);
+        });
+        break;
+      case "PolicyTest":
+        r.document.spec.access?.forEach((c, i) => {
+          expect(r, `/spec/access/${i}/principal`, "Principal", c.principal);
+        });
+        r.document.spec.routes?.forEach((c, i) => {
+          expect(r, `/spec/routes/${i}/from`, "Topic", c.from);
+          c.expect.forEach((topic, j) => expect(r, `/spec/routes/${i}/expect/${j}`, "Topic", topic));
         });
         break;
       case "Config":
