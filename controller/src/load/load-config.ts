@@ -59,6 +59,8 @@ export type LoadedResource<K extends ResourceKind = ResourceKind> = {
      * config root (the key of its text in {@link LoadResult.files}).
      */
     readonly schemaFile?: string;
+    /** AccessPolicy resources: where each of spec.rules starts (for "denied by <policy> rule N (file:line)"). */
+    readonly ruleLocations?: readonly SourceLocation[];
   };
 }[K];
 
@@ -257,7 +259,17 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
     return { file: p.file, ...pointerPosition(p.doc.contents, pointer, p.lineCounter), pointer };
   };
 
-  const valid = checkDuplicates(resources, locate, errors);
+  const valid = checkDuplicates(resources, locate, errors).map((r) =>
+    r.kind === "AccessPolicy"
+      ? {
+          ...r,
+          ruleLocations: r.document.spec.rules.map((_, i) => {
+            const { file, line, column } = locate(r, `/spec/rules/${i}`);
+            return { file, line, column };
+          }),
+        }
+      : r,
+  );
   const files = await readSchemaFiles(source, valid, locate, errors);
   checkReferences(valid, locate, errors);
   checkPolicies(
