@@ -74,6 +74,11 @@ spec: { tokenSha256: ["${hash}", "${"b".repeat(64)}", "${"c".repeat(64)}"] }
 `,
     });
     const files = r.errors.filter((e) => e.file === "bad-principals.yaml");
+    assert.match(
+      files[0]!.message,
+      /gives "tokenSha256" and "certificateSubject"; exactly one of them is allowed/,
+    );
+    assert.match(files[1]!.message, /needs exactly one of "tokenSha256" or "certificateSubject"/);
     assert.deepEqual([...new Set(files.map((e) => e.line))], [4, 9, 14], show(r.errors));
   });
 
