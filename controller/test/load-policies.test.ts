@@ -193,6 +193,43 @@ spec:
     assert.match(e[0]!.message, /'>' is allowed only as the last token/);
   });
 
+  void test("a namespace qualifier no resource uses is a located dangling reference", async (t) => {
+    const r = await load(t, {
+      "more-access.yaml": `apiVersion: weir/v1
+kind: AccessPolicy
+metadata: { name: cross-team }
+spec:
+  principals: [checkout]
+  rules:
+    - topics: ["shop/orders.*", "*/orders.audit", "shpo/orders.*"]
+      actions: [consume]
+`,
+    });
+    const e = r.errors.filter((x) => x.file === "more-access.yaml");
+    assert.deepEqual(
+      e.map((x) => [x.rule, x.line, x.pointer]),
+      [["dangling-reference", 7, "/spec/rules/0/topics/2"]],
+      show(r.errors),
+    );
+    assert.match(e[0]!.message, /names namespace "shpo"/);
+  });
+
+  void test("weir.yaml's spec.auth.allowAnonymous is a boolean", async (t) => {
+    const ok = await load(t, {
+      "weir.yaml":
+        "apiVersion: weir/v1\nkind: Config\nspec: { defaultNamespace: shop, auth: { allowAnonymous: true } }\n",
+    });
+    assert.deepEqual(ok.errors, [], show(ok.errors));
+    assert.equal(ok.config?.spec?.auth?.allowAnonymous, true);
+    const bad = await load(t, {
+      "weir.yaml": "apiVersion: weir/v1\nkind: Config\nspec: { auth: { allowAnonymous: yes please } }\n",
+    });
+    assert.deepEqual(
+      bad.errors.map((e) => [e.file, e.pointer]),
+      [["weir.yaml", "/spec/auth/allowAnonymous"]],
+    );
+  });
+
   void test("passing PolicyTests load; a failing case rejects the commit at the case, saying why", async (t) => {
     const routes = `apiVersion: weir/v1
 kind: RoutePolicy

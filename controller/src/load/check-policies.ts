@@ -32,7 +32,7 @@ export function ruleSource(
 
 /**
  * The policy checks that need the whole repository, run with @weir/policies as the broker will: every
- * AccessPolicy pattern is well-formed; every RoutePolicy `when` compiles (CEL syntax and static type
+ * AccessPolicy pattern is well-formed and its namespace qualifier (`payments/...`) is a namespace in use; every RoutePolicy `when` compiles (CEL syntax and static type
  * errors, located at the file line and column inside the expression) and the routes form no loop; and
  * every PolicyTest case passes against the repository's own policies.
  */
@@ -46,16 +46,30 @@ export function checkPolicies(
   const routes = resources.filter((r): r is LoadedResource<"RoutePolicy"> => r.kind === "RoutePolicy");
   const tests = resources.filter((r): r is LoadedResource<"PolicyTest"> => r.kind === "PolicyTest");
 
+  const namespaces = new Set(resources.map((r) => r.namespace));
   let broken = false;
   for (const r of access) {
     r.document.spec.rules.forEach((rule, i) => {
       for (const list of ["topics", "groups", "subjects"] as const) {
         rule[list]?.forEach((text, j) => {
-          const problem = patternProblem(text.slice(text.indexOf("/") + 1));
+          const pointer = `/spec/rules/${i}/${list}/${j}`;
+          const slash = text.indexOf("/");
+          const qualifier = slash < 0 ? undefined : text.slice(0, slash);
+          // A misspelt namespace would silently reach nothing, so it must be one the repository uses.
+          if (qualifier !== undefined && qualifier !== "*" && !namespaces.has(qualifier)) {
+            broken = true;
+            errors.push({
+              ...locate.at(r, pointer),
+              rule: "dangling-reference",
+              message: `AccessPolicy "${r.name}": "${text}" names namespace "${qualifier}", which no resource in the repository uses`,
+              hint: `known namespaces: ${[...namespaces].sort().join(", ")}; or write */... for every namespace`,
+            });
+          }
+          const problem = patternProblem(text.slice(slash + 1));
           if (!problem) return;
           broken = true;
           errors.push({
-            ...locate.at(r, `/spec/rules/${i}/${list}/${j}`),
+            ...locate.at(r, pointer),
             rule: "invalid",
             message: `AccessPolicy "${r.name}": ${problem}`,
             hint: "'*' stands for one whole dot-separated token and '>' for the rest, at the end only",
