@@ -1,4 +1,4 @@
-import { matchName } from "./match-name.js";
+import { compileNamePattern, type NameMatcher } from "./match-name.js";
 
 /** Everything a caller can be allowed or denied. */
 export const actions = [
@@ -93,6 +93,7 @@ interface NamePattern {
   /** undefined: the policy's namespace; "*": any namespace; else that namespace. */
   readonly namespace: string | undefined;
   readonly pattern: string;
+  readonly matches: NameMatcher;
 }
 
 interface CompiledRule {
@@ -132,8 +133,12 @@ export interface Decision {
 /** Splits `ns/pattern` into its namespace qualifier and pattern; names never contain `/`. */
 function parseNamePattern(text: string): NamePattern {
   const slash = text.indexOf("/");
-  if (slash < 0) return { namespace: undefined, pattern: text };
-  return { namespace: text.slice(0, slash), pattern: text.slice(slash + 1) };
+  const pattern = slash < 0 ? text : text.slice(slash + 1);
+  return {
+    namespace: slash < 0 ? undefined : text.slice(0, slash),
+    pattern,
+    matches: compileNamePattern(pattern),
+  };
 }
 
 /**
@@ -195,10 +200,10 @@ function patternsFor(rule: CompiledRule, kind: ResourceKind): readonly NamePatte
  * namespace; `ns/pattern` reaches namespace `ns`, `*\/pattern` every namespace. Resources without a
  * namespace (not declared in config) are reached by any matching pattern.
  */
-function covers(rule: CompiledRule, resource: Resource): boolean {
+function covers(rule: CompiledRule, resource: Resource, tokens: readonly string[]): boolean {
   if (resource.kind === "cluster") return rule.cluster;
   return patternsFor(rule, resource.kind).some((p) => {
-    if (!matchName(p.pattern, resource.name)) return false;
+    if (!p.matches(resource.name, tokens)) return false;
     if (resource.namespace === undefined || p.namespace === "*") return true;
     return (p.namespace ?? rule.policyNamespace) === resource.namespace;
   });
@@ -216,8 +221,9 @@ function ruleReason(verb: "allowed" | "denied", rule: CompiledRule): string {
 export function authorize(set: PolicySet, caller: Caller, action: Action, resource: Resource): Decision {
   const rules = set.rulesByPrincipal.get(caller.principal) ?? [];
   let allow: CompiledRule | undefined;
+  const tokens = resource.name.split(".");
   for (const rule of rules) {
-    if (!rule.actions.has(action) || !covers(rule, resource)) continue;
+    if (!rule.actions.has(action) || !covers(rule, resource, tokens)) continue;
     if (rule.effect === "deny") return decided(false, rule);
     allow ??= rule;
   }

@@ -1,4 +1,5 @@
-export { matchName, isPattern, patternProblem } from "./match-name.js";
+export { matchName, compileNamePattern, isPattern, patternProblem } from "./match-name.js";
+export type { NameMatcher } from "./match-name.js";
 export {
   actions,
   isAction,

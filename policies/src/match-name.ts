@@ -10,21 +10,31 @@
  * (`ord*`), matches only itself literally — {@link patternProblem} reports such patterns at config time.
  */
 export function matchName(pattern: string, name: string): boolean {
-  if (pattern === name) return true;
-  if (!isPattern(pattern)) return false;
+  return compileNamePattern(pattern)(name, name.split("."));
+}
+
+/**
+ * A pattern compiled once for many names: called with the name and its tokens (`name.split(".")`,
+ * split once by the caller for all the patterns it tries). Same rules as {@link matchName}.
+ */
+export type NameMatcher = (name: string, tokens: readonly string[]) => boolean;
+
+/** Compiles a pattern into a {@link NameMatcher} (literal names compare as strings). */
+export function compileNamePattern(pattern: string): NameMatcher {
+  if (!isPattern(pattern)) return (name) => name === pattern;
   const p = pattern.split(".");
-  const n = name.split(".");
-  for (let i = 0; i < p.length; i++) {
-    const token = p[i]!;
-    if (token === ">") return i === p.length - 1 && n.length > i && n.slice(i).every((t) => t !== "");
-    if (i >= n.length) return false;
-    if (token === "*") {
-      if (n[i] === "") return false;
-      continue;
+  const rest = p[p.length - 1] === ">";
+  const fixed = rest ? p.length - 1 : p.length;
+  return (name, n) => {
+    if (name === pattern) return true;
+    if (rest ? n.length <= fixed : n.length !== fixed) return false;
+    for (let i = 0; i < fixed; i++) {
+      const token = p[i]!;
+      if (token === "*" ? n[i] === "" : token !== n[i]) return false;
     }
-    if (token !== n[i]) return false;
-  }
-  return p.length === n.length;
+    for (let i = fixed; i < n.length; i++) if (n[i] === "") return false;
+    return true;
+  };
 }
 
 /** Whether a pattern has a wildcard token (`*` or a trailing `>`) rather than naming one resource. */

@@ -1,4 +1,4 @@
-import { matchName } from "./match-name.js";
+import { compileNamePattern } from "./match-name.js";
 
 /** Limits of one direction (produce or consume) of a Quota; bytes already parsed to a number. */
 export interface QuotaLimits {
@@ -66,6 +66,7 @@ export function createQuotaLimiter(
   options: { now: () => number },
 ): QuotaLimiter {
   const buckets = new Map<string, Bucket>();
+  const topicMatchers = quotas.map((q) => q.topics?.map(compileNamePattern));
   const bucket = (key: string, quota: string, rate: number, burst: number): Bucket => {
     let b = buckets.get(key);
     if (!b)
@@ -79,10 +80,12 @@ export function createQuotaLimiter(
     take(principal, topic, direction, messages, bytes) {
       const now = options.now();
       const wanted: Array<[Bucket, number]> = [];
-      for (const q of quotas) {
+      const tokens = topic.split(".");
+      for (const [i, q] of quotas.entries()) {
         const limits = q[direction];
         if (!limits || !q.principals.includes(principal)) continue;
-        if (q.topics && !q.topics.some((p) => matchName(p, topic))) continue;
+        const matchers = topicMatchers[i];
+        if (matchers && !matchers.some((m) => m(topic, tokens))) continue;
         const burst = limits.burst ?? defaultBurstSeconds;
         const base = `${q.name}\u0000${principal}\u0000${direction}`;
         if (limits.messagesPerSecond !== undefined)
