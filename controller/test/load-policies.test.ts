@@ -1,6 +1,9 @@
 import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { formatConfigError, loadConfigDirectory, type ConfigError } from "@weir/controller";
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { tempDir, writeFiles } from "@weir/testing";
 
 const hash = "a".repeat(64);
@@ -304,6 +307,38 @@ spec:
         ["dangling-reference", "/spec/routes/0/from"],
       ],
       show(r.errors),
+    );
+  });
+
+  void test("examples/config: a deny that loses its */ no longer reaches orders' dead letters, and its PolicyTest says so", async (t) => {
+    const dir = await tempDir(t);
+    await cp(fileURLToPath(new URL("../../examples/config/", import.meta.url)), dir, { recursive: true });
+    const edit = async (file: string, from: string, to: string) => {
+      const path = join(dir, file);
+      const text = await readFile(path, "utf8");
+      assert.ok(text.includes(from), `${file} still has ${from}`);
+      await writeFile(path, text.replace(from, to));
+    };
+    // Checkout may now produce to every orders topic; the platform-wide deny still keeps it off the DLQs.
+    await edit(
+      "orders/access.yaml",
+      "- topics: [orders.created, orders.cancelled]",
+      '- topics: ["orders.>"]',
+    );
+    const widened = await loadConfigDirectory(dir);
+    assert.deepEqual(widened.errors, [], show(widened.errors));
+
+    // Unqualified, the deny reaches only the platform namespace's topics.
+    await edit("platform/access.yaml", 'topics: ["*/*.*.dlq", "*/*.dlq"]', 'topics: ["*.*.dlq", "*.dlq"]');
+    const r = await loadConfigDirectory(dir);
+    assert.deepEqual(
+      r.errors.map((e) => [e.rule, e.file, e.line]),
+      [["policy-test", "platform/policy-tests.yaml", 19]],
+      show(r.errors),
+    );
+    assert.match(
+      r.errors[0]!.message,
+      /expected deny for checkout produce on topic orders\.created\.dlq, got allow: allowed by checkout-orders rule 1 \(orders\/access\.yaml:\d+\)/,
     );
   });
 });
