@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { TLSSocket, type PeerCertificate } from "node:tls";
 
 /**
- * The names a client certificate proves, in the form a Principal's `certificateSubjects` lists them:
+ * The names a client certificate proves, in the form a Principal's `spec.certificateSubject` names one of them:
  * `CN=<common name>` for the subject's common name, then each subject alternative name as OpenSSL and
  * Node print it: `DNS:<name>`, `URI:<uri>`, `email:<address>`, `IP Address:<ip>`. Empty when the
  * certificate names nothing. Values are compared exactly (case-sensitive) by whoever matches them.
