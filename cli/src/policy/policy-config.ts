@@ -30,7 +30,7 @@ export interface PolicyConfig {
 }
 
 function of<K extends LoadedResource["kind"]>(load: LoadResult, kind: K): Array<LoadedResource<K>> {
-  return load.resources.filter((r): r is LoadedResource<K> => r.kind === kind);
+  return load.resources.filter((r) => r.kind === kind) as unknown as Array<LoadedResource<K>>;
 }
 
 function quotaLimits(
