@@ -86,6 +86,13 @@ export function registerPolicyCommands(program: Command): void {
       const samples = flags.sample === undefined ? undefined : await readSamples(flags.sample);
       const decisions = flags.decisions === undefined ? undefined : await readDecisions(flags.decisions);
       const proposedLoad = await loadWorkingTree(flags.dir, output, display);
+      const failing = proposedLoad.errors.length;
+      if (failing > 0 && output !== "json") {
+        // Only failing PolicyTest cases are left (loadWorkingTree refused anything else).
+        process.stderr.write(
+          `note: ${failing} PolicyTest case(s) fail in the working tree; run weir policy test --dir ${flags.dir} (the controller would reject this commit)\n`,
+        );
+      }
       const baselineLoad = await loadAtRef(flags.dir, flags.against, output);
       const report = await computeDryRun({
         ref: flags.against,
