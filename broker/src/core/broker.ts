@@ -14,9 +14,7 @@ import { ProducePath } from "./produce-path.js";
 import { TopicValidators } from "./topic-validators.js";
 import { ProducerDedupe, type ProducerDedupeOptions } from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
-import { applyChangeset, type ChangesetHost } from "./changeset.js";
-import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
-import { createRegistryOverlay } from "./registry-overlay.js";
+import { ChangesetService } from "./changeset-service.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -96,8 +94,16 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
   await topics.load();
 
-  const objects = await ObjectStore.open(metadata);
   const adminLock = new AdminLock();
+  const changesets = await ChangesetService.open({
+    metadata,
+    registry,
+    registryKeyPrefix: opts.registry === undefined ? registryKeyPrefix : undefined,
+    topics,
+    adminLock,
+    gate,
+    logger,
+  });
 
   // Through the Broker methods, so the dead-letter topic is created under the admin lock.
   const deadLetters = new DeadLetterForwarder({
@@ -118,18 +124,6 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
 
   topics.listener = groups;
-
-  const changesetHost: ChangesetHost = {
-    registry,
-    registryOverlay: async () =>
-      opts.registry === undefined ? createRegistryOverlay(registry, metadata, registryKeyPrefix) : undefined,
-    objects,
-    topic: (name) => topics.get(name),
-    createTopic: (name, input) => topics.create(name, input),
-    alterTopic: (name, input, expectedVersion) => topics.alter(name, input, expectedVersion),
-    deleteTopic: (name) => topics.delete(name),
-    logger: logger.child({ component: "changeset" }),
-  };
 
   const producePath = new ProducePath({ engine, topics, validators, dedupe, metrics, gate, limits: opts });
 
@@ -171,19 +165,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async applyChangeset(ops, options = {}) {
-      gate.assertOpen();
-      return adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      return changesets.apply(ops, options);
     },
 
     async listObjects(kind) {
-      if (kind !== undefined) assertObjectKind(kind, "listObjects");
-      return objects.list(kind);
+      return changesets.listObjects(kind);
     },
 
     async getObject(kind, name) {
-      assertObjectKind(kind, "getObject");
-      assertObjectName(name, "getObject");
-      return objects.get(kind, name);
+      return changesets.getObject(kind, name);
     },
 
     async listTopics() {
