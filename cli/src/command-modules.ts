@@ -26,6 +26,7 @@ export const commandModules: readonly CommandModule[] = [
   { names: ["reply"], load: async () => (await import("./commands/reply.js")).registerReplyCommand },
   { names: ["group"], load: async () => (await import("./commands/group.js")).registerGroupCommands },
   { names: ["schema"], load: async () => (await import("./commands/schema.js")).registerSchemaCommands },
+  { names: ["policy"], load: async () => (await import("./commands/policy.js")).registerPolicyCommands },
   { names: ["plan"], load: async () => (await import("./commands/plan.js")).registerPlanCommand },
   { names: ["apply"], load: async () => (await import("./commands/apply.js")).registerApplyCommand },
   { names: ["status"], load: async () => (await import("./commands/status.js")).registerStatusCommand },

@@ -36,3 +36,11 @@ export type {
   RouteCase,
   RunPolicyTestsOptions,
 } from "./run-policy-tests.js";
+export { accessNames, actionsByKind, diffAccess } from "./access-diff.js";
+export type { AccessChange, AccessNames, AccessUniverse, ChangedRule } from "./access-diff.js";
+export { diffRoutes } from "./route-diff.js";
+export type { RouteChange, SampleRecord } from "./route-diff.js";
+export { diffQuotas } from "./quota-diff.js";
+export type { LocatedQuotaInput, QuotaChange, QuotaLimit } from "./quota-diff.js";
+export { decisionRecordProblem, replayDecisions } from "./decision-replay.js";
+export type { DecisionRecord, ReplayChange, ReplayResult } from "./decision-replay.js";
