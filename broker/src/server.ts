@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, WeirError, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
+import type { Authorizer } from "./core/authorizer.js";
 import { createBroker } from "./core/broker.js";
 import type { ProducerDedupeOptions } from "./core/producer-dedupe.js";
 import type { GroupLifecycleOptions } from "./groups/group-coordinator.js";
@@ -36,6 +37,10 @@ export interface WeirServerOptions {
   /** The duplicate window of idempotent produce. */
   idempotence?: ProducerDedupeOptions;
   logger?: Logger;
+  /** Whether callers without credentials may call (`--allow-anonymous`); see docs/security.md. */
+  allowAnonymous?: boolean;
+  /** Decides every call at the broker's enforcement point (see `core/authorizer.ts`). */
+  authorizer?: Authorizer;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
    * routes in `weir up`), registered in their own scope before it listens.
@@ -83,6 +88,8 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
       ...(options.groups === undefined ? {} : { groups: options.groups }),
       ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
       ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
+      ...(options.allowAnonymous === undefined ? {} : { allowAnonymous: options.allowAnonymous }),
+      ...(options.authorizer === undefined ? {} : { authorizer: options.authorizer }),
     });
   } catch (error) {
     await metadata?.close().catch(() => undefined);

@@ -17,6 +17,15 @@ import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
 import { createRegistryOverlay } from "./registry-overlay.js";
+import {
+  createDefaultAuthorizer,
+  enforce,
+  internalCaller,
+  type Action,
+  type Authorizer,
+  type Resource,
+} from "./authorizer.js";
+import { authorizedRegistry } from "./authorized-registry.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -42,11 +51,18 @@ export interface BrokerOptions {
   logger?: Logger;
   /** Consumer-group lifecycle: when groups without members expire (see {@link GroupLifecycleOptions}). */
   groups?: GroupLifecycleOptions;
+  /**
+   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`).
+   * @default true until the transports authenticate callers (issue #11, "Authentication")
+   */
+  allowAnonymous?: boolean;
+  /** Decides every call at the broker's one enforcement point. @default {@link createDefaultAuthorizer} */
+  authorizer?: Authorizer;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
-  Pick<BrokerOptions, "registry">;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer">> &
+  Pick<BrokerOptions, "registry" | "authorizer">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -67,11 +83,34 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     idempotence: {},
     logger: silentLogger,
     groups: {},
+    allowAnonymous: true,
     ...o,
   };
 }
 
 const internalCtx: CallContext = { transport: "internal" };
+
+/**
+ * What tests and in-process wiring may reach besides the {@link Broker} interface: the parts the broker
+ * is built from. Never handed to a transport (transports/transport-imports.test.ts), since calls on
+ * them skip the broker's enforcement point.
+ */
+export interface BrokerInternals {
+  readonly engine: LogEngine;
+  readonly metadata: MetadataStore;
+  readonly groups: GroupCoordinator;
+  /** The schema registry (its state under `registry/` in `metadata` unless another one was passed in). */
+  readonly registry: SchemaRegistry;
+}
+
+const internalsOf = new WeakMap<Broker, BrokerInternals>();
+
+/** The internal parts of a broker made by {@link createBroker}; for tests and in-process wiring only. */
+export function brokerInternals(broker: Broker): BrokerInternals {
+  const internals = internalsOf.get(broker);
+  if (!internals) throw new WeirError("INTERNAL", "not a broker made by createBroker");
+  return internals;
+}
 
 /**
  * Opens the broker core on an engine and a metadata store: loads the topics, creates the group
@@ -97,6 +136,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   await topics.load();
 
   const objects = await ObjectStore.open(metadata);
+  const authorizer = opts.authorizer ?? createDefaultAuthorizer({ allowAnonymous: opts.allowAnonymous });
+  /** The single enforcement point: every Broker method calls it once, before doing anything. */
+  const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
+    enforce(authorizer, ctx, action, resource);
+  const topicR = (name: string): Resource => ({ kind: "topic", name });
+  const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
+  const clusterR: Resource = { kind: "cluster", name: "" };
   const adminLock = new AdminLock();
 
   // Through the Broker methods, so the dead-letter topic is created under the admin lock.
@@ -138,55 +184,61 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     gate,
     topics,
     groups,
-    produce: (topic, records, ctx) => broker.produce(topic, records, ctx),
+    // The request itself was authorized ("request" on the topic); its append is the broker's own.
+    produce: (topic, records, ctx) => broker.produce(topic, records, { ...ctx, caller: internalCaller }),
     validators,
     metrics,
     limits: opts,
   });
 
   const broker: Broker = {
-    engine,
-    metadata,
-    groups,
     metrics: metrics.registry,
     logger,
-    registry,
+    engineInfo: { name: engine.name, durability: engine.durability },
     maxRecordBytes: opts.maxRecordBytes,
     maxJsonDepth: opts.maxJsonDepth,
 
-    async createTopic(name, input) {
+    async createTopic(name, input, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.create(name, input));
     },
 
-    async describeTopic(name) {
+    async describeTopic(name, ctx = internalCtx) {
+      authorize(ctx, "describe", topicR(name));
       return topics.describe(topics.require(name));
     },
 
-    async alterTopic(name, input, expectedVersion) {
+    async alterTopic(name, input, expectedVersion, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.alter(name, input, expectedVersion));
     },
 
-    async deleteTopic(name) {
+    async deleteTopic(name, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.delete(name));
     },
 
-    async applyChangeset(ops, options = {}) {
+    async applyChangeset(ops, options = {}, ctx = internalCtx) {
+      authorize(ctx, "apply", clusterR);
       gate.assertOpen();
       return adminLock.run(() => applyChangeset(changesetHost, ops, options));
     },
 
-    async listObjects(kind) {
+    async listObjects(kind, ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       if (kind !== undefined) assertObjectKind(kind, "listObjects");
       return objects.list(kind);
     },
 
-    async getObject(kind, name) {
+    async getObject(kind, name, ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       assertObjectKind(kind, "getObject");
       assertObjectName(name, "getObject");
       return objects.get(kind, name);
     },
 
-    async listTopics() {
+    async listTopics(ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       return topics.list();
     },
 
@@ -195,35 +247,66 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async produce(topic, input, ctx = internalCtx, options = {}) {
+      authorize(ctx, "produce", topicR(topic));
       const results = await producePath.produce(topic, input, ctx, options, false);
       return results.map((r) => r.position!);
     },
 
     async produceEach(topic, input, ctx = internalCtx, options = {}) {
+      authorize(ctx, "produce", topicR(topic));
       return producePath.produce(topic, input, ctx, options, true);
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
+      authorize(ctx, "request", topicR(topic));
       return requests.request(topic, record, timeoutMs, ctx);
     },
 
-    async reply(replyTo, correlationId, record) {
+    async reply(replyTo, correlationId, record, ctx = internalCtx) {
+      authorize(ctx, "reply", { kind: "topic", name: replyTo });
       return requests.reply(replyTo, correlationId, record);
     },
 
-    async listGroups(topic) {
+    async listGroups(topic, ctx = internalCtx) {
+      authorize(ctx, "describe", topic === undefined ? clusterR : topicR(topic));
       if (topic !== undefined) topics.require(topic);
       return groups.list(topic);
     },
 
-    async describeGroup(topic, group) {
+    async describeGroup(topic, group, ctx = internalCtx) {
+      authorize(ctx, "describe", groupR(topic, group));
       topics.require(topic);
       return groups.describe(topic, group);
     },
 
-    async resetOffsets(topic, group, to: StartFrom) {
+    async resetOffsets(topic, group, to: StartFrom, ctx = internalCtx) {
+      authorize(ctx, "admin", groupR(topic, group));
       topics.require(topic);
       return groups.resetOffsets(topic, group, to);
+    },
+
+    async joinGroup(options, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(options.topic, options.group));
+      return groups.join(options);
+    },
+
+    async poll(member, max, waitMs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(member.topic, member.group));
+      return member.fetch(max, waitMs, ctx.signal);
+    },
+
+    async ack(topic, group, refs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(topic, group));
+      return groups.ack(topic, group, refs);
+    },
+
+    async nack(topic, group, refs, delayMs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(topic, group));
+      return groups.nack(topic, group, refs, delayMs);
+    },
+
+    schemaRegistry(ctx = internalCtx) {
+      return authorizedRegistry(registry, (action, resource) => authorize(ctx, action, resource));
     },
 
     observeError(error, ctx) {
@@ -239,6 +322,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       return gate.open && engine.failure?.() === undefined;
     },
 
+    failure() {
+      return engine.failure?.();
+    },
+
     async close() {
       if (!gate.close()) return;
       validators.close();
@@ -248,6 +335,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       await metadata.close();
     },
   };
+  internalsOf.set(broker, { engine, metadata, groups, registry });
   return broker;
 }
 

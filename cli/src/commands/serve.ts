@@ -178,8 +178,8 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     grpc: server.grpcAddress,
     http: server.httpAddress,
     dataDir: server.dataDir,
-    engine: server.broker.engine.name,
-    durability: server.broker.engine.durability,
+    engine: server.broker.engineInfo.name,
+    durability: server.broker.engineInfo.durability,
     pid: process.pid,
     ...(controller && first
       ? {

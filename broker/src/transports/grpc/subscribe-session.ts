@@ -2,7 +2,7 @@ import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { WeirError, assertGroupName, assertTopicName, type Logger } from "@weir/common";
 import type * as pb from "@weir/proto";
 import type { Broker, CallContext } from "../../broker-types.js";
-import type { Delivery, GroupMember, JoinOptions } from "../../groups/group-types.js";
+import type { Delivery, GroupMember, JoinOptions } from "../../broker-types.js";
 import { callContext, type StreamSession } from "./grpc-call.js";
 import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { isMalformed, toErrorStatus, toServerError, type MalformedFrame } from "./grpc-errors.js";
@@ -176,7 +176,7 @@ export class SubscribeSession implements StreamSession {
     };
     if (start) options.start = start;
     if (open.memberId !== "") options.memberId = open.memberId;
-    const member = await this.broker.groups.join(options);
+    const member = await this.broker.joinGroup(options, this.ctx);
     // The client may have gone away while the join was in progress.
     if (this.isClosed()) {
       await member.leave();

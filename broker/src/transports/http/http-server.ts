@@ -183,7 +183,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   );
 
   const pull = new PullMembers({
-    groups: broker.groups,
+    join: (joinOptions, call) => broker.joinGroup(joinOptions, call),
     groupMode: async (topic, group) => {
       try {
         return (await broker.describeGroup(topic, group)).mode;
@@ -241,7 +241,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   app.get("/readyz", async (_request, reply) => {
     // A storage failure is reported as itself (STORAGE_ERROR naming the partition), with 503 like any
     // not-ready answer; not through observeError, which would log it again on every probe.
-    const failure = broker.engine.failure?.();
+    const failure = broker.failure();
     if (failure) return reply.code(503).send(failure.toJSON());
     if (!broker.ready()) {
       const e = broker.observeError(
