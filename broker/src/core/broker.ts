@@ -26,6 +26,8 @@ import {
   type Resource,
 } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
+import { authenticate } from "../auth/authenticate.js";
+import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -52,17 +54,21 @@ export interface BrokerOptions {
   /** Consumer-group lifecycle: when groups without members expire (see {@link GroupLifecycleOptions}). */
   groups?: GroupLifecycleOptions;
   /**
-   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`).
-   * @default true until the transports authenticate callers (issue #11, "Authentication")
+   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`). A
+   * broker that knows no principal at all (no Principal object, no bootstrap admin: embedded use and
+   * tests) has nothing to authenticate against and serves anonymous callers regardless.
+   * @default false
    */
   allowAnonymous?: boolean;
+  /** The bootstrap admin credential (`weir up`/`weir serve` create one per data dir); only its digest. */
+  bootstrap?: BootstrapPrincipal;
   /** Decides every call at the broker's one enforcement point. @default {@link createDefaultAuthorizer} */
   authorizer?: Authorizer;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer">> &
-  Pick<BrokerOptions, "registry" | "authorizer">;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap">> &
+  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -83,7 +89,7 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     idempotence: {},
     logger: silentLogger,
     groups: {},
-    allowAnonymous: true,
+    allowAnonymous: false,
     ...o,
   };
 }
@@ -136,10 +142,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   await topics.load();
 
   const objects = await ObjectStore.open(metadata);
-  const authorizer = opts.authorizer ?? createDefaultAuthorizer({ allowAnonymous: opts.allowAnonymous });
-  /** The single enforcement point: every Broker method calls it once, before doing anything. */
+  const loadPrincipals = (): PrincipalDirectory =>
+    PrincipalDirectory.fromObjects(objects.list(principalKind), opts.bootstrap);
+  let principals = loadPrincipals();
+  const principalListeners = new Set<() => void>();
+  const authorizer =
+    opts.authorizer ??
+    createDefaultAuthorizer({ allowAnonymous: () => opts.allowAnonymous || principals.size === 0 });
+  /**
+   * The single enforcement point: every Broker method calls it once, before doing anything. It
+   * authenticates the call's credentials against the principals known now, then asks the authorizer.
+   */
   const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
-    enforce(authorizer, ctx, action, resource);
+    enforce(authorizer, authenticate(principals, ctx), action, resource);
   const topicR = (name: string): Resource => ({ kind: "topic", name });
   const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
   const clusterR: Resource = { kind: "cluster", name: "" };
@@ -221,7 +236,26 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async applyChangeset(ops, options = {}, ctx = internalCtx) {
       authorize(ctx, "apply", clusterR);
       gate.assertOpen();
-      return adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      const result = await adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      // A removed principal or a rotated-away token is refused from the next call on, and open
+      // streams re-check their caller (onPrincipalsChanged).
+      const touchesPrincipals = ops.some(
+        (op) => (op.type === "putObject" || op.type === "deleteObject") && op.kind === principalKind,
+      );
+      if (!options.dryRun && touchesPrincipals) {
+        principals = loadPrincipals();
+        for (const listener of principalListeners) listener();
+      }
+      return result;
+    },
+
+    authenticate(ctx) {
+      return authenticate(principals, ctx);
+    },
+
+    onPrincipalsChanged(listener) {
+      principalListeners.add(listener);
+      return () => principalListeners.delete(listener);
     },
 
     async listObjects(kind, ctx = internalCtx) {
