@@ -1,18 +1,41 @@
 import type { Registry } from "prom-client";
+import type { AppendRecord, PartitionState, RecordHeader } from "./engine/log-engine.js";
 import type {
-  AppendRecord,
-  LogEngine,
-  MetadataStore,
-  PartitionState,
-  RecordHeader,
-} from "./engine/log-engine.js";
-import type { GroupCoordinator, GroupDescription, GroupSummary, StartFrom } from "./groups/group-types.js";
+  Delivery,
+  GroupDescription,
+  GroupMember,
+  GroupSummary,
+  JoinOptions,
+  RecordRef,
+  StartFrom,
+} from "./groups/group-types.js";
 import type { Logger, TopicConfig, TopicConfigInput, WeirError } from "@weir/common";
 import type { SchemaRegistry } from "@weir/schema";
 import type { ChangesetOp, ChangesetOptions, ChangesetResult, StoredObject } from "./core/changeset-types.js";
 
 // The topic configuration types are shared with the client (one definition, with its proto conversion).
 export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
+// The plain data types transports translate to and from wire formats; transports import them from here,
+// never from groups/ or engine/ (see transports/transport-imports.test.ts).
+export type { AppendRecord, PartitionState, RecordHeader } from "./engine/log-engine.js";
+export type {
+  Assignment,
+  Delivery,
+  GroupDescription,
+  GroupMember,
+  GroupMode,
+  GroupSummary,
+  JoinOptions,
+  RecordRef,
+  StartFrom,
+} from "./groups/group-types.js";
+
+/**
+ * The schema registry as a transport sees it through {@link Broker.schemaRegistry}: every read and
+ * write, each authorized for the call it was obtained for (the produce-time validators and change
+ * listeners stay inside the broker).
+ */
+export type RegistryApi = Omit<SchemaRegistry, "validator" | "onChange">;
 
 /** A topic as the Admin API describes it. */
 export interface TopicInfo {
@@ -74,11 +97,24 @@ export interface CallerIdentity {
   method: "token" | "certificate" | "anonymous" | "internal";
 }
 
+/** What a call presented to prove who it is; a transport fills in what it saw on the wire. */
+export interface Credentials {
+  /** The bearer token (never logged, never put in an error or a metric). */
+  token?: string | undefined;
+  /** The subjects (CN and SANs) of a verified TLS client certificate, as the TLS layer extracts them. */
+  certificateSubjects?: readonly string[] | undefined;
+}
+
 /** Who is calling; checked by every transport the same way at the broker's one enforcement point. */
 export interface CallContext {
   /** The transport, for metrics and logs: "grpc", "http", "ws", "internal". */
   transport: string;
-  /** The authenticated caller; undefined until the transport has authenticated the call. */
+  /**
+   * The credentials the call carried; the broker authenticates them at its enforcement point, on every
+   * call (so a revoked token is refused on the next call of a connection already open).
+   */
+  credentials?: Credentials | undefined;
+  /** Set only by the broker itself (internal calls); transports leave it undefined and pass credentials. */
   caller?: CallerIdentity | undefined;
   /** Aborts the call (client went away). */
   signal?: AbortSignal | undefined;
@@ -126,16 +162,10 @@ export const schemaHeaders = {
  * so all transports enforce the same policy.
  */
 export interface Broker {
-  readonly engine: LogEngine;
-  readonly metadata: MetadataStore;
-  readonly groups: GroupCoordinator;
   readonly metrics: Registry;
   readonly logger: Logger;
-  /**
-   * The schema registry: its state lives in {@link Broker.metadata} under `registry/` (unless another
-   * registry was passed in), topics validate produced payloads against it.
-   */
-  readonly registry: SchemaRegistry;
+  /** The log engine's name and durability mode, for start-up messages. */
+  readonly engineInfo: { name: string; durability: string };
   /** The largest record accepted when a topic sets no limit. */
   readonly maxRecordBytes: number;
   /** Deepest nesting of a JSON record value or HTTP request body the broker accepts. */
@@ -191,6 +221,24 @@ export interface Broker {
   describeGroup(topic: string, group: string, ctx?: CallContext): Promise<GroupDescription>;
   resetOffsets(topic: string, group: string, to: StartFrom, ctx?: CallContext): Promise<GroupDescription>;
 
+  /** Joins a consumer group (action `consume` on the group). The member's own methods need no further check. */
+  joinGroup(options: JoinOptions, ctx?: CallContext): Promise<GroupMember>;
+  /**
+   * One long-poll on a member kept between requests (action `consume`, checked on every poll so a
+   * revoked caller's next poll is refused): waits up to `waitMs` for deliveries, returns up to `max`.
+   */
+  poll(member: GroupMember, max: number, waitMs: number, ctx?: CallContext): Promise<Delivery[]>;
+  /** Acks records by position without holding a member (action `consume` on the group). */
+  ack(topic: string, group: string, refs: RecordRef[], ctx?: CallContext): Promise<void>;
+  /** Gives records back by position (action `consume` on the group); queue groups redeliver after `delayMs`. */
+  nack(topic: string, group: string, refs: RecordRef[], delayMs: number, ctx?: CallContext): Promise<void>;
+
+  /**
+   * The schema registry for one call: each method authorizes itself (`registry-read` / `registry-write`
+   * on the subject, or on the cluster for global reads and the global mode) with `ctx`.
+   */
+  schemaRegistry(ctx?: CallContext): RegistryApi;
+
   /**
    * Applies schema, topic and stored-object changes as one unit: checks every op's preconditions
    * (valid names and configs, expected versions equal to the live ones, partitions only growing,
@@ -212,8 +260,22 @@ export interface Broker {
    */
   observeError(error: unknown, ctx: CallContext): WeirError;
 
+  /**
+   * Who the call's credentials prove: its Principal, or anonymous when it carried none. Throws
+   * UNAUTHENTICATED for credentials no principal has (unknown, removed or rotated away), and for no
+   * credentials once a principal exists and anonymous access is off.
+   */
+  authenticate(ctx: CallContext): CallerIdentity;
+  /**
+   * Calls `listener` after every change of the known principals (a changeset touching Principal
+   * objects), so open streams re-check their caller. Returns an unsubscribe function.
+   */
+  onPrincipalsChanged(listener: () => void): () => void;
+
   /** Whether the broker is serving (engine open and healthy — see `LogEngine.failure` — not closing). */
   ready(): boolean;
+  /** The storage failure that makes the engine refuse writes, if any (see `LogEngine.failure`). */
+  failure(): WeirError | undefined;
   /** Stops accepting work, flushes state and closes the engine. */
   close(): Promise<void>;
 }

@@ -1,5 +1,15 @@
-export { createBroker, resolveBrokerOptions, recordSize, registryKeyPrefix } from "./core/broker.js";
-export type { BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
+export {
+  createBroker,
+  brokerInternals,
+  resolveBrokerOptions,
+  recordSize,
+  registryKeyPrefix,
+} from "./core/broker.js";
+export type { BrokerInternals, BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
+export { PrincipalDirectory, principalKind, sha256Hex } from "./auth/principal-directory.js";
+export type { BootstrapPrincipal } from "./auth/principal-directory.js";
+export { anonymousCaller, createDefaultAuthorizer, internalCaller } from "./core/authorizer.js";
+export type { Action, Authorizer, Decision, DefaultAuthorizerOptions, Resource } from "./core/authorizer.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";
 export { murmur2 } from "./core/partitioner.js";
 export { maxChangesetOps, maxDryRunOps } from "./core/changeset.js";
@@ -19,7 +29,9 @@ export { maxTimestampMs } from "./core/record-checks.js";
 export type {
   Broker,
   CallContext,
+  RegistryApi,
   CallerIdentity,
+  Credentials,
   ProduceInput,
   RecordPosition,
   TopicConfig,

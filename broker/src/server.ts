@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, WeirError, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
+import type { Authorizer } from "./core/authorizer.js";
+import type { BootstrapPrincipal } from "./auth/principal-directory.js";
 import { createBroker } from "./core/broker.js";
 import type { ProducerDedupeOptions } from "./core/producer-dedupe.js";
 import type { GroupLifecycleOptions } from "./groups/group-coordinator.js";
@@ -37,6 +39,12 @@ export interface WeirServerOptions {
   /** The duplicate window of idempotent produce. */
   idempotence?: ProducerDedupeOptions;
   logger?: Logger;
+  /** Whether callers without credentials may call (`--allow-anonymous`); see docs/security.md. */
+  allowAnonymous?: boolean;
+  /** Decides every call at the broker's enforcement point (see `core/authorizer.ts`). */
+  authorizer?: Authorizer;
+  /** The bootstrap admin credential (its SHA-256 only); see docs/security.md. */
+  bootstrap?: BootstrapPrincipal;
   /**
    * Serve gRPC and HTTP over TLS with these PEM files (`--tls-cert`, `--tls-key`); with `clientCaFile`
    * (`--tls-client-ca`) clients must present a certificate signed by it (mTLS). The files are checked
@@ -94,6 +102,9 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
       ...(options.groups === undefined ? {} : { groups: options.groups }),
       ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }),
       ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
+      ...(options.allowAnonymous === undefined ? {} : { allowAnonymous: options.allowAnonymous }),
+      ...(options.authorizer === undefined ? {} : { authorizer: options.authorizer }),
+      ...(options.bootstrap === undefined ? {} : { bootstrap: options.bootstrap }),
     });
   } catch (error) {
     await metadata?.close().catch(() => undefined);

@@ -3,6 +3,7 @@ import { after, before, suite, test } from "node:test";
 import type { WeirClient } from "@weir/client";
 import type { Broker } from "../src/broker-types.js";
 import { startTestNode, take, type TestNode } from "./grpc-test-helpers.js";
+import { brokerInternals } from "../src/core/broker.js";
 
 // Records that an older broker stored although no consumer can be sent them as they are: a timestamp
 // outside gRPC's int64, JSON nested far too deep to render. They are written straight through the
@@ -33,7 +34,7 @@ async function topicWithPoison(
 ) {
   await broker.createTopic(topic, { partitions: 1 });
   await broker.produce(topic, [{ value: utf8.encode("good-1") }]);
-  await broker.engine.append(topic, 0, [
+  await brokerInternals(broker).engine.append(topic, 0, [
     {
       key: undefined,
       value: poison.value,

@@ -3,6 +3,7 @@ import { after, before, suite, test } from "node:test";
 import { isWeirError, type WeirClient, type WeirError } from "@weir/client";
 import { schemaHeaders } from "../src/broker-types.js";
 import { startTestNode, take, type TestNode } from "./grpc-test-helpers.js";
+import { brokerInternals } from "../src/core/broker.js";
 
 // Produce-time schema validation against a real broker (gRPC and HTTP on ephemeral ports): every
 // transport goes through the same core produce path, so each rule is checked over both.
@@ -29,7 +30,7 @@ function names(prefix: string): { subject: string; topic: string } {
 }
 
 async function register(subject: string, schema: object): Promise<{ id: number; version: number }> {
-  return node.server.broker.registry.register(subject, {
+  return brokerInternals(node.server.broker).registry.register(subject, {
     schemaType: "JSON",
     schema: JSON.stringify(schema),
   });
@@ -157,7 +158,7 @@ void suite("produce-time schema validation", () => {
 
   void test("registering a new version swaps the validator: a payload valid before is refused, records carry the new id", async () => {
     const { subject, topic } = names("evolve");
-    const registry = node.server.broker.registry;
+    const registry = brokerInternals(node.server.broker).registry;
     await registry.setMode(subject, "NONE");
     const v1 = await register(subject, ordersSchema);
     await client.admin.createTopic(topic, { partitions: 1, schemas: { value: subject } });
@@ -280,7 +281,7 @@ void suite("produce-time schema validation", () => {
     const { subject, topic } = names("deleted");
     await register(subject, ordersSchema);
     await client.admin.createTopic(topic, { partitions: 1, schemas: { value: subject } });
-    await node.server.broker.registry.deleteSubject(subject);
+    await brokerInternals(node.server.broker).registry.deleteSubject(subject);
     // Never let unchecked payloads in: the binding stays, and produces say why they are refused.
     await assert.rejects(client.publish(topic, valid(1)), {
       code: "SUBJECT_NOT_FOUND",

@@ -1,14 +1,17 @@
 import { createClient, type WeirClient } from "@weir/client";
 import type { BrokerFlags } from "./options.js";
 import { clientTls } from "./tls-options.js";
+import { resolveToken } from "./credentials.js";
 
 /** Runs `use` with a client connected to `--broker`, and closes the client afterwards. */
 export async function withClient<T>(flags: BrokerFlags, use: (client: WeirClient) => Promise<T>): Promise<T> {
   const tls = await clientTls(flags, flags.broker);
+  const token = await resolveToken(flags);
   const client = createClient({
     address: flags.broker,
     connectTimeoutMs: flags.connectTimeout,
     ...(tls === undefined ? {} : { tls }),
+    ...(token === undefined ? {} : { token }),
   });
   try {
     return await use(client);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWeirServer, type WeirServer } from "@weir/broker";
 import { tempDir, weir, writeFiles } from "./schema-cli.js";
+import { brokerInternals } from "@weir/broker";
 
 // `weir schema check --broker`: earlier versions come from a live registry (the broker's
 // Confluent-compatible REST API under /schema-registry), here a real broker in this process.
@@ -34,11 +35,11 @@ void suite("weir schema check --broker", () => {
     dataDir = await mkdtemp(join(tmpdir(), "weir-schema-broker-"));
     server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
     url = `http://${server.httpAddress}`;
-    await server.broker.registry.register("orders-created", {
+    await brokerInternals(server.broker).registry.register("orders-created", {
       schemaType: "JSON",
       schema: JSON.stringify(v1),
     });
-    await server.broker.registry.register("orders-created", {
+    await brokerInternals(server.broker).registry.register("orders-created", {
       schemaType: "JSON",
       schema: JSON.stringify(v2),
     });

@@ -56,3 +56,4 @@ export {
 export type { GroupDescription, GroupMode, GroupSummary } from "./domain/group-description.js";
 export { startPositionFromProto, startPositionToProto } from "./domain/start-position.js";
 export type { StartPosition } from "./domain/start-position.js";
+export { sha256Hex } from "./token-hash.js";

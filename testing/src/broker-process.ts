@@ -32,6 +32,12 @@ export interface BrokerProcessOptions {
   env?: Record<string, string>;
   /** Give up waiting for the broker to listen after this long. @default 30000 */
   startTimeoutMs?: number;
+  /**
+   * Require credentials (the bootstrap admin token is in `<dataDir>/admin.token`). Without it the
+   * broker runs with `--allow-anonymous`, so tests that are not about authentication need no token.
+   * @default false
+   */
+  auth?: boolean;
 }
 
 /** A broker running as a child process (a real `weir broker`). */
@@ -96,10 +102,12 @@ export async function startBrokerProcess(
       ? []
       : ["--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile]),
     ...(options.tls?.clientCaFile === undefined ? [] : ["--tls-client-ca", options.tls.clientCaFile]),
+    ...(options.auth === true ? [] : ["--allow-anonymous"]),
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
-    env: sourceEnv(options.env),
+    // The credentials file the broker writes goes beside its data, never the user's config dir.
+    env: sourceEnv({ WEIR_CONFIG_DIR: join(dataDir, "client-config"), ...options.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

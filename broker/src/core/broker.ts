@@ -15,6 +15,17 @@ import { TopicValidators } from "./topic-validators.js";
 import { ProducerDedupe, type ProducerDedupeOptions } from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
 import { ChangesetService } from "./changeset-service.js";
+import {
+  createDefaultAuthorizer,
+  enforce,
+  internalCaller,
+  type Action,
+  type Authorizer,
+  type Resource,
+} from "./authorizer.js";
+import { authorizedRegistry } from "./authorized-registry.js";
+import { authenticate } from "../auth/authenticate.js";
+import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -40,11 +51,22 @@ export interface BrokerOptions {
   logger?: Logger;
   /** Consumer-group lifecycle: when groups without members expire (see {@link GroupLifecycleOptions}). */
   groups?: GroupLifecycleOptions;
+  /**
+   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`). A
+   * broker that knows no principal at all (no Principal object, no bootstrap admin: embedded use and
+   * tests) has nothing to authenticate against and serves anonymous callers regardless.
+   * @default false
+   */
+  allowAnonymous?: boolean;
+  /** The bootstrap admin credential (`weir up`/`weir serve` create one per data dir); only its digest. */
+  bootstrap?: BootstrapPrincipal;
+  /** Decides every call at the broker's one enforcement point. @default {@link createDefaultAuthorizer} */
+  authorizer?: Authorizer;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry">> &
-  Pick<BrokerOptions, "registry">;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap">> &
+  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -65,11 +87,34 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     idempotence: {},
     logger: silentLogger,
     groups: {},
+    allowAnonymous: false,
     ...o,
   };
 }
 
 const internalCtx: CallContext = { transport: "internal" };
+
+/**
+ * What tests and in-process wiring may reach besides the {@link Broker} interface: the parts the broker
+ * is built from. Never handed to a transport (transports/transport-imports.test.ts), since calls on
+ * them skip the broker's enforcement point.
+ */
+export interface BrokerInternals {
+  readonly engine: LogEngine;
+  readonly metadata: MetadataStore;
+  readonly groups: GroupCoordinator;
+  /** The schema registry (its state under `registry/` in `metadata` unless another one was passed in). */
+  readonly registry: SchemaRegistry;
+}
+
+const internalsOf = new WeakMap<Broker, BrokerInternals>();
+
+/** The internal parts of a broker made by {@link createBroker}; for tests and in-process wiring only. */
+export function brokerInternals(broker: Broker): BrokerInternals {
+  const internals = internalsOf.get(broker);
+  if (!internals) throw new WeirError("INTERNAL", "not a broker made by createBroker");
+  return internals;
+}
 
 /**
  * Opens the broker core on an engine and a metadata store: loads the topics, creates the group
@@ -104,6 +149,22 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     gate,
     logger,
   });
+  const loadPrincipals = async (): Promise<PrincipalDirectory> =>
+    PrincipalDirectory.fromObjects(await changesets.listObjects(principalKind), opts.bootstrap);
+  let principals = await loadPrincipals();
+  const principalListeners = new Set<() => void>();
+  const authorizer =
+    opts.authorizer ??
+    createDefaultAuthorizer({ allowAnonymous: () => opts.allowAnonymous || principals.size === 0 });
+  /**
+   * The single enforcement point: every Broker method calls it once, before doing anything. It
+   * authenticates the call's credentials against the principals known now, then asks the authorizer.
+   */
+  const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
+    enforce(authorizer, authenticate(principals, ctx), action, resource);
+  const topicR = (name: string): Resource => ({ kind: "topic", name });
+  const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
+  const clusterR: Resource = { kind: "cluster", name: "" };
 
   // Through the Broker methods, so the dead-letter topic is created under the admin lock.
   const deadLetters = new DeadLetterForwarder({
@@ -132,51 +193,76 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     gate,
     topics,
     groups,
-    produce: (topic, records, ctx) => broker.produce(topic, records, ctx),
+    // The request itself was authorized ("request" on the topic); its append is the broker's own.
+    produce: (topic, records, ctx) => broker.produce(topic, records, { ...ctx, caller: internalCaller }),
     validators,
     metrics,
     limits: opts,
   });
 
   const broker: Broker = {
-    engine,
-    metadata,
-    groups,
     metrics: metrics.registry,
     logger,
-    registry,
+    engineInfo: { name: engine.name, durability: engine.durability },
     maxRecordBytes: opts.maxRecordBytes,
     maxJsonDepth: opts.maxJsonDepth,
 
-    async createTopic(name, input) {
+    async createTopic(name, input, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.create(name, input));
     },
 
-    async describeTopic(name) {
+    async describeTopic(name, ctx = internalCtx) {
+      authorize(ctx, "describe", topicR(name));
       return topics.describe(topics.require(name));
     },
 
-    async alterTopic(name, input, expectedVersion) {
+    async alterTopic(name, input, expectedVersion, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.alter(name, input, expectedVersion));
     },
 
-    async deleteTopic(name) {
+    async deleteTopic(name, ctx = internalCtx) {
+      authorize(ctx, "admin", topicR(name));
       return adminLock.run(() => topics.delete(name));
     },
 
-    async applyChangeset(ops, options = {}) {
-      return changesets.apply(ops, options);
+    async applyChangeset(ops, options = {}, ctx = internalCtx) {
+      authorize(ctx, "apply", clusterR);
+      const result = await changesets.apply(ops, options);
+      // A removed principal or a rotated-away token is refused from the next call on, and open
+      // streams re-check their caller (onPrincipalsChanged).
+      const touchesPrincipals = ops.some(
+        (op) => (op.type === "putObject" || op.type === "deleteObject") && op.kind === principalKind,
+      );
+      if (!options.dryRun && touchesPrincipals) {
+        principals = await loadPrincipals();
+        for (const listener of principalListeners) listener();
+      }
+      return result;
     },
 
-    async listObjects(kind) {
+    authenticate(ctx) {
+      return authenticate(principals, ctx);
+    },
+
+    onPrincipalsChanged(listener) {
+      principalListeners.add(listener);
+      return () => principalListeners.delete(listener);
+    },
+
+    async listObjects(kind, ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       return changesets.listObjects(kind);
     },
 
-    async getObject(kind, name) {
+    async getObject(kind, name, ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       return changesets.getObject(kind, name);
     },
 
-    async listTopics() {
+    async listTopics(ctx = internalCtx) {
+      authorize(ctx, "describe", clusterR);
       return topics.list();
     },
 
@@ -185,35 +271,66 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async produce(topic, input, ctx = internalCtx, options = {}) {
+      authorize(ctx, "produce", topicR(topic));
       const results = await producePath.produce(topic, input, ctx, options, false);
       return results.map((r) => r.position!);
     },
 
     async produceEach(topic, input, ctx = internalCtx, options = {}) {
+      authorize(ctx, "produce", topicR(topic));
       return producePath.produce(topic, input, ctx, options, true);
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
+      authorize(ctx, "request", topicR(topic));
       return requests.request(topic, record, timeoutMs, ctx);
     },
 
-    async reply(replyTo, correlationId, record) {
+    async reply(replyTo, correlationId, record, ctx = internalCtx) {
+      authorize(ctx, "reply", { kind: "topic", name: replyTo });
       return requests.reply(replyTo, correlationId, record);
     },
 
-    async listGroups(topic) {
+    async listGroups(topic, ctx = internalCtx) {
+      authorize(ctx, "describe", topic === undefined ? clusterR : topicR(topic));
       if (topic !== undefined) topics.require(topic);
       return groups.list(topic);
     },
 
-    async describeGroup(topic, group) {
+    async describeGroup(topic, group, ctx = internalCtx) {
+      authorize(ctx, "describe", groupR(topic, group));
       topics.require(topic);
       return groups.describe(topic, group);
     },
 
-    async resetOffsets(topic, group, to: StartFrom) {
+    async resetOffsets(topic, group, to: StartFrom, ctx = internalCtx) {
+      authorize(ctx, "admin", groupR(topic, group));
       topics.require(topic);
       return groups.resetOffsets(topic, group, to);
+    },
+
+    async joinGroup(options, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(options.topic, options.group));
+      return groups.join(options);
+    },
+
+    async poll(member, max, waitMs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(member.topic, member.group));
+      return member.fetch(max, waitMs, ctx.signal);
+    },
+
+    async ack(topic, group, refs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(topic, group));
+      return groups.ack(topic, group, refs);
+    },
+
+    async nack(topic, group, refs, delayMs, ctx = internalCtx) {
+      authorize(ctx, "consume", groupR(topic, group));
+      return groups.nack(topic, group, refs, delayMs);
+    },
+
+    schemaRegistry(ctx = internalCtx) {
+      return authorizedRegistry(registry, (action, resource) => authorize(ctx, action, resource));
     },
 
     observeError(error, ctx) {
@@ -229,6 +346,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       return gate.open && engine.failure?.() === undefined;
     },
 
+    failure() {
+      return engine.failure?.();
+    },
+
     async close() {
       if (!gate.close()) return;
       validators.close();
@@ -238,6 +359,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       await metadata.close();
     },
   };
+  internalsOf.set(broker, { engine, metadata, groups, registry });
   return broker;
 }
 

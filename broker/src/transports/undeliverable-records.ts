@@ -1,6 +1,6 @@
 import { Counter, type Registry } from "prom-client";
 import type { Logger } from "@weir/common";
-import type { Delivery } from "../groups/group-types.js";
+import type { Delivery } from "../broker-types.js";
 
 /**
  * The header a transport adds to a record it could not send as stored (e.g. a timestamp outside

@@ -16,6 +16,7 @@ import {
 import { clientTls } from "../tls-options.js";
 import { addBrokerOption, durationArg, outputFormat, sizeArg, type BrokerFlags } from "../options.js";
 import { gitAuth } from "./plan.js";
+import { resolveToken } from "../credentials.js";
 
 /** Flags of every command that runs a controller (`weir controller`, `weir up --config`, `weir dev`). */
 export interface ControllerFlags {
@@ -102,6 +103,8 @@ export interface EmbeddedController {
     metrics: Controller["metrics"];
     /** How to reach a broker serving TLS. @default plaintext */
     tls?: TlsOptions;
+    /** The bootstrap admin token the in-process controller authenticates with. */
+    token?: string | undefined;
   }): Promise<Controller>;
   /** Stops the controller and closes its client. */
   close(): Promise<void>;
@@ -133,6 +136,7 @@ export function prepareEmbeddedController(
       client = createClient({
         address: broker.grpcAddress,
         ...(broker.tls === undefined ? {} : { tls: broker.tls }),
+        ...(broker.token === undefined ? {} : { token: broker.token }),
       });
       controller = createController({
         client,
@@ -189,10 +193,12 @@ export function registerControllerCommand(program: Command): void {
     // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
     const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
     const tls = await clientTls(flags, flags.broker);
+    const token = await resolveToken(flags);
     const client = createClient({
       address: flags.broker,
       connectTimeoutMs: flags.connectTimeout,
       ...(tls === undefined ? {} : { tls }),
+      ...(token === undefined ? {} : { token }),
     });
     const controller = createController({
       client,

@@ -13,6 +13,12 @@ import {
 } from "@weir/broker";
 import type { TlsOptions } from "@weir/client";
 import {
+  bootstrapPrincipalName,
+  credentialsFilePath,
+  ensureBootstrapCredential,
+  rememberCredential,
+} from "../credentials.js";
+import {
   addControllerOptions,
   describeFirst,
   failureOf,
@@ -24,6 +30,8 @@ interface ServeFlags extends Partial<ControllerFlags> {
   /** `weir up` only: a config directory or git repository the controller applies and follows. */
   config?: string;
   dataDir: string;
+  /** Serve callers without credentials (`--allow-anonymous`). */
+  allowAnonymous?: boolean;
   host: string;
   grpcPort: string;
   httpPort: string;
@@ -77,6 +85,10 @@ export function registerServeCommands(program: Command): void {
         )
           .choices(["always", "interval", "none"])
           .default("always"),
+      )
+      .option(
+        "--allow-anonymous",
+        "serve callers without credentials (development only; logged as a warning). Without it, every call needs a Principal's token or the bootstrap admin token",
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
       .option(
@@ -185,13 +197,32 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
   const tls = serverTlsFiles(flags);
   if (tls !== undefined) options.tls = tls;
   if (embedded) options.httpPlugins = [embedded.plugin];
+  // Zero setup: a fresh data dir gets a bootstrap admin credential (docs/security.md).
+  const bootstrap = await ensureBootstrapCredential(flags.dataDir);
+  options.bootstrap = { name: bootstrapPrincipalName, tokenSha256: bootstrap.tokenSha256 };
+  if (flags.allowAnonymous === true) {
+    options.allowAnonymous = true;
+    logger.warn("anonymous access is on (--allow-anonymous): callers without credentials may do everything");
+  }
   const server = await startWeirServer(options).catch((error: unknown) => {
     throw withPortFlag(error);
   });
+  // The CLI and other local tools find the token through the credentials file (never the token itself).
+  await rememberCredential(server.grpcAddress, bootstrap.tokenFile).catch((error: unknown) =>
+    logger.warn("could not record the admin token in the credentials file", {
+      error,
+      path: credentialsFilePath(),
+    }),
+  );
+  const adminToken = await readFile(bootstrap.tokenFile, "utf8").then(
+    (t) => t.trim(),
+    () => undefined,
+  );
   const controller = await embedded
     ?.start({
       grpcAddress: server.grpcAddress,
       metrics: server.broker.metrics,
+      token: adminToken,
       ...(tls === undefined ? {} : { tls: await selfTls(tls) }),
     })
     .catch(async (error: unknown) => {
@@ -204,10 +235,11 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     grpc: server.grpcAddress,
     http: server.httpAddress,
     dataDir: server.dataDir,
-    engine: server.broker.engine.name,
-    durability: server.broker.engine.durability,
+    engine: server.broker.engineInfo.name,
+    durability: server.broker.engineInfo.durability,
     pid: process.pid,
     tls: server.tls === false ? "off" : server.tls.clientCertificates ? "mutual" : "on",
+    adminTokenFile: bootstrap.tokenFile,
     ...(controller && first
       ? {
           controller: {
@@ -236,6 +268,7 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
               `  TLS      ${resolve(tls.certFile)}${tls.clientCaFile === undefined ? "" : `; client certificates required (CA ${resolve(tls.clientCaFile)})`}`,
             ]),
         `  data     ${ready.dataDir}`,
+        `  admin    token in ${bootstrap.tokenFile}${bootstrap.created ? " (new)" : ""}; the CLI finds it via ${credentialsFilePath()}`,
         ...(controller && first
           ? [
               `  config   ${controller.source.description}   (status: ${scheme}://${ready.http}/v1/controller/status)`,

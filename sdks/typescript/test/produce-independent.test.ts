@@ -4,6 +4,7 @@ import { Server, ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-j
 import { createClient, type WeirClient } from "@weir/client";
 import { BrokerServiceService, type ProduceStreamRequest, type ProduceStreamResponse } from "@weir/proto";
 import { startTestNode, type TestNode } from "@weir/testing";
+import { brokerInternals } from "@weir/broker";
 
 // publish() calls that share a linger window are independent: each succeeds or fails on its own, while
 // publishBatch stays all-or-nothing. Against a real broker over gRPC.
@@ -22,7 +23,7 @@ async function topicWithSchema(partitions = 1): Promise<string> {
   seq++;
   const subject = `independent-${seq}-value`;
   const topic = `independent.${seq}`;
-  await node.server.broker.registry.register(subject, {
+  await brokerInternals(node.server.broker).registry.register(subject, {
     schemaType: "JSON",
     schema: JSON.stringify(amountSchema),
   });

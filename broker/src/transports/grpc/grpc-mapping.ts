@@ -22,9 +22,9 @@ import type {
   RecordPosition,
   TopicInfo,
 } from "../../broker-types.js";
-import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
+import type { AppendRecord, RecordHeader } from "../../broker-types.js";
 import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
-import type { Assignment, Delivery, RecordRef } from "../../groups/group-types.js";
+import type { Assignment, Delivery, RecordRef } from "../../broker-types.js";
 
 /** A view of `bytes` as a Buffer without copying (the generated encoders type bytes as Buffer). */
 export function asBuffer(bytes: Uint8Array): Buffer {

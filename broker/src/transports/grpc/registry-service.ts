@@ -12,30 +12,28 @@ import {
   type StoredSchema,
   type SubjectVersion,
   type VersionedChange,
-} from "@weir/schema";
+} from "../../registry-api.js";
 import type { Broker } from "../../broker-types.js";
 import { unaryHandler } from "./grpc-call.js";
 
 /**
  * Builds the `weir.v1.RegistryService` handlers on a broker: each maps 1:1 onto a method of
- * {@link Broker.registry}. Version 0 means "latest" (or "what the mode requires" for CheckCompatibility);
+ * {@link Broker.schemaRegistry} (which authorizes it). Version 0 means "latest" (or "what the mode requires" for CheckCompatibility);
  * enums that are unspecified take the documented default, unknown enum numbers are refused.
  */
 export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImplementation {
-  const registry = broker.registry;
   return {
-    register: unaryHandler<pb.RegisterRequest, pb.RegisterResponse>(broker, async (req) => ({
+    register: unaryHandler<pb.RegisterRequest, pb.RegisterResponse>(broker, async (req, ctx) => ({
       schema: subjectVersionToProto(
-        await registry.register(
-          req.subject,
-          schemaInputFromProto(req.definition, `Register "${req.subject}"`),
-        ),
+        await broker
+          .schemaRegistry(ctx)
+          .register(req.subject, schemaInputFromProto(req.definition, `Register "${req.subject}"`)),
       ),
     })),
 
-    getSchema: unaryHandler<pb.GetSchemaRequest, pb.GetSchemaResponse>(broker, async (req) => {
-      const schema = await registry.getById(req.id);
-      const versions = await registry.versionsOfId(req.id);
+    getSchema: unaryHandler<pb.GetSchemaRequest, pb.GetSchemaResponse>(broker, async (req, ctx) => {
+      const schema = await broker.schemaRegistry(ctx).getById(req.id);
+      const versions = await broker.schemaRegistry(ctx).versionsOfId(req.id);
       return {
         id: schema.id,
         definition: definitionToProto(schema),
@@ -49,47 +47,45 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
       };
     }),
 
-    getVersion: unaryHandler<pb.GetVersionRequest, pb.GetVersionResponse>(broker, async (req) => ({
+    getVersion: unaryHandler<pb.GetVersionRequest, pb.GetVersionResponse>(broker, async (req, ctx) => ({
       schema: subjectVersionToProto(
-        await registry.getVersion(req.subject, req.version === 0 ? "latest" : req.version, {
+        await broker.schemaRegistry(ctx).getVersion(req.subject, req.version === 0 ? "latest" : req.version, {
           deleted: req.includeDeleted,
         }),
       ),
     })),
 
-    lookup: unaryHandler<pb.LookupRequest, pb.LookupResponse>(broker, async (req) => ({
+    lookup: unaryHandler<pb.LookupRequest, pb.LookupResponse>(broker, async (req, ctx) => ({
       schema: subjectVersionToProto(
-        await registry.lookup(
-          req.subject,
-          schemaInputFromProto(req.definition, `Lookup in "${req.subject}"`),
-          {
+        await broker
+          .schemaRegistry(ctx)
+          .lookup(req.subject, schemaInputFromProto(req.definition, `Lookup in "${req.subject}"`), {
             deleted: req.includeDeleted,
-          },
-        ),
+          }),
       ),
     })),
 
-    listSubjects: unaryHandler<pb.ListSubjectsRequest, pb.ListSubjectsResponse>(broker, async (req) => ({
-      subjects: await registry.listSubjects({
+    listSubjects: unaryHandler<pb.ListSubjectsRequest, pb.ListSubjectsResponse>(broker, async (req, ctx) => ({
+      subjects: await broker.schemaRegistry(ctx).listSubjects({
         deleted: req.includeDeleted,
         ...(req.prefix === "" ? {} : { prefix: req.prefix }),
       }),
     })),
 
-    listVersions: unaryHandler<pb.ListVersionsRequest, pb.ListVersionsResponse>(broker, async (req) => ({
-      versions: await registry.listVersions(req.subject, { deleted: req.includeDeleted }),
+    listVersions: unaryHandler<pb.ListVersionsRequest, pb.ListVersionsResponse>(broker, async (req, ctx) => ({
+      versions: await broker.schemaRegistry(ctx).listVersions(req.subject, { deleted: req.includeDeleted }),
     })),
 
     checkCompatibility: unaryHandler<pb.CheckCompatibilityRequest, pb.CheckCompatibilityResponse>(
       broker,
-      async (req) => {
+      async (req, ctx) => {
         const where = `CheckCompatibility of "${req.subject}"`;
         const input = schemaInputFromProto(req.definition, where);
         const mode =
           req.mode === pb.CompatibilityMode.COMPATIBILITY_MODE_UNSPECIFIED
             ? undefined
             : compatibilityModeFromProto(req.mode, where);
-        const result = await registry.checkCompatibility(req.subject, input, {
+        const result = await broker.schemaRegistry(ctx).checkCompatibility(req.subject, input, {
           ...(req.version === 0 ? {} : { version: req.version }),
           ...(mode === undefined ? {} : { mode }),
         });
@@ -97,9 +93,11 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
       },
     ),
 
-    getMode: unaryHandler<pb.GetModeRequest, pb.GetModeResponse>(broker, async (req) => {
+    getMode: unaryHandler<pb.GetModeRequest, pb.GetModeResponse>(broker, async (req, ctx) => {
       const subject = req.subject === "" ? undefined : req.subject;
-      const mode = await registry.getMode(subject, { defaultToGlobal: req.defaultToGlobal });
+      const mode = await broker
+        .schemaRegistry(ctx)
+        .getMode(subject, { defaultToGlobal: req.defaultToGlobal });
       if (mode === undefined) {
         throw new WeirError(
           "NOT_FOUND",
@@ -110,25 +108,33 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
       return { mode: compatibilityModeToProto(mode, `GetMode of "${req.subject}"`) };
     }),
 
-    setMode: unaryHandler<pb.SetModeRequest, pb.SetModeResponse>(broker, async (req) => {
+    setMode: unaryHandler<pb.SetModeRequest, pb.SetModeResponse>(broker, async (req, ctx) => {
       const subject = req.subject === "" ? undefined : req.subject;
       const mode = compatibilityModeFromProto(
         req.mode,
         `SetMode of ${subject === undefined ? "the global default" : `"${subject}"`}`,
       );
-      await registry.setMode(subject, mode);
+      await broker.schemaRegistry(ctx).setMode(subject, mode);
       return { mode: compatibilityModeToProto(mode, "SetMode") };
     }),
 
-    deleteSubject: unaryHandler<pb.DeleteSubjectRequest, pb.DeleteSubjectResponse>(broker, async (req) => ({
-      versions: await registry.deleteSubject(req.subject, { permanent: req.permanent }),
-    })),
-
-    deleteVersion: unaryHandler<pb.DeleteVersionRequest, pb.DeleteVersionResponse>(broker, async (req) => ({
-      version: await registry.deleteVersion(req.subject, req.version === 0 ? "latest" : req.version, {
-        permanent: req.permanent,
+    deleteSubject: unaryHandler<pb.DeleteSubjectRequest, pb.DeleteSubjectResponse>(
+      broker,
+      async (req, ctx) => ({
+        versions: await broker.schemaRegistry(ctx).deleteSubject(req.subject, { permanent: req.permanent }),
       }),
-    })),
+    ),
+
+    deleteVersion: unaryHandler<pb.DeleteVersionRequest, pb.DeleteVersionResponse>(
+      broker,
+      async (req, ctx) => ({
+        version: await broker
+          .schemaRegistry(ctx)
+          .deleteVersion(req.subject, req.version === 0 ? "latest" : req.version, {
+            permanent: req.permanent,
+          }),
+      }),
+    ),
   };
 }
 

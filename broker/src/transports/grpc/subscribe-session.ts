@@ -2,7 +2,7 @@ import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { WeirError, assertGroupName, assertTopicName, type Logger } from "@weir/common";
 import type * as pb from "@weir/proto";
 import type { Broker, CallContext } from "../../broker-types.js";
-import type { Delivery, GroupMember, JoinOptions } from "../../groups/group-types.js";
+import type { Delivery, GroupMember, JoinOptions } from "../../broker-types.js";
 import { callContext, type StreamSession } from "./grpc-call.js";
 import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { isMalformed, toErrorStatus, toServerError, type MalformedFrame } from "./grpc-errors.js";
@@ -44,6 +44,7 @@ export class SubscribeSession implements StreamSession {
   private readonly stop = new AbortController();
   private member: GroupMember | undefined;
   private unlistenAssignment: (() => void) | undefined;
+  private unlistenPrincipals: (() => void) | undefined;
   private state: "awaiting-open" | "joining" | "open" | "closed" = "awaiting-open";
   private credit = 0;
   private creditWaiter: (() => void) | undefined;
@@ -176,7 +177,7 @@ export class SubscribeSession implements StreamSession {
     };
     if (start) options.start = start;
     if (open.memberId !== "") options.memberId = open.memberId;
-    const member = await this.broker.groups.join(options);
+    const member = await this.broker.joinGroup(options, this.ctx);
     // The client may have gone away while the join was in progress.
     if (this.isClosed()) {
       await member.leave();
@@ -184,6 +185,14 @@ export class SubscribeSession implements StreamSession {
     }
     this.member = member;
     this.state = "open";
+    // A principal removed (or its token rotated away) while subscribed: end the stream UNAUTHENTICATED.
+    this.unlistenPrincipals = this.broker.onPrincipalsChanged(() => {
+      try {
+        this.broker.authenticate(this.ctx);
+      } catch (error) {
+        this.chain = this.chain.then(() => this.close({ kind: "error", error }));
+      }
+    });
     this.credit = Math.min(maxCredit, open.credit > 0 ? open.credit : defaultSubscribeCredit);
     await this.write({ message: { $case: "subscribed", value: { memberId: member.memberId } } });
     await this.write({ message: { $case: "assignment", value: assignmentToProto(member.assignment()) } });
@@ -320,6 +329,7 @@ export class SubscribeSession implements StreamSession {
     this.state = "closed";
     this.stop.abort();
     this.unlistenAssignment?.();
+    this.unlistenPrincipals?.();
     if (how.kind === "error") {
       const e =
         how.observe === false && how.error instanceof WeirError

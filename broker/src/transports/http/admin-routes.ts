@@ -9,7 +9,7 @@ import {
 } from "@weir/common";
 import type { TopicConfigInput, TopicInfo } from "../../broker-types.js";
 import type { ChangesetOp } from "../../core/changeset-types.js";
-import type { StartFrom } from "../../groups/group-types.js";
+import type { StartFrom } from "../../broker-types.js";
 import type { HttpRouteContext } from "./http-server.js";
 import { isIsoDate } from "./consume-query.js";
 import { maxTimestampMs } from "../../core/record-checks.js";

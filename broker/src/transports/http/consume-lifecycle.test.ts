@@ -12,6 +12,7 @@ import type { Broker } from "../../broker-types.js";
 import type { MetadataStore } from "../../engine/log-engine.js";
 import type { GroupLifecycleOptions } from "../../groups/group-coordinator.js";
 import { startHttpServer, type HttpServer } from "./http-server.js";
+import { brokerInternals } from "../../core/broker.js";
 
 // Consumer-group lifecycle over real HTTP: what polling under ever new group names leaves behind.
 
@@ -99,7 +100,11 @@ void suite("HTTP long-poll: delivery attempts", () => {
       delivery: { ackTimeoutMs: 60_000, maxAttempts: 5 },
     });
     await broker.produce("handback", [{ value: new TextEncoder().encode("r0") }]);
-    const a = await broker.groups.join({ topic: "handback", group: "workers", mode: "queue" });
+    const a = await brokerInternals(broker).groups.join({
+      topic: "handback",
+      group: "workers",
+      mode: "queue",
+    });
     assert.deepEqual(
       (await a.poll(10)).map((d) => d.attempt),
       [1],
@@ -119,7 +124,11 @@ void suite("HTTP long-poll: delivery attempts", () => {
     const closed = server.close();
     assert.notEqual(await answered, 200);
     await closed;
-    const c = await broker.groups.join({ topic: "handback", group: "workers", mode: "queue" });
+    const c = await brokerInternals(broker).groups.join({
+      topic: "handback",
+      group: "workers",
+      mode: "queue",
+    });
     assert.deepEqual(
       (await c.poll(10)).map((d) => d.attempt),
       [2],

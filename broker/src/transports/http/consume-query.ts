@@ -1,5 +1,5 @@
 import { WeirError, parseDuration } from "@weir/common";
-import type { GroupMode, StartFrom } from "../../groups/group-types.js";
+import type { GroupMode, StartFrom } from "../../broker-types.js";
 import { maxTimestampMs } from "../../core/record-checks.js";
 
 /** The valid group modes, in the order error messages list them. */

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { assertGroupName, assertTopicName } from "@weir/common";
-import type { Delivery, GroupMember, RecordRef } from "../../groups/group-types.js";
+import { assertGroupName, assertTopicName, type WeirError } from "@weir/common";
+import type { CallContext, Delivery, GroupMember, RecordRef } from "../../broker-types.js";
 import { parseConsumeQuery, type ConsumeQuery } from "./consume-query.js";
 import type { HttpRouteContext } from "./http-server.js";
 import { deliveryToJsonText } from "./record-json.js";
@@ -44,11 +44,11 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
   const { broker, pull } = ctx;
 
   /** Checks names and that the topic exists before anyone joins a group. */
-  const checkTarget = async (topic: string, group: string): Promise<void> => {
+  const checkTarget = async (topic: string, group: string, call: CallContext): Promise<void> => {
     assertTopicName(topic);
     assertGroupName(group);
     // describeTopic throws TOPIC_NOT_FOUND with the broker's own actionable message.
-    if (broker.topicConfig(topic) === undefined) await broker.describeTopic(topic);
+    if (broker.topicConfig(topic) === undefined) await broker.describeTopic(topic, call);
   };
 
   app.get<{ Params: GroupParams; Querystring: Query }>(
@@ -56,8 +56,8 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
     async (request, reply) => {
       const { topic, group } = request.params;
       const q = parseConsumeQuery(request.query, ctx.limits);
-      await checkTarget(topic, group);
       const call = ctx.callContext(reply);
+      await checkTarget(topic, group, call);
       const pullRequest = {
         topic,
         group,
@@ -65,9 +65,10 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
         start: q.start,
         memberId: q.memberId,
         client: client(request),
+        ctx: call,
       };
       const { memberId, deliveries } = await pull.with(pullRequest, async (member) => {
-        const got = await member.fetch(q.max, q.waitMs, call.signal);
+        const got = await broker.poll(member, q.max, q.waitMs, call);
         if (call.signal.aborted && got.length > 0) {
           // Nobody will read this answer: hand the records back unseen (no delivery attempt spent).
           await member.release(refs(got));
@@ -93,7 +94,8 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
     async (request, reply) => {
       const { topic, group } = request.params;
       const q = parseConsumeQuery(request.query, ctx.limits);
-      await checkTarget(topic, group);
+      const call = ctx.callContext(reply);
+      await checkTarget(topic, group, call);
       const mode =
         q.mode ??
         (await broker.describeGroup(topic, group).then(
@@ -102,17 +104,19 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
         )) ??
         "stream";
       // Joining before hijacking: a refused join is still an ordinary JSON error answer.
-      const member = await broker.groups.join({
-        topic,
-        group,
-        mode,
-        ...(q.start ? { start: q.start } : {}),
-        ...(q.memberId !== undefined ? { memberId: q.memberId } : {}),
-        client: client(request),
-      });
-      const call = ctx.callContext(reply);
+      const member = await broker.joinGroup(
+        {
+          topic,
+          group,
+          mode,
+          ...(q.start ? { start: q.start } : {}),
+          ...(q.memberId !== undefined ? { memberId: q.memberId } : {}),
+          client: client(request),
+        },
+        call,
+      );
       reply.hijack();
-      const work = streamEvents(ctx, member, q, reply.raw, call.signal);
+      const work = streamEvents(ctx, member, q, reply.raw, call);
       ctx.track(work);
       await work;
     },
@@ -130,10 +134,11 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { topic, group } = request.params;
-      await checkTarget(topic, group);
-      await broker.groups.ack(topic, group, request.body.records.map(ref));
+      const call = ctx.callContext(reply);
+      await checkTarget(topic, group, call);
+      await broker.ack(topic, group, request.body.records.map(ref), call);
       return { acked: request.body.records.length };
     },
   );
@@ -150,10 +155,11 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { topic, group } = request.params;
-      await checkTarget(topic, group);
-      await broker.groups.nack(topic, group, request.body.records.map(ref), request.body.delayMs ?? 0);
+      const call = ctx.callContext(reply);
+      await checkTarget(topic, group, call);
+      await broker.nack(topic, group, request.body.records.map(ref), request.body.delayMs ?? 0, call);
       return { nacked: request.body.records.length };
     },
   );
@@ -170,9 +176,22 @@ async function streamEvents(
   member: GroupMember,
   q: ConsumeQuery,
   res: ServerResponse,
-  signal: AbortSignal,
+  call: CallContext & { signal: AbortSignal },
 ): Promise<void> {
   const { broker, logger } = ctx;
+  // A principal removed (or its token rotated away) while streaming: the stream ends with an `error`
+  // event carrying UNAUTHENTICATED.
+  const revoked = new AbortController();
+  let revokedBy: WeirError | undefined;
+  const unlisten = broker.onPrincipalsChanged(() => {
+    try {
+      broker.authenticate(call);
+    } catch (error) {
+      revokedBy = broker.observeError(error, call);
+      revoked.abort();
+    }
+  });
+  const signal = AbortSignal.any([call.signal, revoked.signal]);
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
@@ -212,6 +231,10 @@ async function streamEvents(
     const e = broker.observeError(error, { transport: "http" });
     if (!res.destroyed) await write(res, `event: error\ndata: ${JSON.stringify(e.toJSON())}\n\n`, signal);
   } finally {
+    unlisten();
+    if (revokedBy && !res.destroyed) {
+      await write(res, `event: error\ndata: ${JSON.stringify(revokedBy.toJSON())}\n\n`, call.signal);
+    }
     await member.leave().catch((error: unknown) => {
       logger.warn("SSE member failed to leave its group", {
         topic: member.topic,

@@ -10,6 +10,7 @@ import { createBroker } from "../../core/broker.js";
 import { createEmbeddedEngine } from "../../engine/embedded/embedded-engine.js";
 import { openLmdbMetadataStore } from "../../engine/lmdb-metadata-store.js";
 import { startHttpServer, type HttpServer } from "./http-server.js";
+import { brokerInternals } from "../../core/broker.js";
 
 // Integration tests of the HTTP transport against a real broker on the embedded engine (tmp dir,
 // ephemeral port, Node's fetch). One broker serves the suite; every test uses its own topics.
@@ -164,7 +165,7 @@ void suite("HTTP transport", () => {
         headers: { source: "test" },
       });
       assert.deepEqual(positions, [{ partition: 0, offset: 0 }]);
-      const stored = await broker.engine.read("p.single", 0, 0);
+      const stored = await brokerInternals(broker).engine.read("p.single", 0, 0);
       assert.equal(Buffer.from(stored[0]!.value).toString(), '{"id":1,"ok":true}');
       const { records } = await poll("p.single", "g", "from=earliest&wait=1s");
       assert.equal(records.length, 1);
@@ -207,7 +208,7 @@ void suite("HTTP transport", () => {
         404,
         "PARTITION_NOT_FOUND",
       );
-      assert.equal((await broker.engine.partitionState("p.batch", 0)).endOffset, 0);
+      assert.equal((await brokerInternals(broker).engine.partitionState("p.batch", 0)).endOffset, 0);
       const { records } = await poll("p.batch", "g", "from=earliest&wait=1s&max=10");
       const binary = records.find((r) => r.partition === 1)!;
       assert.equal(binary.value, undefined);
@@ -234,7 +235,7 @@ void suite("HTTP transport", () => {
       ).then((b) => b.positions);
       // Same key, same partition.
       assert.equal(first!.partition, second!.partition);
-      const [r1, r2] = await broker.engine.read("p.raw", first!.partition, 0);
+      const [r1, r2] = await brokerInternals(broker).engine.read("p.raw", first!.partition, 0);
       assert.deepEqual(Buffer.from(r1!.value), bytes);
       assert.equal(Buffer.from(r1!.key!).toString(), "user-1");
       assert.equal(Buffer.from(r2!.value).toString(), "hello");
@@ -537,7 +538,11 @@ void suite("HTTP transport", () => {
   void suite("request/reply", () => {
     void test("a request is answered by a responder joined to a queue group", async (t) => {
       await createTopic("r.echo");
-      const member = await broker.groups.join({ topic: "r.echo", group: "responders", mode: "queue" });
+      const member = await brokerInternals(broker).groups.join({
+        topic: "r.echo",
+        group: "responders",
+        mode: "queue",
+      });
       const stop = new AbortController();
       t.after(async () => {
         stop.abort();

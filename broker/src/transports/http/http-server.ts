@@ -1,8 +1,8 @@
-import type { ServerOptions as NodeHttpServerOptions } from "node:http";
+import type { IncomingMessage, ServerOptions as NodeHttpServerOptions } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from "fastify";
 import { WeirError, type Logger } from "@weir/common";
-import type { Broker, CallContext } from "../../broker-types.js";
+import type { Broker, CallContext, Credentials } from "../../broker-types.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerConsumeRoutes } from "./consume-routes.js";
 import type { ConsumeQueryLimits } from "./consume-query.js";
@@ -10,6 +10,8 @@ import { bodyEnvelopeDepth, createBodyBudget, decodeJsonBody } from "./http-body
 import { fromFastifyError, writeClientError } from "./http-errors.js";
 import { registerProduceRoutes } from "./produce-routes.js";
 import { PullMembers } from "./pull-members.js";
+import { credentialsFromHeader } from "../credentials-from-header.js";
+import { httpPeerSubjects } from "../tls/peer-identity.js";
 import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { httpsServerOptions, type ServerTls } from "../tls/server-tls.js";
 import { schemaRegistryBasePath, schemaRegistryRoutes } from "./schema-registry/schema-registry-routes.js";
@@ -82,6 +84,8 @@ export interface HttpRouteContext {
 }
 
 const defaultBodyLimit = 16 * 1024 * 1024;
+/** The challenge of a 401 answer (RFC 6750); the registry API accepts basic auth too. */
+export const wwwAuthenticate = 'Bearer realm="weir", Basic realm="weir"';
 const defaultRequestTimeoutMs = 60_000;
 const defaultMaxPendingBodyBytes = 128 * 1024 * 1024;
 /**
@@ -104,6 +108,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   const tracked = new Set<Promise<void>>();
   const answerError = (error: unknown, reply: FastifyReply): void => {
     const e = broker.observeError(fromFastifyError(error, bodyLimit), { transport: "http" });
+    if (e.code === "UNAUTHENTICATED") void reply.header("www-authenticate", wwwAuthenticate);
     void reply.code(e.httpStatus).send(e.toJSON());
   };
 
@@ -197,7 +202,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   );
 
   const pull = new PullMembers({
-    groups: broker.groups,
+    join: (joinOptions, call) => broker.joinGroup(joinOptions, call),
     groupMode: async (topic, group) => {
       try {
         return (await broker.describeGroup(topic, group)).mode;
@@ -228,7 +233,11 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
       res.once("close", () => {
         if (!res.writableFinished) gone.abort();
       });
-      return { transport: "http", signal: AbortSignal.any([gone.signal, closing.signal]) };
+      return {
+        transport: "http",
+        signal: AbortSignal.any([gone.signal, closing.signal]),
+        credentials: httpCredentials(reply.request.raw),
+      };
     },
   };
 
@@ -255,7 +264,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   app.get("/readyz", async (_request, reply) => {
     // A storage failure is reported as itself (STORAGE_ERROR naming the partition), with 503 like any
     // not-ready answer; not through observeError, which would log it again on every probe.
-    const failure = broker.engine.failure?.();
+    const failure = broker.failure();
     if (failure) return reply.code(503).send(failure.toJSON());
     if (!broker.ready()) {
       const e = broker.observeError(
@@ -277,7 +286,15 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   registerConsumeRoutes(app, route);
   registerAdminRoutes(app, route);
   // Confluent Schema Registry compatible API, with Confluent's error bodies inside its prefix only.
-  await app.register(schemaRegistryRoutes, { prefix: schemaRegistryBasePath, broker, bodyLimit });
+  await app.register(schemaRegistryRoutes, {
+    prefix: schemaRegistryBasePath,
+    broker,
+    bodyLimit,
+    callContext: (request) => ({
+      transport: "http",
+      credentials: httpCredentials(request.raw),
+    }),
+  });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   await app.listen({ host: options.host, port: options.port });
@@ -298,5 +315,13 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
       })();
       return closed;
     },
+  };
+}
+
+/** What an HTTP request presents: its Authorization header and, over mTLS, its client certificate's subjects. */
+function httpCredentials(request: IncomingMessage): Credentials {
+  return {
+    ...credentialsFromHeader(request.headers.authorization),
+    certificateSubjects: httpPeerSubjects(request),
   };
 }

@@ -1,5 +1,5 @@
 import { WeirError, type Logger } from "@weir/common";
-import type { GroupCoordinator, GroupMember, GroupMode, StartFrom } from "../../groups/group-types.js";
+import type { CallContext, GroupMember, GroupMode, JoinOptions, StartFrom } from "../../broker-types.js";
 
 /** What a long-poll asks for; the member is found (or joined) by these. */
 export interface PullRequest {
@@ -11,6 +11,8 @@ export interface PullRequest {
   /** The id a previous poll returned; undefined joins a new member. */
   memberId: string | undefined;
   client: string;
+  /** The poll's call context: a join is authorized for it. */
+  ctx: CallContext;
 }
 
 interface PullEntry {
@@ -22,7 +24,8 @@ interface PullEntry {
 
 /** Options for {@link PullMembers}. */
 export interface PullMembersOptions {
-  groups: GroupCoordinator;
+  /** Joins a group for a call (`Broker.joinGroup`, which authorizes it). */
+  join: (options: JoinOptions, ctx: CallContext) => Promise<GroupMember>;
   /** Finds an existing group's mode when a poll names none. */
   groupMode: (topic: string, group: string) => Promise<GroupMode | undefined>;
   /** A member not polled for this long leaves its group. */
@@ -132,17 +135,20 @@ export class PullMembers {
   async #join(req: PullRequest): Promise<PullEntry> {
     const o = this.#options;
     const mode = req.mode ?? (await o.groupMode(req.topic, req.group)) ?? "stream";
-    const member = await o.groups.join({
-      topic: req.topic,
-      group: req.group,
-      mode,
-      ...(req.start ? { start: req.start } : {}),
-      ...(req.memberId !== undefined ? { memberId: req.memberId } : {}),
-      client: req.client,
-      // The coordinator's own expiry is a backstop: this registry leaves first and knows when a
-      // member is busy in a long-poll, which the coordinator cannot see.
-      sessionTimeoutMs: o.sessionTimeoutMs * 2,
-    });
+    const member = await o.join(
+      {
+        topic: req.topic,
+        group: req.group,
+        mode,
+        ...(req.start ? { start: req.start } : {}),
+        ...(req.memberId !== undefined ? { memberId: req.memberId } : {}),
+        client: req.client,
+        // The coordinator's own expiry is a backstop: this registry leaves first and knows when a
+        // member is busy in a long-poll, which the coordinator cannot see.
+        sessionTimeoutMs: o.sessionTimeoutMs * 2,
+      },
+      req.ctx,
+    );
     const entry: PullEntry = { member, lastSeenMs: Date.now(), busy: 0 };
     const key = entryKey(req.topic, req.group, member.memberId);
     if (this.#closed) {

@@ -1,7 +1,7 @@
 import { WeirError, jsonDepth } from "@weir/common";
 import type { ProduceInput } from "../../broker-types.js";
-import type { AppendRecord, RecordHeader } from "../../engine/log-engine.js";
-import type { Delivery } from "../../groups/group-types.js";
+import type { AppendRecord, RecordHeader } from "../../broker-types.js";
+import type { Delivery } from "../../broker-types.js";
 import { isJsonRecord, maxTimestampMs } from "../../core/record-checks.js";
 import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
 

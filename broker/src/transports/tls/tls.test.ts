@@ -222,6 +222,73 @@ void suite("broker TLS", () => {
     assert.deepEqual(seenGrpc, [expected]);
   });
 
+  void test("mTLS authentication: a Principal naming a certificate subject is the caller on gRPC and HTTP without a token; a verified certificate no Principal names is unauthenticated", async (t) => {
+    const ca = await createTestCa(t);
+    const server = await ca.serverCert();
+    const alice = await ca.clientCert({ cn: "alice", san: ["URI:spiffe://weir/ns/shop/alice"] });
+    const bob = await ca.clientCert({ cn: "bob" });
+    const weir = await startWeirServer({
+      dataDir: await dataDir(t),
+      grpcPort: 0,
+      httpPort: 0,
+      fsync: "none",
+      tls: { certFile: server.certFile, keyFile: server.keyFile, clientCaFile: ca.certFile },
+      bootstrap: { name: "weir:admin", tokenSha256: "0".repeat(64) },
+    });
+    t.after(() => weir.close());
+    await weir.broker.applyChangeset([
+      {
+        type: "putObject",
+        kind: "Principal",
+        name: "alice",
+        namespace: "shop",
+        spec: { certificateSubject: "URI:spiffe://weir/ns/shop/alice" },
+        expectedVersion: 0,
+      },
+      {
+        type: "putObject",
+        kind: "AccessPolicy",
+        name: "alice-all",
+        namespace: "shop",
+        spec: {
+          principals: ["alice"],
+          rules: [{ topics: [">"], actions: ["describe", "produce", "admin"] }],
+        },
+        expectedVersion: 0,
+      },
+    ]);
+    await weir.broker.createTopic("mtls.auth", { partitions: 1 });
+
+    const asAlice = createClient({
+      address: weir.grpcAddress,
+      tls: { ca: ca.cert, cert: alice.cert, key: alice.key },
+    });
+    t.after(() => asAlice.close());
+    assert.deepEqual(await asAlice.publish("mtls.auth", "from alice"), { partition: 0, offset: 0 });
+    const httpAlice = await https(`https://${weir.httpAddress}/v1/topics/mtls.auth`, {
+      ca: ca.cert,
+      cert: alice.cert,
+      key: alice.key,
+    });
+    assert.equal(httpAlice.status, 200, httpAlice.body);
+
+    const asBob = createClient({
+      address: weir.grpcAddress,
+      tls: { ca: ca.cert, cert: bob.cert, key: bob.key },
+    });
+    t.after(() => asBob.close());
+    await assert.rejects(asBob.publish("mtls.auth", "from bob"), (e: unknown) => {
+      assert.ok(isWeirError(e) && e.code === "UNAUTHENTICATED", String(e));
+      return true;
+    });
+    const httpBob = await https(`https://${weir.httpAddress}/v1/topics/mtls.auth`, {
+      ca: ca.cert,
+      cert: bob.cert,
+      key: bob.key,
+    });
+    assert.equal(httpBob.status, 401, httpBob.body);
+  });
+
   void test("TLS without client CA: the peer getters report no identity", async (t) => {
     const ca = await createTestCa(t);
     const server = await ca.serverCert();

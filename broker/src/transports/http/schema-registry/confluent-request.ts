@@ -10,7 +10,7 @@ import {
   type SchemaInput,
   type SchemaReference,
   type VersionSelector,
-} from "@weir/schema";
+} from "../../../registry-api.js";
 
 /** The largest version Confluent accepts (a Java int). */
 const maxVersion = 2 ** 31 - 1;

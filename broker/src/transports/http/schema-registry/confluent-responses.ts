@@ -8,7 +8,7 @@ import type {
   StoredSchema,
   SubjectVersion,
   VersionedChange,
-} from "@weir/schema";
+} from "../../../registry-api.js";
 
 /** `GET /subjects/{s}/versions/{v}` and `POST /subjects/{s}` (look-up). */
 export interface ConfluentSubjectVersion {

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { WeirError } from "@weir/common";
-import type { SchemaRegistry } from "@weir/schema";
-import type { Broker } from "../../../broker-types.js";
+import type { Broker, CallContext, RegistryApi } from "../../../broker-types.js";
 import { fromFastifyError } from "../http-errors.js";
 import { toConfluentError, type ConfluentErrorScope } from "./confluent-errors.js";
 import { flag, parseConfigBody, parseSchemaInput, parseVersion, stringParam } from "./confluent-request.js";
@@ -18,6 +17,8 @@ export interface SchemaRegistryRoutesOptions {
   broker: Broker;
   /** The HTTP body limit, named in the error for a body over it. */
   bodyLimit: number;
+  /** The call context (transport and authenticated caller) of a request. @default `{ transport: "http" }` */
+  callContext?: ((request: FastifyRequest) => CallContext) | undefined;
 }
 
 interface SubjectParams {
@@ -42,7 +43,9 @@ export async function schemaRegistryRoutes(
   options: SchemaRegistryRoutesOptions,
 ): Promise<void> {
   const { broker } = options;
-  const registry: SchemaRegistry = broker.registry;
+  // Every call gets the registry for its own call context, so the broker authorizes each read and write.
+  const registryOf = (request: FastifyRequest): RegistryApi =>
+    broker.schemaRegistry(options.callContext?.(request) ?? { transport: "http" });
 
   // Confluent accepts its own JSON types, application/json and application/octet-stream (JSON types and
   // bytes are parsed by the server's parsers, bytes are read as JSON by the routes); a client that sends
@@ -56,6 +59,8 @@ export async function schemaRegistryRoutes(
   app.setErrorHandler((error, request, reply) => {
     const e = broker.observeError(fromFastifyError(error, options.bodyLimit), { transport: "http" });
     const { status, body } = toConfluentError(e, errorScope(request));
+    if (e.code === "UNAUTHENTICATED")
+      void reply.header("www-authenticate", 'Bearer realm="weir", Basic realm="weir"');
     void reply.code(status).type(confluentContentType).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -73,18 +78,18 @@ export async function schemaRegistryRoutes(
 
   // --- schemas by id ---------------------------------------------------------------------------------
 
-  app.get("/schemas/types", async () => [...registry.schemaTypes]);
+  app.get("/schemas/types", async (req) => [...registryOf(req).schemaTypes]);
 
   // Every schema version, subject by subject (Confluent's GET /schemas): tools list a registry with it.
   app.get<{ Querystring: Query }>("/schemas", async (req) => {
     const deleted = flag(req.query.deleted);
-    const subjects = await registry.listSubjects({ ...prefixOf(req.query.subjectPrefix), deleted });
+    const subjects = await registryOf(req).listSubjects({ ...prefixOf(req.query.subjectPrefix), deleted });
     const out = [];
     for (const subject of subjects) {
-      const versions = await registry.listVersions(subject, { deleted });
+      const versions = await registryOf(req).listVersions(subject, { deleted });
       const wanted = flag(req.query.latestOnly) ? versions.slice(-1) : versions;
       for (const version of wanted) {
-        out.push(subjectVersionBody(await registry.getVersion(subject, version, { deleted })));
+        out.push(subjectVersionBody(await registryOf(req).getVersion(subject, version, { deleted })));
       }
     }
     const offset = wholeParam(req.query.offset, 0);
@@ -93,20 +98,20 @@ export async function schemaRegistryRoutes(
   });
 
   app.get<{ Params: IdParams }>("/schemas/ids/:id", async (req) =>
-    schemaBody(await registry.getById(parseId(req.params.id))),
+    schemaBody(await registryOf(req).getById(parseId(req.params.id))),
   );
 
   app.get<{ Params: IdParams }>("/schemas/ids/:id/schema", async (req, reply) =>
-    raw(reply, (await registry.getById(parseId(req.params.id))).schema),
+    raw(reply, (await registryOf(req).getById(parseId(req.params.id))).schema),
   );
 
   app.get<{ Params: IdParams; Querystring: Query }>("/schemas/ids/:id/subjects", async (req) => {
-    const versions = await versionsOfId(registry, req.params.id, flag(req.query.deleted));
+    const versions = await versionsOfId(registryOf(req), req.params.id, flag(req.query.deleted));
     return [...new Set(versions.map((v) => v.subject))];
   });
 
   app.get<{ Params: IdParams; Querystring: Query }>("/schemas/ids/:id/versions", async (req) =>
-    (await versionsOfId(registry, req.params.id, flag(req.query.deleted))).map((v) => ({
+    (await versionsOfId(registryOf(req), req.params.id, flag(req.query.deleted))).map((v) => ({
       subject: v.subject,
       version: v.version,
     })),
@@ -117,36 +122,38 @@ export async function schemaRegistryRoutes(
   app.get<{ Querystring: Query }>("/subjects", async (req) => {
     const prefixOption = prefixOf(req.query.subjectPrefix);
     if (flag(req.query.deletedOnly)) {
-      const all = await registry.listSubjects({ ...prefixOption, deleted: true });
-      const live = new Set(await registry.listSubjects(prefixOption));
+      const all = await registryOf(req).listSubjects({ ...prefixOption, deleted: true });
+      const live = new Set(await registryOf(req).listSubjects(prefixOption));
       return all.filter((s) => !live.has(s));
     }
-    return registry.listSubjects({ ...prefixOption, deleted: flag(req.query.deleted) });
+    return registryOf(req).listSubjects({ ...prefixOption, deleted: flag(req.query.deleted) });
   });
 
   app.post<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject", async (req) => {
     const input = parseSchemaInput(req.body);
-    const found = await registry.lookup(req.params.subject, input, { deleted: flag(req.query.deleted) });
+    const found = await registryOf(req).lookup(req.params.subject, input, {
+      deleted: flag(req.query.deleted),
+    });
     return subjectVersionBody(found);
   });
 
   app.delete<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject", async (req) =>
-    registry.deleteSubject(req.params.subject, { permanent: flag(req.query.permanent) }),
+    registryOf(req).deleteSubject(req.params.subject, { permanent: flag(req.query.permanent) }),
   );
 
   app.get<{ Params: SubjectParams; Querystring: Query }>("/subjects/:subject/versions", async (req) => {
     const { subject } = req.params;
     if (flag(req.query.deletedOnly)) {
-      const all = await registry.listVersions(subject, { deleted: true });
-      const live = new Set(await listLiveVersions(registry, subject));
+      const all = await registryOf(req).listVersions(subject, { deleted: true });
+      const live = new Set(await listLiveVersions(registryOf(req), subject));
       return all.filter((v) => !live.has(v));
     }
-    return registry.listVersions(subject, { deleted: flag(req.query.deleted) });
+    return registryOf(req).listVersions(subject, { deleted: flag(req.query.deleted) });
   });
 
   app.post<{ Params: SubjectParams }>("/subjects/:subject/versions", async (req) => {
     // `normalize` is accepted and needs nothing: JSON Schemas are compared in a canonical form anyway.
-    const registered = await registry.register(req.params.subject, parseSchemaInput(req.body));
+    const registered = await registryOf(req).register(req.params.subject, parseSchemaInput(req.body));
     return { id: registered.id };
   });
 
@@ -154,7 +161,7 @@ export async function schemaRegistryRoutes(
     "/subjects/:subject/versions/:version",
     async (req) =>
       subjectVersionBody(
-        await registry.getVersion(req.params.subject, parseVersion(req.params.version), {
+        await registryOf(req).getVersion(req.params.subject, parseVersion(req.params.version), {
           deleted: flag(req.query.deleted),
         }),
       ),
@@ -163,7 +170,7 @@ export async function schemaRegistryRoutes(
   app.get<{ Params: VersionParams; Querystring: Query }>(
     "/subjects/:subject/versions/:version/schema",
     async (req, reply) => {
-      const v = await registry.getVersion(req.params.subject, parseVersion(req.params.version), {
+      const v = await registryOf(req).getVersion(req.params.subject, parseVersion(req.params.version), {
         deleted: flag(req.query.deleted),
       });
       return raw(reply, v.schema);
@@ -173,14 +180,16 @@ export async function schemaRegistryRoutes(
   app.get<{ Params: VersionParams }>("/subjects/:subject/versions/:version/referencedby", async (req) => {
     const selector = parseVersion(req.params.version);
     const version =
-      selector === "latest" ? (await registry.getVersion(req.params.subject, "latest")).version : selector;
-    return registry.referencedBy(req.params.subject, version);
+      selector === "latest"
+        ? (await registryOf(req).getVersion(req.params.subject, "latest")).version
+        : selector;
+    return registryOf(req).referencedBy(req.params.subject, version);
   });
 
   app.delete<{ Params: VersionParams; Querystring: Query }>(
     "/subjects/:subject/versions/:version",
     async (req) =>
-      registry.deleteVersion(req.params.subject, parseVersion(req.params.version), {
+      registryOf(req).deleteVersion(req.params.subject, parseVersion(req.params.version), {
         permanent: flag(req.query.permanent),
       }),
   );
@@ -190,7 +199,7 @@ export async function schemaRegistryRoutes(
   app.post<{ Params: SubjectParams; Querystring: Query }>(
     "/compatibility/subjects/:subject/versions",
     async (req) => {
-      const result = await registry.checkCompatibility(req.params.subject, parseSchemaInput(req.body));
+      const result = await registryOf(req).checkCompatibility(req.params.subject, parseSchemaInput(req.body));
       return compatibilityBody(result, flag(req.query.verbose));
     },
   );
@@ -200,41 +209,41 @@ export async function schemaRegistryRoutes(
     async (req) => {
       const version = parseVersion(req.params.version);
       const input = parseSchemaInput(req.body);
-      const result = await registry.checkCompatibility(req.params.subject, input, { version });
+      const result = await registryOf(req).checkCompatibility(req.params.subject, input, { version });
       return compatibilityBody(result, flag(req.query.verbose));
     },
   );
 
   // --- config (compatibility levels) -----------------------------------------------------------------
 
-  app.get("/config", async () => ({ compatibilityLevel: await globalMode(registry) }));
+  app.get("/config", async (req) => ({ compatibilityLevel: await globalMode(registryOf(req)) }));
 
   app.put("/config", async (req) => {
     const mode = parseConfigBody(req.body);
-    await registry.setMode(undefined, mode);
+    await registryOf(req).setMode(undefined, mode);
     return { compatibility: mode };
   });
 
   app.get<{ Params: SubjectParams; Querystring: Query }>("/config/:subject", async (req) => {
     const { subject } = req.params;
-    const mode = await registry.getMode(subject, { defaultToGlobal: flag(req.query.defaultToGlobal) });
+    const mode = await registryOf(req).getMode(subject, { defaultToGlobal: flag(req.query.defaultToGlobal) });
     if (mode === undefined) throw noSubjectMode(subject);
     return { compatibilityLevel: mode };
   });
 
   app.put<{ Params: SubjectParams }>("/config/:subject", async (req) => {
     const mode = parseConfigBody(req.body);
-    await registry.setMode(req.params.subject, mode);
+    await registryOf(req).setMode(req.params.subject, mode);
     return { compatibility: mode };
   });
 
   app.delete<{ Params: SubjectParams }>("/config/:subject", async (req) => {
     const { subject } = req.params;
-    const removed = await registry.deleteMode(subject);
+    const removed = await registryOf(req).deleteMode(subject);
     if (removed !== undefined) return { compatibilityLevel: removed };
     // Nothing to remove: Confluent answers 40401 for an unknown subject, else the level in force.
-    await registry.listVersions(subject, { deleted: true });
-    return { compatibilityLevel: await globalMode(registry) };
+    await registryOf(req).listVersions(subject, { deleted: true });
+    return { compatibilityLevel: await globalMode(registryOf(req)) };
   });
 
   // --- mode (read-only: Weir's registry is always READWRITE) -----------------------------------------
@@ -271,7 +280,7 @@ function parseId(raw: string): number {
 }
 
 async function versionsOfId(
-  registry: SchemaRegistry,
+  registry: RegistryApi,
   rawId: string,
   deleted: boolean,
 ): Promise<Array<{ subject: string; version: number }>> {
@@ -282,7 +291,7 @@ async function versionsOfId(
 }
 
 /** Live versions; a subject whose versions are all soft-deleted has none (not "not found"). */
-async function listLiveVersions(registry: SchemaRegistry, subject: string): Promise<number[]> {
+async function listLiveVersions(registry: RegistryApi, subject: string): Promise<number[]> {
   try {
     return await registry.listVersions(subject);
   } catch (error) {
@@ -291,7 +300,7 @@ async function listLiveVersions(registry: SchemaRegistry, subject: string): Prom
   }
 }
 
-async function globalMode(registry: SchemaRegistry): Promise<string> {
+async function globalMode(registry: RegistryApi): Promise<string> {
   const mode = await registry.getMode();
   if (mode === undefined) {
     throw new WeirError("INTERNAL", "the registry has no global compatibility level; this is a bug");
