@@ -10,11 +10,13 @@
 //             that polls; run `noChangeRuns` times
 //   small     a day-to-day commit (one new topic, one schema changed compatibly): load + reconcile
 // The broker runs in this process (as in `weir up`), with a temporary data dir and ephemeral ports.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { startWeirServer } from "@weir/broker";
 import { createClient } from "@weir/client";
+import { sha256Hex } from "@weir/common";
 import {
   formatConfigError,
   loadConfigDirectory,
@@ -184,13 +186,16 @@ export async function runControllerScale(
     const compile = await timed(() => compileSchemas(load.value));
     steps.push({ name: "compile", ms: compile.ms, detail: `${compile.value} schemas registered` });
 
+    // The bench applies as a bootstrap admin, as `weir up` does: its config may add Principals.
+    const adminToken = randomBytes(24).toString("base64url");
     const server = await startWeirServer({
       dataDir: join(work, "broker"),
       grpcPort: 0,
       httpPort: 0,
       fsync: resolved.fsync,
+      bootstrap: { name: "weir:admin", tokenSha256: sha256Hex(adminToken) },
     });
-    const client = createClient({ address: server.grpcAddress });
+    const client = createClient({ address: server.grpcAddress, token: adminToken });
     try {
       const sourceId = "scale-bench";
       const plan = await timed(async () => {

@@ -394,6 +394,7 @@ async function startTargets(
           spec: {
             system: "weir",
             address: broker.grpc,
+            token: broker.token,
             produceMode: options.weirProduce,
             batchSize: options.batchSize,
           },

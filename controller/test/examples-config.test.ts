@@ -22,7 +22,7 @@ import {
   type SchemaRegistry,
 } from "@weir/schema";
 import { isCompiledProtobufSchema } from "@weir/schema/internal";
-import { tempDir } from "@weir/testing";
+import { tempDir, testAdmin } from "@weir/testing";
 
 // examples/config is what `npm start` serves and what the docs point at: it must stay loadable, every
 // schema must compile in the real registry, and its sample payloads must pass (and fail) as documented.
@@ -278,9 +278,15 @@ void suite("examples/config", () => {
 void suite("examples/config on a real broker", () => {
   void test("reconciles onto an empty broker, serves the samples, then reconciles again as a no-op", async (t) => {
     const dataDir = await tempDir(t, "weir-examples-broker-");
-    const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
-    // The checkout service's documented dev token (examples/README.md).
-    const client = createClient({ address: server.grpcAddress, token: "checkout-dev-token" });
+    const server = await startWeirServer({
+      dataDir,
+      grpcPort: 0,
+      httpPort: 0,
+      fsync: "none",
+      bootstrap: testAdmin.bootstrap,
+    });
+    // The first apply onto an empty broker is the bootstrap admin's (no Principal exists yet).
+    const client = createClient({ address: server.grpcAddress, token: testAdmin.token });
     t.after(async () => {
       await client.close();
       await server.close();

@@ -4,7 +4,7 @@ import { suite, test } from "node:test";
 import { startWeirServer } from "@weir/broker";
 import { createClient } from "@weir/client";
 import { loadConfigDirectory, reconcile } from "@weir/controller";
-import { tempDir } from "@weir/testing";
+import { tempDir, testAdmin } from "@weir/testing";
 
 // The example repository (JSON Schema and Protobuf schemas with references across subjects, dead-letter
 // topics, every stored-object kind) applies in one changeset, and applying it again sends nothing.
@@ -18,8 +18,10 @@ void suite("reconcile the example config repository", () => {
       grpcPort: 0,
       httpPort: 0,
       fsync: "none",
+      bootstrap: testAdmin.bootstrap,
     });
-    const client = createClient({ address: server.grpcAddress });
+    // The controller applies as the bootstrap admin: the example config adds Principals.
+    const client = createClient({ address: server.grpcAddress, token: testAdmin.token });
     t.after(async () => {
       await client.close();
       await server.close();

@@ -12,7 +12,7 @@ import {
   type ReconcileOptions,
   type ReconcileProgress,
 } from "@weir/controller";
-import { tempDir, writeFiles } from "@weir/testing";
+import { tempDir, testAdmin, writeFiles } from "@weir/testing";
 
 // Reconcile against a real broker (in this process, on a temp dir) and real config directories on disk.
 
@@ -76,8 +76,15 @@ interface Fixture {
 
 async function setup(t: TestContext, files: Record<string, string> = {}): Promise<Fixture> {
   const dataDir = await tempDir(t, "weir-reconcile-broker-");
-  const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, fsync: "none" });
-  const client = createClient({ address: server.grpcAddress });
+  const server = await startWeirServer({
+    dataDir,
+    grpcPort: 0,
+    httpPort: 0,
+    fsync: "none",
+    bootstrap: testAdmin.bootstrap,
+  });
+  // The controller applies as the bootstrap admin: the config it applies adds Principals.
+  const client = createClient({ address: server.grpcAddress, token: testAdmin.token });
   t.after(async () => {
     await client.close();
     await server.close();

@@ -9,3 +9,4 @@ export { startTestNode, take, until } from "./test-node.js";
 export type { TestNode } from "./test-node.js";
 export { createTestCa } from "./test-certs.js";
 export type { ClientCertOptions, TestCa, TestCert } from "./test-certs.js";
+export { testAdmin } from "./test-admin.js";

@@ -4,7 +4,14 @@
  */
 export type ConnectSpec =
   | { system: "nats"; servers: string }
-  | { system: "weir"; address: string; produceMode: "publish" | "batch"; batchSize: number };
+  | {
+      system: "weir";
+      address: string;
+      /** The broker's bootstrap admin token (sent to the load process over IPC, never logged). */
+      token: string;
+      produceMode: "publish" | "batch";
+      batchSize: number;
+    };
 
 /** A running subscription. */
 export interface DriverSubscription {

@@ -6,7 +6,7 @@ import type { BenchDriver, ConnectSpec, DriverSubscription } from "./driver.js";
  * linger, batches of up to 500 records, 8 batches in flight), as an application would use it.
  */
 export async function createWeirDriver(spec: Extract<ConnectSpec, { system: "weir" }>): Promise<BenchDriver> {
-  const client = createClient({ address: spec.address });
+  const client = createClient({ address: spec.address, token: spec.token });
   return {
     describe: {
       produce:

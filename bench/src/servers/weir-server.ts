@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,8 @@ export interface WeirBrokerProcess {
   /** The broker's own description of its durability, from its ready line. */
   readonly durability: string;
   readonly engine: string;
+  /** The bootstrap admin token `weir broker` created in its fresh data dir (clients authenticate with it). */
+  readonly token: string;
   readonly child: ChildProcess;
   /** Stops the broker gracefully (so a CPU profile gets written) and removes its data dir. */
   stop(): Promise<void>;
@@ -66,7 +68,7 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const timeoutMs = options.startTimeoutMs ?? 60_000;
 
-  let ready: { grpc: string; durability: string; engine: string };
+  let ready: { grpc: string; durability: string; engine: string; token: string };
   try {
     ready = await new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -74,7 +76,13 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
         timeoutMs,
       );
       createInterface({ input: child.stdout }).on("line", (line) => {
-        let msg: { event?: string; grpc?: string; durability?: string; engine?: string };
+        let msg: {
+          event?: string;
+          grpc?: string;
+          durability?: string;
+          engine?: string;
+          adminTokenFile?: string;
+        };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -82,11 +90,18 @@ export async function startWeirBroker(options: WeirBrokerOptions): Promise<WeirB
         }
         if (msg.event === "listening" && typeof msg.grpc === "string") {
           clearTimeout(timer);
-          resolve({
-            grpc: msg.grpc,
-            durability: msg.durability ?? "unknown",
-            engine: msg.engine ?? "unknown",
-          });
+          const { grpc, durability, engine } = msg;
+          // The ready line names the admin token's file (0600 in the data dir), never the token.
+          readFile(msg.adminTokenFile ?? join(dataDir, "admin.token"), "utf8").then(
+            (token) =>
+              resolve({
+                grpc,
+                durability: durability ?? "unknown",
+                engine: engine ?? "unknown",
+                token: token.trim(),
+              }),
+            reject,
+          );
         }
       });
       child.once("exit", (code, signal) => {

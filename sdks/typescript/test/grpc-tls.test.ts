@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { ServerCredentials, type ServerInterceptor, ServerInterceptingCall } from "@grpc/grpc-js";
 import { createClient } from "@weir/client";
+import { sha256Hex } from "@weir/common";
 import { createBroker, createEmbeddedEngine, openLmdbMetadataStore, startGrpcServer } from "@weir/broker";
 
 const run = promisify(execFile);
@@ -27,7 +28,11 @@ void test("the client talks TLS to a server with TLS credentials, and sends its 
   }
   const engine = await createEmbeddedEngine({ dir: join(dir, "log") });
   const metadata = await openLmdbMetadataStore({ path: join(dir, "meta") });
-  const broker = await createBroker({ engine, metadata });
+  const broker = await createBroker({
+    engine,
+    metadata,
+    bootstrap: { name: "weir:admin", tokenSha256: sha256Hex("s3cret") },
+  });
   const authorization: string[] = [];
   const recordAuthorization: ServerInterceptor = (_method, call) =>
     new ServerInterceptingCall(call, {
