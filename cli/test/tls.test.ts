@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { suite, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:https";
@@ -209,21 +210,27 @@ void suite("TLS with real processes", () => {
       child.kill("SIGTERM");
       await done;
     });
-    const ready = await new Promise<{ grpc: string; tls: string; controller: { errors: number } }>(
-      (resolve, reject) => {
-        createInterface({ input: child.stdout }).on("line", (line) => {
-          const msg = JSON.parse(line) as { event?: string };
-          if (msg.event === "listening") resolve(msg as never);
-        });
-        void done.then((r) => reject(new Error(`weir up exited ${r.code}: ${r.stderr}`)));
-      },
-    );
+    const ready = await new Promise<{
+      grpc: string;
+      tls: string;
+      adminTokenFile: string;
+      controller: { errors: number };
+    }>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        const msg = JSON.parse(line) as { event?: string };
+        if (msg.event === "listening") resolve(msg as never);
+      });
+      void done.then((r) => reject(new Error(`weir up exited ${r.code}: ${r.stderr}`)));
+    });
     assert.equal(ready.tls, "mutual");
     assert.equal(ready.controller.errors, 0);
     const alice = await ca.clientCert({ cn: "alice" });
+    // alice's certificate gets her through the handshake; no Principal names her, so she reads as
+    // the bootstrap admin with its token (the ready line names the token's file, never the token).
     const client = createClient({
       address: ready.grpc,
       tls: { ca: ca.cert, cert: alice.cert, key: alice.key },
+      token: (await readFile(ready.adminTokenFile, "utf8")).trim(),
     });
     t.after(() => client.close());
     const topics = await client.admin.listTopics();
