@@ -19,9 +19,9 @@ await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 const prettierOptions = (await prettier.resolveConfig(join(outDir, "x.ts"))) ?? {};
 /**
- * `anyOf: [{required: [a]}, {required: [b]}]` ("at least one of a, b") is a validation rule TypeScript
- * cannot express; json-schema-to-typescript turns it into `{[k: string]: unknown}` unions that weaken the
- * type, so it is dropped from the copy types are generated from (ajv still enforces it).
+ * `anyOf` / `oneOf: [{required: [a]}, {required: [b]}]` ("at least / exactly one of a, b") is a validation
+ * rule TypeScript cannot express; json-schema-to-typescript turns it into `{[k: string]: unknown}` unions
+ * that weaken the type, so it is dropped from the copy types are generated from (ajv still enforces it).
  */
 function dropRequiredOnlyAnyOf(node) {
   if (Array.isArray(node)) return node.map(dropRequiredOnlyAnyOf);
@@ -29,7 +29,7 @@ function dropRequiredOnlyAnyOf(node) {
   const out = {};
   for (const [key, value] of Object.entries(node)) {
     const requiredOnly =
-      key === "anyOf" &&
+      (key === "anyOf" || key === "oneOf") &&
       Array.isArray(value) &&
       value.every((b) => Object.keys(b).length === 1 && Array.isArray(b.required));
     if (!requiredOnly) out[key] = dropRequiredOnlyAnyOf(value);

@@ -133,10 +133,11 @@ void suite("examples/config", () => {
       Config: 1,
       Topic: 16,
       Schema: 13,
-      Principal: 7,
-      AccessPolicy: 9,
+      Principal: 8,
+      AccessPolicy: 11,
       RoutePolicy: 1,
       Quota: 4,
+      PolicyTest: 1,
     });
     for (const name of [
       "orders.created",
@@ -290,7 +291,7 @@ void suite("examples/config on a real broker", () => {
     assert.equal(first.failure, undefined);
     assert.equal(first.applied, true);
     const objects = load.resources.filter(
-      (r) => r.kind !== "Topic" && r.kind !== "Schema" && r.kind !== "Config",
+      (r) => r.kind !== "Topic" && r.kind !== "Schema" && r.kind !== "Config" && r.kind !== "PolicyTest",
     );
     assert.equal(first.plan?.changes, topics.length + schemas.size + objects.length);
 

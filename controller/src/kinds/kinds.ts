@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { AccessPolicy } from "./generated/access-policy.js";
 import type { Config } from "./generated/config.js";
+import type { PolicyTest } from "./generated/policy-test.js";
 import type { Principal } from "./generated/principal.js";
 import type { Quota } from "./generated/quota.js";
 import type { RoutePolicy } from "./generated/route-policy.js";
@@ -19,6 +20,7 @@ export interface ResourceByKind {
   AccessPolicy: AccessPolicy;
   RoutePolicy: RoutePolicy;
   Quota: Quota;
+  PolicyTest: PolicyTest;
 }
 
 /** A resource kind's name (`kind:` in YAML). */
@@ -35,6 +37,7 @@ const schemaFiles: Record<ResourceKind, string> = {
   AccessPolicy: "access-policy.schema.json",
   RoutePolicy: "route-policy.schema.json",
   Quota: "quota.schema.json",
+  PolicyTest: "policy-test.schema.json",
 };
 
 /** Every resource kind, in the order they are applied (schemas before the topics that use them...). */
@@ -46,6 +49,7 @@ export const resourceKinds: readonly ResourceKind[] = [
   "AccessPolicy",
   "RoutePolicy",
   "Quota",
+  "PolicyTest",
 ];
 
 /** Whether `value` names a resource kind. */

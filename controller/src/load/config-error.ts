@@ -20,6 +20,12 @@ export type ConfigErrorRule =
   | "encoding"
   /** A YAML document expands too many aliases (a "billion laughs" document). */
   | "yaml-aliases"
+  /** A RoutePolicy's `when` is not valid CEL (syntax, unknown variable or function, type error). */
+  | "cel"
+  /** RoutePolicies route a topic's records back to it (A → B → A). */
+  | "routing-loop"
+  /** A PolicyTest case does not hold against the repository's policies. */
+  | "policy-test"
   /** Another semantic rule (a field that does not fit the rest of the resource). */
   | "invalid";
 

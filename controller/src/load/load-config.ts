@@ -17,6 +17,7 @@ import {
   type ConfigSource,
   type GitSourceOptions,
 } from "./config-source.js";
+import { checkPolicies } from "./check-policies.js";
 import { validateKind } from "./validate-kind.js";
 import { nodePosition, pointerPosition } from "./yaml-positions.js";
 
@@ -58,6 +59,8 @@ export type LoadedResource<K extends ResourceKind = ResourceKind> = {
      * config root (the key of its text in {@link LoadResult.files}).
      */
     readonly schemaFile?: string;
+    /** AccessPolicy resources: where each of spec.rules starts (for "denied by <policy> rule N (file:line)"). */
+    readonly ruleLocations?: readonly SourceLocation[];
   };
 }[K];
 
@@ -82,6 +85,8 @@ export interface LoadResult {
 
 interface ParsedDoc {
   readonly file: string;
+  /** The file's text (for positions inside string values). */
+  readonly text: string;
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
 }
@@ -102,7 +107,8 @@ export async function loadConfigFromGit(options: GitSourceOptions): Promise<Load
 /**
  * Reads every `*.yaml` / `*.yml` file of a source, parses each document with positions, validates it
  * against its kind's JSON Schema, then checks the repository as a whole: duplicate names, references to
- * resources that do not exist, schema files that are missing.
+ * resources that do not exist, schema files that are missing, and the policies (CEL routes, routing
+ * loops, malformed patterns, failing PolicyTests: see check-policies.ts).
  */
 export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
   const errors: ConfigError[] = [];
@@ -152,7 +158,7 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
         continue;
       }
       if (doc.contents === null) continue; // an empty document (e.g. a trailing `---`)
-      const parsed: ParsedDoc = { file, doc, lineCounter };
+      const parsed: ParsedDoc = { file, text, doc, lineCounter };
       let value: unknown;
       try {
         value = doc.toJS({ maxAliasCount });
@@ -253,9 +259,24 @@ export async function loadConfig(source: ConfigSource): Promise<LoadResult> {
     return { file: p.file, ...pointerPosition(p.doc.contents, pointer, p.lineCounter), pointer };
   };
 
-  const valid = checkDuplicates(resources, locate, errors);
+  const valid = checkDuplicates(resources, locate, errors).map((r) =>
+    r.kind === "AccessPolicy"
+      ? {
+          ...r,
+          ruleLocations: r.document.spec.rules.map((_, i) => {
+            const { file, line, column } = locate(r, `/spec/rules/${i}`);
+            return { file, line, column };
+          }),
+        }
+      : r,
+  );
   const files = await readSchemaFiles(source, valid, locate, errors);
   checkReferences(valid, locate, errors);
+  checkPolicies(
+    valid,
+    { at: locate, parsed: (r) => ({ ...docOf.get(r.location)!, doc: docOf.get(r.location)!.doc.contents }) },
+    errors,
+  );
 
   return {
     source: {
@@ -472,6 +493,15 @@ function checkReferences(resources: LoadedResource[], locate: Locate, errors: Co
         expect(r, "/spec/from", "Topic", r.document.spec.from);
         r.document.spec.to.forEach((t, i) => {
           expect(r, `/spec/to/${i}/topic`, "Topic", t.topic);
+        });
+        break;
+      case "PolicyTest":
+        r.document.spec.access?.forEach((c, i) => {
+          expect(r, `/spec/access/${i}/principal`, "Principal", c.principal);
+        });
+        r.document.spec.routes?.forEach((c, i) => {
+          expect(r, `/spec/routes/${i}/from`, "Topic", c.from);
+          c.expect.forEach((topic, j) => expect(r, `/spec/routes/${i}/expect/${j}`, "Topic", topic));
         });
         break;
       case "Config":

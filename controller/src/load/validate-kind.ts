@@ -113,6 +113,27 @@ function describe(errors: readonly ErrorObject[], kind: ResourceKind): KindViola
             : `${where} ${e.message ?? "is invalid"}`,
         };
       }
+      case "oneOf": {
+        const alternatives = (e.schema as Array<{ required?: string[] }>).map((s) => s.required ?? []);
+        if (alternatives.every((r) => r.length === 1)) {
+          const names = alternatives.map((r) => r[0]!);
+          const given = names.filter((n) => Object.hasOwn(e.data ?? {}, n));
+          return {
+            pointer: e.instancePath,
+            atKey: false,
+            message:
+              given.length > 1
+                ? `${where} gives ${given.map((n) => `"${n}"`).join(" and ")}; exactly one of them is allowed`
+                : `${where} needs exactly one of ${names.map((n) => `"${n}"`).join(" or ")}`,
+            hint: `${given.length > 1 ? "keep" : "add"} one of ${names.join(", ")}; see controller/kinds/ for the ${kind} schema`,
+          };
+        }
+        return {
+          pointer: e.instancePath,
+          atKey: false,
+          message: `${where} has none of its allowed forms${description}`,
+        };
+      }
       default:
         return {
           pointer: e.instancePath,

@@ -97,6 +97,62 @@ void suite("desiredState", () => {
     assert.deepEqual(d.settings, { prune: true });
   });
 
+  void test("stored AccessPolicy rules and RoutePolicies carry their source file and line; PolicyTests are not stored", async (t) => {
+    const d = desiredState(
+      await load(t, {
+        ...files,
+        "policies.yaml": `apiVersion: weir/v1
+kind: AccessPolicy
+metadata: { name: svc-orders }
+spec:
+  principals: [svc]
+  rules:
+    - topics: [orders]
+      actions: [produce]
+    - effect: deny
+      topics: [orders]
+      actions: [admin]
+---
+apiVersion: weir/v1
+kind: RoutePolicy
+metadata: { name: copy }
+spec: { from: orders, to: [{ topic: orders-copy }] }
+---
+apiVersion: weir/v1
+kind: Topic
+metadata: { name: orders-copy }
+spec: {}
+---
+apiVersion: weir/v1
+kind: PolicyTest
+metadata: { name: svc }
+spec:
+  access: [{ principal: svc, action: produce, topic: orders, expect: allow }]
+`,
+      }),
+      "main",
+    );
+    const policy = d.objects.find((o) => o.kind === "AccessPolicy");
+    assert.deepEqual(policy?.spec, {
+      principals: ["svc"],
+      rules: [
+        { topics: ["orders"], actions: ["produce"], source: { file: "policies.yaml", line: 7 } },
+        {
+          effect: "deny",
+          topics: ["orders"],
+          actions: ["admin"],
+          source: { file: "policies.yaml", line: 9 },
+        },
+      ],
+    });
+    const route = d.objects.find((o) => o.kind === "RoutePolicy");
+    assert.deepEqual((route?.spec as { source?: unknown }).source, { file: "policies.yaml", line: 13 });
+    assert.equal(
+      d.objects.some((o) => (o.kind as string) === "PolicyTest"),
+      false,
+    );
+  });
+
   void test("a directory's revision is a digest of its content: equal for equal content only", async (t) => {
     const a = desiredState(await load(t, files), "main").revision;
     const b = desiredState(await load(t, files), "main").revision;

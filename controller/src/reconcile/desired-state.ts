@@ -40,6 +40,10 @@ const objectKinds: readonly ObjectKind[] = ["Principal", "AccessPolicy", "RouteP
  * defaults, then the broker's; units parsed; labels plus the controller's own), schemas with their text,
  * type and mode in reference order, and the stored objects. `load` must have no errors.
  *
+ * Stored AccessPolicy specs carry `source: { file, line }` on every rule, and RoutePolicy specs one
+ * `source` for the policy, so the broker can say "denied by <policy> rule N (file:line)" and stamp routed
+ * records without the config repository. Moving a policy in its file is therefore a (small) update.
+ *
  * @param sourceId names the source in the `weir.dev/source-id` label of the topics.
  */
 export function desiredState(load: LoadResult, sourceId: string): DesiredState {
@@ -68,8 +72,6 @@ export function desiredState(load: LoadResult, sourceId: string): DesiredState {
         break;
       }
       case "Principal":
-      case "AccessPolicy":
-      case "RoutePolicy":
       case "Quota":
         objects.push({
           kind: r.kind,
@@ -79,6 +81,31 @@ export function desiredState(load: LoadResult, sourceId: string): DesiredState {
           location: r.location,
         });
         break;
+      case "AccessPolicy":
+        objects.push({
+          kind: r.kind,
+          name: r.name,
+          namespace: r.namespace,
+          spec: {
+            ...r.document.spec,
+            rules: r.document.spec.rules.map((rule, i) => {
+              const at = r.ruleLocations?.[i] ?? r.location;
+              return { ...rule, source: { file: at.file, line: at.line } };
+            }),
+          },
+          location: r.location,
+        });
+        break;
+      case "RoutePolicy":
+        objects.push({
+          kind: r.kind,
+          name: r.name,
+          namespace: r.namespace,
+          spec: { ...r.document.spec, source: { file: r.location.file, line: r.location.line } },
+          location: r.location,
+        });
+        break;
+      case "PolicyTest": // run at config time (and by `weir policy test`); the broker has no use for them
       case "Config":
         break;
     }

@@ -191,6 +191,24 @@ void suite("planChanges", () => {
     assert.equal(plan.changes, 1);
   });
 
+  void test("a policy rule that moved in its file is an update naming only the line that changed", () => {
+    const rule = (line: number) => ({
+      topics: ["orders.*"],
+      actions: ["produce"],
+      source: { file: "access.yaml", line },
+    });
+    const spec = (line: number) => ({ principals: ["checkout"], rules: [rule(3), rule(line)] });
+    const plan = planChanges(
+      desired({
+        objects: [{ kind: "AccessPolicy", name: "p", namespace: "shop", spec: spec(9), location: at(1) }],
+      }),
+      live({ objects: [{ kind: "AccessPolicy", name: "p", spec: spec(7) }] }),
+      { prune: false },
+    );
+    assert.deepEqual(summary(plan), ["update AccessPolicy p"]);
+    assert.deepEqual(plan.items[0]?.fields, [{ path: "spec.rules.1.source.line", old: 7, new: 9 }]);
+  });
+
   void test("a schema whose text differs gets a new version; a mode change alone is an update", () => {
     const plan = planChanges(
       desired({ schemas: [schema("a", '{"type":"string"}'), schema("b", "{}", { mode: "FULL" })] }),

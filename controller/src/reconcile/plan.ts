@@ -86,7 +86,7 @@ export function planChanges(desired: DesiredState, live: LiveState, options: Pla
     }
     const fields = [
       ...diffFields(current.namespace, o.namespace, "namespace"),
-      ...diffFields(current.spec, o.spec, "spec"),
+      ...diffFields(current.spec, o.spec, "spec", { arraysByIndex: true }),
     ];
     items.push(
       fields.length === 0

@@ -2,7 +2,7 @@
 // Run `npm run gen` after changing a schema.
 
 /**
- * Grants (or denies) principals actions on topics and groups. Deny wins over allow; nothing is allowed unless a rule allows it.
+ * Grants (or denies) principals actions on topics, consumer groups, registry subjects and the cluster's stored objects. Deny wins over allow; nothing is allowed unless a rule allows it. See docs/policies.md.
  */
 export interface AccessPolicy {
   /**
@@ -28,25 +28,55 @@ export interface AccessPolicy {
          */
         effect?: "allow" | "deny";
         /**
-         * Topics the rule covers. Exact names or patterns: '*' matches any run of characters except '.', '>' at the end matches the rest of the name.
+         * Topics the rule covers. Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
          *
          * @minItems 1
          */
         topics?: [string, ...string[]];
         /**
-         * Subscription groups the rule covers (for consume). Exact names or patterns: '*' matches any run of characters except '.', '>' at the end matches the rest of the name.
+         * Consumer groups the rule covers (consume, describe, admin). Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
          *
          * @minItems 1
          */
         groups?: [string, ...string[]];
         /**
-         * What the principals may do.
+         * Registry subjects the rule covers (registry-read, registry-write, apply). Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
+         *
+         * @minItems 1
+         */
+        subjects?: [string, ...string[]];
+        /**
+         * The rule also covers the cluster's stored objects (Principals, AccessPolicies, RoutePolicies, Quotas, PolicyTests and settings): `apply` on them is the controller's right to apply those parts of a changeset; `admin` and `describe` on them read or change them directly.
+         */
+        cluster?: boolean;
+        /**
+         * What the principals may do: produce, consume, request and reply (request/reply over topics), describe (read metadata and offsets), admin (create, change, delete topics and groups, reset offsets), registry-read and registry-write (on subjects), apply (the controller applying a changeset: checked on every topic and subject it writes, and on the cluster for stored objects and settings).
          *
          * @minItems 1
          */
         actions: [
-          "produce" | "consume" | "request" | "reply" | "describe" | "admin",
-          ...("produce" | "consume" | "request" | "reply" | "describe" | "admin")[],
+          (
+            | "produce"
+            | "consume"
+            | "request"
+            | "reply"
+            | "describe"
+            | "admin"
+            | "registry-read"
+            | "registry-write"
+            | "apply"
+          ),
+          ...(
+            | "produce"
+            | "consume"
+            | "request"
+            | "reply"
+            | "describe"
+            | "admin"
+            | "registry-read"
+            | "registry-write"
+            | "apply"
+          )[],
         ];
       },
       ...{
@@ -55,25 +85,55 @@ export interface AccessPolicy {
          */
         effect?: "allow" | "deny";
         /**
-         * Topics the rule covers. Exact names or patterns: '*' matches any run of characters except '.', '>' at the end matches the rest of the name.
+         * Topics the rule covers. Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
          *
          * @minItems 1
          */
         topics?: [string, ...string[]];
         /**
-         * Subscription groups the rule covers (for consume). Exact names or patterns: '*' matches any run of characters except '.', '>' at the end matches the rest of the name.
+         * Consumer groups the rule covers (consume, describe, admin). Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
          *
          * @minItems 1
          */
         groups?: [string, ...string[]];
         /**
-         * What the principals may do.
+         * Registry subjects the rule covers (registry-read, registry-write, apply). Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest (one or more tokens). Unqualified, a name or pattern reaches only resources of this policy's namespace; prefix it with `<namespace>/` to reach another namespace's, or `* /` for every namespace. Resources no config declares (groups, topics created on demand) have no namespace and are reached by any matching name.
+         *
+         * @minItems 1
+         */
+        subjects?: [string, ...string[]];
+        /**
+         * The rule also covers the cluster's stored objects (Principals, AccessPolicies, RoutePolicies, Quotas, PolicyTests and settings): `apply` on them is the controller's right to apply those parts of a changeset; `admin` and `describe` on them read or change them directly.
+         */
+        cluster?: boolean;
+        /**
+         * What the principals may do: produce, consume, request and reply (request/reply over topics), describe (read metadata and offsets), admin (create, change, delete topics and groups, reset offsets), registry-read and registry-write (on subjects), apply (the controller applying a changeset: checked on every topic and subject it writes, and on the cluster for stored objects and settings).
          *
          * @minItems 1
          */
         actions: [
-          "produce" | "consume" | "request" | "reply" | "describe" | "admin",
-          ...("produce" | "consume" | "request" | "reply" | "describe" | "admin")[],
+          (
+            | "produce"
+            | "consume"
+            | "request"
+            | "reply"
+            | "describe"
+            | "admin"
+            | "registry-read"
+            | "registry-write"
+            | "apply"
+          ),
+          ...(
+            | "produce"
+            | "consume"
+            | "request"
+            | "reply"
+            | "describe"
+            | "admin"
+            | "registry-read"
+            | "registry-write"
+            | "apply"
+          )[],
         ];
       }[],
     ];

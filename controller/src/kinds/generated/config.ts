@@ -84,6 +84,15 @@ export interface Config {
      * Correct drift (changes made on the broker outside git) instead of only reporting it.
      */
     selfHeal?: boolean;
+    /**
+     * How the broker authenticates callers.
+     */
+    auth?: {
+      /**
+       * Dev mode only: let calls without credentials through (as the anonymous principal) even though Principals exist. Logged as a warning when the broker starts. Default false: once any Principal exists, anonymous calls are refused (UNAUTHENTICATED / 401).
+       */
+      allowAnonymous?: boolean;
+    };
   };
 }
 /**

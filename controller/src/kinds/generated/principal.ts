@@ -2,7 +2,7 @@
 // Run `npm run gen` after changing a schema.
 
 /**
- * A service identity. Only the SHA-256 of its bearer token is ever in git.
+ * A service identity, authenticated by a bearer token (only its SHA-256 is ever in git) or by a TLS client certificate (mTLS).
  */
 export interface Principal {
   /**
@@ -13,9 +13,13 @@ export interface Principal {
   metadata: Metadata;
   spec: {
     /**
-     * Lowercase hex SHA-256 of the bearer token (e.g. `printf %s "$TOKEN" | sha256sum`). Never put the token itself in git.
+     * Lowercase hex SHA-256 of the bearer token (e.g. `printf %s "$TOKEN" | sha256sum`), or a list of one or two such hashes while a token is rotated (both are accepted until the old one is removed). Never put the token itself in git. Exactly one of tokenSha256 and certificateSubject.
      */
-    tokenSha256: string;
+    tokenSha256?: string | [string] | [string, string];
+    /**
+     * mTLS: the TLS client certificate that authenticates this principal (the broker needs --tls-client-ca). Either "CN=<common name>", matched exactly against the certificate subject's CN, or any other string, matched exactly against one of the certificate's subjectAltName entries as Node prints them (e.g. "DNS:checkout.shop.svc", "URI:spiffe://shop/checkout", "email:ops@example.com"). Case-sensitive, no wildcards. Exactly one of tokenSha256 and certificateSubject.
+     */
+    certificateSubject?: string;
     /**
      * What this identity is for.
      */

@@ -19,7 +19,7 @@ export interface Quota {
      */
     principals: [string, ...string[]];
     /**
-     * Topics the quota counts; omitted: all topics. Exact names or patterns: '*' matches any run of characters except '.', '>' at the end matches the rest of the name.
+     * Topics the quota counts; omitted: all topics. Exact names or patterns: '*' matches one whole dot-separated token, '>' as the last token matches the rest. All topics a quota's patterns match share its buckets.
      *
      * @minItems 1
      */
