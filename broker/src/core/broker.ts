@@ -18,7 +18,6 @@ import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
 import { createRegistryOverlay } from "./registry-overlay.js";
 import {
-  createDefaultAuthorizer,
   enforce,
   internalCaller,
   type Action,
@@ -26,6 +25,8 @@ import {
   type Resource,
 } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
+import { PolicyState } from "../policy/policy-state.js";
+import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -56,13 +57,18 @@ export interface BrokerOptions {
    * @default true until the transports authenticate callers (issue #11, "Authentication")
    */
   allowAnonymous?: boolean;
-  /** Decides every call at the broker's one enforcement point. @default {@link createDefaultAuthorizer} */
+  /**
+   * Decides every call at the broker's one enforcement point. @default AccessPolicy evaluation
+   * ({@link createAccessPolicyAuthorizer}); `createDefaultAuthorizer` allows every principal.
+   */
   authorizer?: Authorizer;
+  /** The clock of the Quota token buckets. @default Date.now */
+  clock?: () => number;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer">> &
-  Pick<BrokerOptions, "registry" | "authorizer">;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer" | "clock">> &
+  Pick<BrokerOptions, "registry" | "authorizer" | "clock">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -136,7 +142,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   await topics.load();
 
   const objects = await ObjectStore.open(metadata);
-  const authorizer = opts.authorizer ?? createDefaultAuthorizer({ allowAnonymous: opts.allowAnonymous });
+  const policy = new PolicyState({
+    objects,
+    topicConfig: (name) => topics.get(name)?.config,
+    ...(opts.clock ? { now: opts.clock } : {}),
+    logger: logger.child({ component: "policy" }),
+  });
+  const authorizer =
+    opts.authorizer ??
+    createAccessPolicyAuthorizer({
+      state: policy,
+      allowAnonymous: () => opts.allowAnonymous,
+      isAdmin: () => false,
+    });
   /** The single enforcement point: every Broker method calls it once, before doing anything. */
   const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
     enforce(authorizer, ctx, action, resource);
