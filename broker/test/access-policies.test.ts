@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, suite, test } from "node:test";
 import { startWeirServer, type WeirServer } from "../src/server.js";
-import type { CallContext, ChangesetOp } from "../src/broker-types.js";
+import type { ChangesetOp } from "@weir/common";
+import type { CallContext } from "../src/broker-types.js";
 import { namespaceLabel } from "../src/policy/policy-state.js";
 
 // Issue #11, "Authorization (AccessPolicy)": the broker enforces the stored AccessPolicies at its one
@@ -49,7 +50,11 @@ void suite("AccessPolicy enforcement in the broker", () => {
       put("AccessPolicy", "shop-writers", "shop", {
         principals: ["checkout"],
         rules: [
-          { actions: ["produce", "describe"], topics: ["orders.*"], source: { file: "shop/access.yaml", line: 7 } },
+          {
+            actions: ["produce", "describe"],
+            topics: ["orders.*"],
+            source: { file: "shop/access.yaml", line: 7 },
+          },
           {
             effect: "deny",
             actions: ["produce"],
@@ -111,29 +116,49 @@ void suite("AccessPolicy enforcement in the broker", () => {
 
   void test("consuming needs consume on the group's topic and on the group", async () => {
     const join = (ctx: CallContext) =>
-      server.broker.joinGroup({ topic: "orders.created", group: "billing", startFrom: "earliest" }, ctx);
-    await assert.rejects(join(checkout), { code: "NOT_AUTHORIZED", message: /no rule allows consume on topic orders.created/ });
+      server.broker.joinGroup({ topic: "orders.created", group: "billing", mode: "queue" }, ctx);
+    await assert.rejects(join(checkout), {
+      code: "NOT_AUTHORIZED",
+      message: /no rule allows consume on topic orders.created/,
+    });
     await server.broker.applyChangeset([
       put("AccessPolicy", "shop-readers", "shop", {
         principals: ["checkout"],
-        rules: [{ actions: ["consume"], topics: ["orders.created"], source: { file: "shop/read.yaml", line: 4 } }],
+        rules: [
+          { actions: ["consume"], topics: ["orders.created"], source: { file: "shop/read.yaml", line: 4 } },
+        ],
       }),
     ]);
-    await assert.rejects(join(checkout), { code: "NOT_AUTHORIZED", message: /no rule allows consume on group billing/ });
+    await assert.rejects(join(checkout), {
+      code: "NOT_AUTHORIZED",
+      message: /no rule allows consume on group billing/,
+    });
   });
 
   void test("a policy change applies from the next call (the decision cache is emptied)", async () => {
-    await assert.rejects(server.broker.describeTopic("payments.captured", checkout), { code: "NOT_AUTHORIZED" });
+    await assert.rejects(server.broker.describeTopic("payments.captured", checkout), {
+      code: "NOT_AUTHORIZED",
+    });
     await server.broker.applyChangeset([
       put("AccessPolicy", "cross", "shop", {
         principals: ["checkout"],
-        rules: [{ actions: ["describe"], topics: ["payments/payments.*"], source: { file: "shop/x.yaml", line: 1 } }],
+        rules: [
+          {
+            actions: ["describe"],
+            topics: ["payments/payments.*"],
+            source: { file: "shop/x.yaml", line: 1 },
+          },
+        ],
       }),
     ]);
     const info = await server.broker.describeTopic("payments.captured", checkout);
     assert.equal(info.name, "payments.captured");
-    await server.broker.applyChangeset([{ type: "deleteObject", kind: "AccessPolicy", name: "cross", expectedVersion: 1 }]);
-    await assert.rejects(server.broker.describeTopic("payments.captured", checkout), { code: "NOT_AUTHORIZED" });
+    await server.broker.applyChangeset([
+      { type: "deleteObject", kind: "AccessPolicy", name: "cross", expectedVersion: 1 },
+    ]);
+    await assert.rejects(server.broker.describeTopic("payments.captured", checkout), {
+      code: "NOT_AUTHORIZED",
+    });
   });
 
   void test("the broker's own calls are allowed everything", async () => {

@@ -17,16 +17,11 @@ import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
 import { createRegistryOverlay } from "./registry-overlay.js";
-import {
-  enforce,
-  internalCaller,
-  type Action,
-  type Authorizer,
-  type Resource,
-} from "./authorizer.js";
+import { enforce, internalCaller, type Action, type Authorizer, type Resource } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
 import { PolicyState } from "../policy/policy-state.js";
 import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
+import { RouteForwarder } from "../policy/route-forwarder.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -196,6 +191,16 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   };
 
   const producePath = new ProducePath({ engine, topics, validators, dedupe, metrics, gate, limits: opts });
+  producePath.router = new RouteForwarder({
+    state: policy,
+    hasTopic: (name) => topics.get(name) !== undefined,
+    deadLetterTopicOf: (name) => topics.get(name)?.config.delivery.deadLetterTopic ?? "",
+    append: (topic, records, options) =>
+      producePath.produce(topic, records, internalCtx, options, true, false),
+    createTopic: (name, config) => broker.createTopic(name, config, internalCtx),
+    metrics: metrics.registry,
+    logger: logger.child({ component: "routes" }),
+  });
 
   const requests = new RequestReply({
     inbox,

@@ -17,7 +17,12 @@ import type { StoredObject } from "../core/changeset-types.js";
 import type { ObjectStore } from "../core/object-store.js";
 
 /** The stored-object kinds the policy engine compiles. */
-export const policyKinds: ReadonlySet<string> = new Set(["Principal", "AccessPolicy", "RoutePolicy", "Quota"]);
+export const policyKinds: ReadonlySet<string> = new Set([
+  "Principal",
+  "AccessPolicy",
+  "RoutePolicy",
+  "Quota",
+]);
 
 /**
  * Topic label naming the namespace that owns a topic. The controller sets it on every topic it
@@ -73,14 +78,13 @@ export class PolicyState {
 
   private rebuild(kinds: ReadonlySet<string>): void {
     const { objects, logger } = this.o;
-    const principals = objects
-      .list("Principal")
-      .map((p) => ({ name: p.name, namespace: p.namespace }));
+    const principals = objects.list("Principal").map((p) => ({ name: p.name, namespace: p.namespace }));
     this.access = compileAccessPolicies(principals, objects.list("AccessPolicy").map(accessPolicyInput));
     const routePolicies = objects.list("RoutePolicy").map(routePolicyInput);
     const { routes, problems } = compileRoutes(routePolicies);
     // The controller refuses these at config time; a policy written around it is left out, loudly.
-    for (const p of problems) logger.warn("RoutePolicy not applied", { policy: p.policy, problem: p.message });
+    for (const p of problems)
+      logger.warn("RoutePolicy not applied", { policy: p.policy, problem: p.message });
     this.routes = routes;
     this.hasRoutes = routes.byTopic.size > 0;
     if (kinds.has("Quota") || this.quotas === undefined) {
