@@ -1,5 +1,5 @@
 import { WeirError, defaultMaxJsonDepth, silentLogger, toWeirError, type Logger } from "@weir/common";
-import type { Broker, CallContext, TopicConfigInput } from "../broker-types.js";
+import type { Broker, CallContext, CallerIdentity, TopicConfigInput } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { LogEngine, MetadataStore } from "../engine/log-engine.js";
 import type { GroupCoordinator, StartFrom } from "../groups/group-types.js";
@@ -17,11 +17,19 @@ import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
 import { createRegistryOverlay } from "./registry-overlay.js";
-import { enforce, internalCaller, type Action, type Authorizer, type Resource } from "./authorizer.js";
+import {
+  callerOf,
+  enforce,
+  internalCaller,
+  type Action,
+  type Authorizer,
+  type Resource,
+} from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
 import { PolicyState } from "../policy/policy-state.js";
 import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
 import { RouteForwarder } from "../policy/route-forwarder.js";
+import { QuotaGate } from "../policy/quota-gate.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -150,9 +158,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       allowAnonymous: () => opts.allowAnonymous,
       isAdmin: () => false,
     });
-  /** The single enforcement point: every Broker method calls it once, before doing anything. */
-  const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
+  /**
+   * The single enforcement point: every Broker method calls it once, before doing anything. Returns
+   * the caller (for the quotas).
+   */
+  const authorize = (ctx: CallContext, action: Action, resource: Resource): CallerIdentity => {
     enforce(authorizer, ctx, action, resource);
+    return callerOf(ctx);
+  };
+  const quotas = new QuotaGate({ state: policy, metrics: metrics.registry });
   const topicR = (name: string): Resource => ({ kind: "topic", name });
   const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
   const clusterR: Resource = { kind: "cluster", name: "" };
@@ -270,18 +284,18 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async produce(topic, input, ctx = internalCtx, options = {}) {
-      authorize(ctx, "produce", topicR(topic));
+      quotas.produce(authorize(ctx, "produce", topicR(topic)).principal, topic, input);
       const results = await producePath.produce(topic, input, ctx, options, false);
       return results.map((r) => r.position!);
     },
 
     async produceEach(topic, input, ctx = internalCtx, options = {}) {
-      authorize(ctx, "produce", topicR(topic));
+      quotas.produce(authorize(ctx, "produce", topicR(topic)).principal, topic, input);
       return producePath.produce(topic, input, ctx, options, true);
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
-      authorize(ctx, "request", topicR(topic));
+      quotas.produce(authorize(ctx, "request", topicR(topic)).principal, topic, [record]);
       return requests.request(topic, record, timeoutMs, ctx);
     },
 
@@ -309,8 +323,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async joinGroup(options, ctx = internalCtx) {
-      authorize(ctx, "consume", groupR(options.topic, options.group));
-      return groups.join(options);
+      const caller = authorize(ctx, "consume", groupR(options.topic, options.group));
+      const member = await groups.join(options);
+      // Deliveries are paced by the caller's consume quotas, on every transport (they all poll a member).
+      return caller.method === "internal" ? member : quotas.pace(caller.principal, member);
     },
 
     async poll(member, max, waitMs, ctx = internalCtx) {
