@@ -97,11 +97,24 @@ export interface CallerIdentity {
   method: "token" | "certificate" | "anonymous" | "internal";
 }
 
+/** What a call presented to prove who it is; a transport fills in what it saw on the wire. */
+export interface Credentials {
+  /** The bearer token (never logged, never put in an error or a metric). */
+  token?: string | undefined;
+  /** The subjects (CN and SANs) of a verified TLS client certificate, as the TLS layer extracts them. */
+  certificateSubjects?: readonly string[] | undefined;
+}
+
 /** Who is calling; checked by every transport the same way at the broker's one enforcement point. */
 export interface CallContext {
   /** The transport, for metrics and logs: "grpc", "http", "ws", "internal". */
   transport: string;
-  /** The authenticated caller; undefined until the transport has authenticated the call. */
+  /**
+   * The credentials the call carried; the broker authenticates them at its enforcement point, on every
+   * call (so a revoked token is refused on the next call of a connection already open).
+   */
+  credentials?: Credentials | undefined;
+  /** Set only by the broker itself (internal calls); transports leave it undefined and pass credentials. */
   caller?: CallerIdentity | undefined;
   /** Aborts the call (client went away). */
   signal?: AbortSignal | undefined;
@@ -246,6 +259,18 @@ export interface Broker {
    * and count the same on every transport.
    */
   observeError(error: unknown, ctx: CallContext): WeirError;
+
+  /**
+   * Who the call's credentials prove: its Principal, or anonymous when it carried none. Throws
+   * UNAUTHENTICATED for credentials no principal has (unknown, removed or rotated away), and for no
+   * credentials once a principal exists and anonymous access is off.
+   */
+  authenticate(ctx: CallContext): CallerIdentity;
+  /**
+   * Calls `listener` after every change of the known principals (a changeset touching Principal
+   * objects), so open streams re-check their caller. Returns an unsubscribe function.
+   */
+  onPrincipalsChanged(listener: () => void): () => void;
 
   /** Whether the broker is serving (engine open and healthy — see `LogEngine.failure` — not closing). */
   ready(): boolean;

@@ -29,6 +29,7 @@ export type {
   CallContext,
   RegistryApi,
   CallerIdentity,
+  Credentials,
   ProduceInput,
   RecordPosition,
   TopicConfig,

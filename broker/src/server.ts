@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { silentLogger, WeirError, type Logger } from "@weir/common";
 import type { Broker } from "./broker-types.js";
 import type { Authorizer } from "./core/authorizer.js";
+import type { BootstrapPrincipal } from "./auth/principal-directory.js";
 import { createBroker } from "./core/broker.js";
 import type { ProducerDedupeOptions } from "./core/producer-dedupe.js";
 import type { GroupLifecycleOptions } from "./groups/group-coordinator.js";
@@ -41,6 +42,8 @@ export interface WeirServerOptions {
   allowAnonymous?: boolean;
   /** Decides every call at the broker's enforcement point (see `core/authorizer.ts`). */
   authorizer?: Authorizer;
+  /** The bootstrap admin credential (its SHA-256 only); see docs/security.md. */
+  bootstrap?: BootstrapPrincipal;
   /**
    * Extra fastify plugins served on the HTTP port (e.g. the GitOps controller's status and webhook
    * routes in `weir up`), registered in their own scope before it listens.
@@ -90,6 +93,7 @@ export async function startWeirServer(options: WeirServerOptions): Promise<WeirS
       ...(options.idempotence === undefined ? {} : { idempotence: options.idempotence }),
       ...(options.allowAnonymous === undefined ? {} : { allowAnonymous: options.allowAnonymous }),
       ...(options.authorizer === undefined ? {} : { authorizer: options.authorizer }),
+      ...(options.bootstrap === undefined ? {} : { bootstrap: options.bootstrap }),
     });
   } catch (error) {
     await metadata?.close().catch(() => undefined);

@@ -3,7 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, suite, test } from "node:test";
+import { createClient, type WeirClient } from "@weir/client";
 import { startWeirServer, type WeirServer } from "../src/server.js";
+import { sha256Hex } from "../src/auth/principal-directory.js";
 import type { ChangesetOp } from "@weir/common";
 import type { CallContext } from "../src/broker-types.js";
 import { namespaceLabel } from "../src/policy/policy-state.js";
@@ -20,6 +22,8 @@ const as = (principal: string, namespace: string): CallContext => ({
 const checkout = as("checkout", "shop");
 const intruder = as("intruder", "other");
 const value = new TextEncoder().encode("{}");
+const checkoutToken = "checkout-token-for-access-tests";
+const adminToken = "admin-token-for-access-tests";
 
 const put = (kind: string, name: string, namespace: string, spec: unknown): ChangesetOp => ({
   type: "putObject",
@@ -35,7 +39,12 @@ void suite("AccessPolicy enforcement in the broker", () => {
   let dataDir: string;
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "weir-access-"));
-    server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0 });
+    server = await startWeirServer({
+      dataDir,
+      grpcPort: 0,
+      httpPort: 0,
+      bootstrap: { name: "weir:admin", tokenSha256: sha256Hex(adminToken) },
+    });
     const topic = (name: string, ns: string): ChangesetOp => ({
       type: "createTopic",
       name,
@@ -45,7 +54,7 @@ void suite("AccessPolicy enforcement in the broker", () => {
       topic("orders.created", "shop"),
       topic("orders.secret", "shop"),
       topic("payments.captured", "payments"),
-      put("Principal", "checkout", "shop", { tokenSha256: "0".repeat(64) }),
+      put("Principal", "checkout", "shop", { tokenSha256: sha256Hex(checkoutToken) }),
       put("Principal", "intruder", "other", { tokenSha256: "1".repeat(64) }),
       put("AccessPolicy", "shop-writers", "shop", {
         principals: ["checkout"],
@@ -163,5 +172,50 @@ void suite("AccessPolicy enforcement in the broker", () => {
 
   void test("the broker's own calls are allowed everything", async () => {
     await server.broker.produce("orders.secret", [{ value }]);
+  });
+
+  void test("gRPC with real tokens: allow, deny wins, default deny; the bootstrap admin may do everything", async (t) => {
+    const client = (token: string): WeirClient => {
+      const c = createClient({ address: server.grpcAddress, token });
+      t.after(() => c.close());
+      return c;
+    };
+    const c = client(checkoutToken);
+    await c.publish("orders.created", "{}");
+    await assert.rejects(c.publish("orders.secret", "{}"), {
+      code: "NOT_AUTHORIZED",
+      message:
+        /principal "checkout" may not produce on topic "orders.secret": denied by shop-writers rule 2 \(shop\/access\.yaml:10\)/,
+    });
+    await assert.rejects(c.publish("payments.captured", "{}"), {
+      code: "NOT_AUTHORIZED",
+      message: /no rule allows produce on topic payments\.captured/,
+    });
+    await assert.rejects(c.admin.deleteTopic("orders.created"), { code: "NOT_AUTHORIZED" });
+    const admin = client(adminToken);
+    await admin.admin.createTopic("admin.made", { partitions: 1 });
+    await admin.publish("orders.secret", "{}");
+  });
+
+  void test("HTTP with real tokens: 201 when allowed, 403 naming the deny rule, 401 without credentials", async () => {
+    const post = (topic: string, headers: Record<string, string>): Promise<Response> =>
+      fetch(`http://${server.httpAddress}/v1/topics/${topic}/records`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ value: {} }),
+      });
+    const bearer = { authorization: `Bearer ${checkoutToken}` };
+    assert.equal((await post("orders.created", bearer)).status, 201);
+    const denied = await post("orders.secret", bearer);
+    assert.equal(denied.status, 403);
+    const body = (await denied.json()) as {
+      error: { code: string; message: string; details: Record<string, unknown> };
+    };
+    assert.equal(body.error.code, "NOT_AUTHORIZED");
+    assert.match(body.error.message, /denied by shop-writers rule 2 \(shop\/access\.yaml:10\)/);
+    assert.equal(body.error.details.principal, "checkout");
+    assert.equal(body.error.details.action, "produce");
+    assert.equal((await post("payments.captured", bearer)).status, 403);
+    assert.equal((await post("orders.created", {})).status, 401);
   });
 });

@@ -7,6 +7,7 @@ import { createClient, type WeirClient } from "@weir/client";
 import { startWeirServer, type WeirServer } from "../src/server.js";
 import type { Action, Authorizer, Resource } from "../src/core/authorizer.js";
 import type { CallerIdentity } from "../src/broker-types.js";
+import { sha256Hex } from "../src/auth/principal-directory.js";
 
 // Issue #11, "one enforcement point": every call a transport makes (consume, ack, nack, registry reads
 // and writes, admin) reaches the broker's authorizer with the caller of that call, on gRPC and HTTP.
@@ -20,7 +21,11 @@ interface Seen {
 
 const jsonSchema = JSON.stringify({ type: "object" });
 
-async function startNode(options: { allowAnonymous?: boolean; authorizer?: Authorizer }): Promise<{
+async function startNode(options: {
+  allowAnonymous?: boolean;
+  authorizer?: Authorizer;
+  bootstrap?: { name: string; tokenSha256: string };
+}): Promise<{
   server: WeirServer;
   http: string;
   client: WeirClient;
@@ -121,7 +126,8 @@ void suite("every transport call passes the broker's authorizer", () => {
 void suite("without anonymous access, calls without credentials are refused everywhere", () => {
   let node: Awaited<ReturnType<typeof startNode>>;
   before(async () => {
-    node = await startNode({ allowAnonymous: false });
+    // A principal exists (the bootstrap admin), so calls without credentials are refused.
+    node = await startNode({ bootstrap: { name: "weir:admin", tokenSha256: sha256Hex("admin-token") } });
     await node.server.broker.createTopic("orders", { partitions: 1 });
   });
   after(() => node.close());

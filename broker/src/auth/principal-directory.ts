@@ -1,17 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { StoredObject } from "@weir/common";
-import type { CallerIdentity } from "../broker-types.js";
+import type { CallerIdentity, Credentials } from "../broker-types.js";
 
 /** The stored-object kind whose objects are the broker's principals. */
 export const principalKind = "Principal";
-
-/** What a call presented to prove who it is; a transport fills in what it saw. */
-export interface Credentials {
-  /** The bearer token (never logged, never put in an error or a metric). */
-  token?: string | undefined;
-  /** The subjects (CN and SANs) of a verified TLS client certificate, as the TLS layer extracts them. */
-  certificateSubjects?: readonly string[] | undefined;
-}
 
 /** One principal as the authenticator matches it. */
 interface PrincipalEntry {

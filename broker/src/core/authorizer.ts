@@ -1,5 +1,5 @@
 import { WeirError } from "@weir/common";
-import type { CallContext, CallerIdentity } from "../broker-types.js";
+import type { CallerIdentity } from "../broker-types.js";
 
 /** What a call does; every Broker method maps onto exactly one. */
 export type Action =
@@ -46,8 +46,11 @@ export const anonymousCaller: CallerIdentity = { principal: "anonymous", namespa
 
 /** Options of {@link createDefaultAuthorizer}. */
 export interface DefaultAuthorizerOptions {
-  /** Whether callers without credentials may do anything (explicit anonymous mode). */
-  allowAnonymous: boolean;
+  /**
+   * Whether callers without credentials may do anything now: in explicit anonymous mode, or while the
+   * broker knows no principal at all (nothing to authenticate against).
+   */
+  allowAnonymous: () => boolean;
 }
 
 /**
@@ -62,19 +65,13 @@ export function createDefaultAuthorizer(options: DefaultAuthorizerOptions): Auth
     authorize(caller) {
       if (caller.method === "internal") return { allowed: true, reason: "internal caller" };
       if (caller.method === "anonymous") {
-        return options.allowAnonymous
-          ? { allowed: true, reason: "anonymous access is enabled (--allow-anonymous)" }
-          : { allowed: false, reason: "anonymous access is disabled" };
+        return options.allowAnonymous()
+          ? { allowed: true, reason: "anonymous access is enabled" }
+          : { allowed: false, reason: "anonymous access is off (--allow-anonymous turns it on)" };
       }
       return { allowed: true, reason: "authenticated principal (AccessPolicy not yet enforced)" };
     },
   };
-}
-
-/** The caller of a call context: internal calls are the broker's own, others without one are anonymous. */
-export function callerOf(ctx: CallContext): CallerIdentity {
-  if (ctx.caller) return ctx.caller;
-  return ctx.transport === "internal" ? internalCaller : anonymousCaller;
 }
 
 /** How a resource is named in errors: `topic "orders"`, `group "billing" on topic "orders"`. */
@@ -87,8 +84,12 @@ export function describeResource(r: Resource): string {
  * Asks `authorizer` and throws when refused: UNAUTHENTICATED for an anonymous caller (it should send
  * credentials), NOT_AUTHORIZED naming principal, action, resource and the decision's reason otherwise.
  */
-export function enforce(authorizer: Authorizer, ctx: CallContext, action: Action, resource: Resource): void {
-  const caller = callerOf(ctx);
+export function enforce(
+  authorizer: Authorizer,
+  caller: CallerIdentity,
+  action: Action,
+  resource: Resource,
+): void {
   const decision = authorizer.authorize(caller, action, resource);
   if (decision.allowed) return;
   if (caller.method === "anonymous") {

@@ -17,19 +17,14 @@ import { AdminLock } from "./admin-lock.js";
 import { applyChangeset, type ChangesetHost } from "./changeset.js";
 import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
 import { createRegistryOverlay } from "./registry-overlay.js";
-import {
-  callerOf,
-  enforce,
-  internalCaller,
-  type Action,
-  type Authorizer,
-  type Resource,
-} from "./authorizer.js";
+import { enforce, internalCaller, type Action, type Authorizer, type Resource } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
 import { PolicyState } from "../policy/policy-state.js";
 import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
 import { RouteForwarder } from "../policy/route-forwarder.js";
 import { QuotaGate } from "../policy/quota-gate.js";
+import { authenticate } from "../auth/authenticate.js";
+import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
 
 /** Options for {@link createBroker}. */
 export interface BrokerOptions {
@@ -56,10 +51,14 @@ export interface BrokerOptions {
   /** Consumer-group lifecycle: when groups without members expire (see {@link GroupLifecycleOptions}). */
   groups?: GroupLifecycleOptions;
   /**
-   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`).
-   * @default true until the transports authenticate callers (issue #11, "Authentication")
+   * Whether callers without credentials may call (explicit anonymous mode, `--allow-anonymous`). A
+   * broker that knows no principal at all (no Principal object, no bootstrap admin: embedded use and
+   * tests) has nothing to authenticate against and serves anonymous callers regardless.
+   * @default false
    */
   allowAnonymous?: boolean;
+  /** The bootstrap admin credential (`weir up`/`weir serve` create one per data dir); only its digest. */
+  bootstrap?: BootstrapPrincipal;
   /**
    * Decides every call at the broker's one enforcement point. @default AccessPolicy evaluation
    * ({@link createAccessPolicyAuthorizer}); `createDefaultAuthorizer` allows every principal.
@@ -70,8 +69,10 @@ export interface BrokerOptions {
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer" | "clock">> &
-  Pick<BrokerOptions, "registry" | "authorizer" | "clock">;
+export type ResolvedBrokerOptions = Required<
+  Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">
+> &
+  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -92,7 +93,7 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     idempotence: {},
     logger: silentLogger,
     groups: {},
-    allowAnonymous: true,
+    allowAnonymous: false,
     ...o,
   };
 }
@@ -145,6 +146,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   await topics.load();
 
   const objects = await ObjectStore.open(metadata);
+  const loadPrincipals = (): PrincipalDirectory =>
+    PrincipalDirectory.fromObjects(objects.list(principalKind), opts.bootstrap);
+  let principals = loadPrincipals();
+  const principalListeners = new Set<() => void>();
   const policy = new PolicyState({
     objects,
     topicConfig: (name) => topics.get(name)?.config,
@@ -155,16 +160,20 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     opts.authorizer ??
     createAccessPolicyAuthorizer({
       state: policy,
-      allowAnonymous: () => opts.allowAnonymous,
-      isAdmin: () => false,
+      allowAnonymous: () => opts.allowAnonymous || principals.size === 0,
+      // The bootstrap admin's name ("weir:admin") is not a valid Principal name, so no Principal from
+      // git can take it.
+      isAdmin: (caller) => opts.bootstrap !== undefined && caller.principal === opts.bootstrap.name,
     });
   /**
-   * The single enforcement point: every Broker method calls it once, before doing anything. Returns
-   * the caller (for the quotas).
+   * The single enforcement point: every Broker method calls it once, before doing anything. It
+   * authenticates the call's credentials against the principals known now, then asks the authorizer.
+   * Returns the caller (for the quotas).
    */
   const authorize = (ctx: CallContext, action: Action, resource: Resource): CallerIdentity => {
-    enforce(authorizer, ctx, action, resource);
-    return callerOf(ctx);
+    const caller = authenticate(principals, ctx);
+    enforce(authorizer, caller, action, resource);
+    return caller;
   };
   const quotas = new QuotaGate({ state: policy, metrics: metrics.registry });
   const topicR = (name: string): Resource => ({ kind: "topic", name });
@@ -258,7 +267,26 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async applyChangeset(ops, options = {}, ctx = internalCtx) {
       authorize(ctx, "apply", clusterR);
       gate.assertOpen();
-      return adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      const result = await adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      // A removed principal or a rotated-away token is refused from the next call on, and open
+      // streams re-check their caller (onPrincipalsChanged).
+      const touchesPrincipals = ops.some(
+        (op) => (op.type === "putObject" || op.type === "deleteObject") && op.kind === principalKind,
+      );
+      if (!options.dryRun && touchesPrincipals) {
+        principals = loadPrincipals();
+        for (const listener of principalListeners) listener();
+      }
+      return result;
+    },
+
+    authenticate(ctx) {
+      return authenticate(principals, ctx);
+    },
+
+    onPrincipalsChanged(listener) {
+      principalListeners.add(listener);
+      return () => principalListeners.delete(listener);
     },
 
     async listObjects(kind, ctx = internalCtx) {

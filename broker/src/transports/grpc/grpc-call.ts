@@ -1,6 +1,7 @@
-import type { handleUnaryCall } from "@grpc/grpc-js";
+import type { handleUnaryCall, Metadata } from "@grpc/grpc-js";
 import type { EventEmitter } from "node:events";
 import type { Broker, CallContext } from "../../broker-types.js";
+import { credentialsFromHeader } from "../credentials-from-header.js";
 import { isMalformed, toServerError, type MalformedFrame } from "./grpc-errors.js";
 
 /** A long-lived call (a Subscribe or ProduceStream stream) the server ends itself when it closes. */
@@ -32,11 +33,21 @@ export class SessionTracker {
   }
 }
 
-/** A call context for a gRPC call, aborted when the client cancels or goes away. */
-export function callContext(call: EventEmitter): CallContext & { signal: AbortSignal } {
+/**
+ * A call context for a gRPC call, aborted when the client cancels or goes away, with the credentials
+ * of its `authorization` metadata (the broker authenticates them).
+ */
+export function callContext(
+  call: EventEmitter & { metadata: Metadata },
+): CallContext & { signal: AbortSignal } {
   const controller = new AbortController();
   call.on("cancelled", () => controller.abort());
-  return { transport: "grpc", signal: controller.signal };
+  const header = call.metadata.get("authorization")[0];
+  return {
+    transport: "grpc",
+    signal: controller.signal,
+    credentials: credentialsFromHeader(typeof header === "string" ? header : header?.toString("utf8")),
+  };
 }
 
 /**

@@ -44,6 +44,7 @@ export class SubscribeSession implements StreamSession {
   private readonly stop = new AbortController();
   private member: GroupMember | undefined;
   private unlistenAssignment: (() => void) | undefined;
+  private unlistenPrincipals: (() => void) | undefined;
   private state: "awaiting-open" | "joining" | "open" | "closed" = "awaiting-open";
   private credit = 0;
   private creditWaiter: (() => void) | undefined;
@@ -184,6 +185,14 @@ export class SubscribeSession implements StreamSession {
     }
     this.member = member;
     this.state = "open";
+    // A principal removed (or its token rotated away) while subscribed: end the stream UNAUTHENTICATED.
+    this.unlistenPrincipals = this.broker.onPrincipalsChanged(() => {
+      try {
+        this.broker.authenticate(this.ctx);
+      } catch (error) {
+        this.chain = this.chain.then(() => this.close({ kind: "error", error }));
+      }
+    });
     this.credit = Math.min(maxCredit, open.credit > 0 ? open.credit : defaultSubscribeCredit);
     await this.write({ message: { $case: "subscribed", value: { memberId: member.memberId } } });
     await this.write({ message: { $case: "assignment", value: assignmentToProto(member.assignment()) } });
@@ -320,6 +329,7 @@ export class SubscribeSession implements StreamSession {
     this.state = "closed";
     this.stop.abort();
     this.unlistenAssignment?.();
+    this.unlistenPrincipals?.();
     if (how.kind === "error") {
       const e =
         how.observe === false && how.error instanceof WeirError

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { assertGroupName, assertTopicName } from "@weir/common";
+import { assertGroupName, assertTopicName, type WeirError } from "@weir/common";
 import type { CallContext, Delivery, GroupMember, RecordRef } from "../../broker-types.js";
 import { parseConsumeQuery, type ConsumeQuery } from "./consume-query.js";
 import type { HttpRouteContext } from "./http-server.js";
@@ -116,7 +116,7 @@ export function registerConsumeRoutes(app: FastifyInstance, ctx: HttpRouteContex
         call,
       );
       reply.hijack();
-      const work = streamEvents(ctx, member, q, reply.raw, call.signal);
+      const work = streamEvents(ctx, member, q, reply.raw, call);
       ctx.track(work);
       await work;
     },
@@ -176,9 +176,22 @@ async function streamEvents(
   member: GroupMember,
   q: ConsumeQuery,
   res: ServerResponse,
-  signal: AbortSignal,
+  call: CallContext & { signal: AbortSignal },
 ): Promise<void> {
   const { broker, logger } = ctx;
+  // A principal removed (or its token rotated away) while streaming: the stream ends with an `error`
+  // event carrying UNAUTHENTICATED.
+  const revoked = new AbortController();
+  let revokedBy: WeirError | undefined;
+  const unlisten = broker.onPrincipalsChanged(() => {
+    try {
+      broker.authenticate(call);
+    } catch (error) {
+      revokedBy = broker.observeError(error, call);
+      revoked.abort();
+    }
+  });
+  const signal = AbortSignal.any([call.signal, revoked.signal]);
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",
@@ -218,6 +231,10 @@ async function streamEvents(
     const e = broker.observeError(error, { transport: "http" });
     if (!res.destroyed) await write(res, `event: error\ndata: ${JSON.stringify(e.toJSON())}\n\n`, signal);
   } finally {
+    unlisten();
+    if (revokedBy && !res.destroyed) {
+      await write(res, `event: error\ndata: ${JSON.stringify(revokedBy.toJSON())}\n\n`, call.signal);
+    }
     await member.leave().catch((error: unknown) => {
       logger.warn("SSE member failed to leave its group", {
         topic: member.topic,

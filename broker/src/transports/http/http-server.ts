@@ -9,6 +9,7 @@ import { bodyEnvelopeDepth, createBodyBudget, decodeJsonBody } from "./http-body
 import { fromFastifyError, writeClientError } from "./http-errors.js";
 import { registerProduceRoutes } from "./produce-routes.js";
 import { PullMembers } from "./pull-members.js";
+import { credentialsFromHeader } from "../credentials-from-header.js";
 import { createUndeliverableReporter, type UndeliverableReporter } from "../undeliverable-records.js";
 import { schemaRegistryBasePath, schemaRegistryRoutes } from "./schema-registry/schema-registry-routes.js";
 
@@ -75,6 +76,8 @@ export interface HttpRouteContext {
 }
 
 const defaultBodyLimit = 16 * 1024 * 1024;
+/** The challenge of a 401 answer (RFC 6750); the registry API accepts basic auth too. */
+export const wwwAuthenticate = 'Bearer realm="weir", Basic realm="weir"';
 const defaultRequestTimeoutMs = 60_000;
 const defaultMaxPendingBodyBytes = 128 * 1024 * 1024;
 /**
@@ -100,6 +103,7 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
     // QUOTA_EXCEEDED (429): Retry-After in whole seconds (RFC 9110); the exact ms are in the details.
     const retryAfterMs = e.details.retryAfterMs;
     if (typeof retryAfterMs === "number") void reply.header("retry-after", Math.ceil(retryAfterMs / 1000));
+    if (e.code === "UNAUTHENTICATED") void reply.header("www-authenticate", wwwAuthenticate);
     void reply.code(e.httpStatus).send(e.toJSON());
   };
 
@@ -217,7 +221,11 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
       res.once("close", () => {
         if (!res.writableFinished) gone.abort();
       });
-      return { transport: "http", signal: AbortSignal.any([gone.signal, closing.signal]) };
+      return {
+        transport: "http",
+        signal: AbortSignal.any([gone.signal, closing.signal]),
+        credentials: credentialsFromHeader(reply.request.headers.authorization),
+      };
     },
   };
 
@@ -266,7 +274,15 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   registerConsumeRoutes(app, route);
   registerAdminRoutes(app, route);
   // Confluent Schema Registry compatible API, with Confluent's error bodies inside its prefix only.
-  await app.register(schemaRegistryRoutes, { prefix: schemaRegistryBasePath, broker, bodyLimit });
+  await app.register(schemaRegistryRoutes, {
+    prefix: schemaRegistryBasePath,
+    broker,
+    bodyLimit,
+    callContext: (request) => ({
+      transport: "http",
+      credentials: credentialsFromHeader(request.headers.authorization),
+    }),
+  });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
   await app.listen({ host: options.host, port: options.port });

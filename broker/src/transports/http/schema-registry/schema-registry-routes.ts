@@ -59,6 +59,8 @@ export async function schemaRegistryRoutes(
   app.setErrorHandler((error, request, reply) => {
     const e = broker.observeError(fromFastifyError(error, options.bodyLimit), { transport: "http" });
     const { status, body } = toConfluentError(e, errorScope(request));
+    if (e.code === "UNAUTHENTICATED")
+      void reply.header("www-authenticate", 'Bearer realm="weir", Basic realm="weir"');
     void reply.code(status).type(confluentContentType).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
