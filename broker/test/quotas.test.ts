@@ -3,7 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite, test, type TestContext } from "node:test";
+import { credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { createClient } from "@weir/client";
+import { BrokerServiceClient, type ProduceResponse } from "@weir/proto";
 import { silentLogger, type ChangesetOp } from "@weir/common";
 import { createBroker } from "../src/core/broker.js";
 import { createEmbeddedEngine } from "../src/engine/embedded/embedded-engine.js";
@@ -147,6 +149,46 @@ void suite("Quotas", () => {
     assert.ok(client.stats().quotaRetries > 0, "the client was refused and retried");
     const info = await s.broker.describeTopic("t");
     assert.equal(info.partitions[0]?.endOffset, 15, "every record appended once");
+  });
+
+  void test("gRPC unary: produce over quota is RESOURCE_EXHAUSTED with the retry-after-ms trailer", async (t) => {
+    const s = await server(t);
+    await s.broker.applyChangeset([
+      { type: "createTopic", name: "t", config: { partitions: 1 } },
+      quota({ principals: ["anonymous"], produce: { messagesPerSecond: 1, burst: 1 } }),
+    ]);
+    const raw = new BrokerServiceClient(s.grpcAddress, credentials.createInsecure());
+    t.after(() => raw.close());
+    const produce = (): Promise<ProduceResponse> =>
+      new Promise((resolve, reject) =>
+        raw.produce(
+          {
+            topic: "t",
+            records: [
+              {
+                value: Buffer.from("{}"),
+                key: undefined,
+                headers: [],
+                timestampMs: undefined,
+                partition: undefined,
+              },
+            ],
+            perRecord: false,
+            producerId: "",
+            firstSequence: 0,
+          },
+          (error: ServiceError | null, res?: ProduceResponse) => (error ? reject(error) : resolve(res!)),
+        ),
+      );
+    await produce();
+    const error = await produce().then(
+      () => assert.fail("the second produce passed"),
+      (e: ServiceError) => e,
+    );
+    assert.equal(error.code, status.RESOURCE_EXHAUSTED);
+    assert.equal(error.metadata.get("weir-code")[0], "QUOTA_EXCEEDED");
+    const ms = Number(error.metadata.get("retry-after-ms")[0]);
+    assert.ok(ms > 0 && ms <= 1000, `retry-after-ms ${ms}`);
   });
 
   void test("gRPC: consuming over quota is paced, not failed", async (t) => {
