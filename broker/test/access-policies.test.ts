@@ -170,6 +170,51 @@ void suite("AccessPolicy enforcement in the broker", () => {
     });
   });
 
+  void test("apply is checked per resource a changeset writes, with the namespace it declares; whole or nothing", async () => {
+    const controller = as("shop-controller", "shop");
+    const labelled = (name: string, ns: string): ChangesetOp => ({
+      type: "createTopic",
+      name,
+      config: { partitions: 1, labels: { [namespaceLabel]: ns } },
+    });
+    await server.broker.applyChangeset([
+      put("AccessPolicy", "shop-controller", "shop", {
+        principals: ["shop-controller"],
+        rules: [
+          {
+            actions: ["apply"],
+            topics: ["orders.*"],
+            subjects: ["orders-value"],
+            source: { file: "shop/controller.yaml", line: 5 },
+          },
+        ],
+      }),
+    ]);
+    await server.broker.applyChangeset([labelled("orders.applied", "shop")], {}, controller);
+    await assert.rejects(
+      server.broker.applyChangeset([labelled("payments.applied", "payments")], {}, controller),
+      { code: "NOT_AUTHORIZED", message: /may not apply on topic "payments.applied"/ },
+    );
+    // A name its rule matches, but declared into another namespace: not reached.
+    await assert.rejects(
+      server.broker.applyChangeset([labelled("orders.moved", "payments")], {}, controller),
+      {
+        code: "NOT_AUTHORIZED",
+        message: /may not apply on topic "orders.moved": no rule allows apply/,
+      },
+    );
+    // Stored objects need apply on the cluster; the topic of the same changeset is not created either.
+    await assert.rejects(
+      server.broker.applyChangeset(
+        [labelled("orders.half", "shop"), put("Quota", "sneaky", "shop", { principals: ["x"] })],
+        {},
+        controller,
+      ),
+      { code: "NOT_AUTHORIZED", message: /no rule allows apply on cluster/ },
+    );
+    assert.equal(server.broker.topicConfig("orders.half"), undefined);
+  });
+
   void test("the broker's own calls are allowed everything", async () => {
     await server.broker.produce("orders.secret", [{ value }]);
   });

@@ -23,6 +23,7 @@ import { PolicyState } from "../policy/policy-state.js";
 import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
 import { RouteForwarder } from "../policy/route-forwarder.js";
 import { QuotaGate } from "../policy/quota-gate.js";
+import { changesetResources } from "../policy/changeset-resources.js";
 import { authenticate } from "../auth/authenticate.js";
 import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
 
@@ -265,7 +266,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async applyChangeset(ops, options = {}, ctx = internalCtx) {
-      authorize(ctx, "apply", clusterR);
+      // `apply` on every resource the changeset writes: authorized whole or not at all.
+      for (const resource of changesetResources(ops)) authorize(ctx, "apply", resource);
       gate.assertOpen();
       const result = await adminLock.run(() => applyChangeset(changesetHost, ops, options));
       // A removed principal or a rotated-away token is refused from the next call on, and open

@@ -47,8 +47,14 @@ export function createAccessPolicyAuthorizer(options: AccessPolicyAuthorizerOpti
       }
       if (options.isAdmin(caller)) return { allowed: true, reason: "bootstrap admin" };
       switch (resource.kind) {
-        case "topic":
-          return decide(caller, action, topicResource(resource.name));
+        case "topic": {
+          if (resource.namespace === undefined) return decide(caller, action, topicResource(resource.name));
+          return decide(caller, action, {
+            kind: "topic",
+            name: resource.name,
+            namespace: resource.namespace,
+          });
+        }
         case "group": {
           if (resource.topic !== undefined) {
             const onTopic = decide(caller, action, topicResource(resource.topic));
