@@ -12,6 +12,7 @@ import { createEmbeddedEngine } from "../src/engine/embedded/embedded-engine.js"
 import { openLmdbMetadataStore } from "../src/engine/lmdb-metadata-store.js";
 import { startWeirServer, type WeirServer } from "../src/server.js";
 import type { Broker, CallContext } from "../src/broker-types.js";
+import { sha256Hex } from "../src/auth/principal-directory.js";
 
 // Issue #11, "Quotas": token buckets per principal and topic pattern; produce over quota is refused with
 // QUOTA_EXCEEDED (RESOURCE_EXHAUSTED / 429) and a retry-after that @weir/client honours by itself;
@@ -112,17 +113,19 @@ void suite("Quotas", () => {
     await broker.produce("t", [{ value }], ctx);
   });
 
-  void test("HTTP: produce over quota answers 429 with Retry-After", async (t) => {
+  void test("HTTP: produce over quota answers 429 with Retry-After (a real token's principal)", async (t) => {
     const s = await server(t);
-    // Until the transports authenticate, their callers are the anonymous principal.
+    const token = "quota-test-token";
     await s.broker.applyChangeset([
       { type: "createTopic", name: "t", config: { partitions: 1 } },
-      quota({ principals: ["anonymous"], produce: { messagesPerSecond: 1, burst: 1 } }),
+      put("Principal", "checkout", { tokenSha256: sha256Hex(token) }),
+      allowAll("checkout"),
+      quota({ principals: ["checkout"], produce: { messagesPerSecond: 1, burst: 1 } }),
     ]);
     const post = (): Promise<Response> =>
       fetch(`http://${s.httpAddress}/v1/topics/t/records`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
         body: JSON.stringify({ value: { n: 1 } }),
       });
     assert.equal((await post()).status, 201);
@@ -132,6 +135,8 @@ void suite("Quotas", () => {
     const body = (await res.json()) as { error: { code: string; details: { retryAfterMs: number } } };
     assert.equal(body.error.code, "QUOTA_EXCEEDED");
     assert.ok(body.error.details.retryAfterMs > 0 && body.error.details.retryAfterMs <= 1000);
+    const metrics = await s.broker.metrics.metrics();
+    assert.match(metrics, /weir_quota_refused_total\{principal="checkout"\} 1/);
   });
 
   void test("gRPC: @weir/client retries a produce refused over quota after the retry-after, by itself", async (t) => {
