@@ -225,4 +225,30 @@ void suite("Quotas", () => {
       /weir_quota_throttled_seconds_total\{principal="anonymous",direction="consume"\} [1-9]/,
     );
   });
+
+  void test("HTTP long-poll: consuming over quota is paced, not failed", async (t) => {
+    const s = await server(t);
+    await s.broker.applyChangeset([
+      { type: "createTopic", name: "t", config: { partitions: 1 } },
+      quota({ principals: ["anonymous"], consume: { messagesPerSecond: 20, burst: 0.5 } }),
+    ]);
+    await s.broker.produce(
+      "t",
+      Array.from({ length: 30 }, () => ({ value })),
+    );
+    const started = Date.now();
+    let memberId = "";
+    let received = 0;
+    while (received < 30) {
+      const res = await fetch(
+        `http://${s.httpAddress}/v1/topics/t/groups/g/records?wait=1s&max=5&autoAck=true&from=earliest${memberId ? `&member=${memberId}` : ""}`,
+      );
+      assert.ok(res.status === 200 || res.status === 204, `status ${res.status}`);
+      memberId = res.headers.get("weir-member-id") ?? memberId;
+      if (res.status === 200) received += ((await res.json()) as { records: unknown[] }).records.length;
+    }
+    // 10 tokens at most, refilled at 20/s, polls of 5: 30 records need ≥ 1 s; unpaced, milliseconds.
+    const took = Date.now() - started;
+    assert.ok(took >= 800, `took ${took} ms`);
+  });
 });
