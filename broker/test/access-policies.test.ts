@@ -215,6 +215,26 @@ void suite("AccessPolicy enforcement in the broker", () => {
     assert.equal(server.broker.topicConfig("orders.half"), undefined);
   });
 
+  void test("malformed stored policies (written around the controller) break nothing and widen nothing", async () => {
+    await server.broker.applyChangeset([
+      put("AccessPolicy", "garbage", "shop", {
+        principals: ["checkout", 7],
+        rules: [null, 3, { effect: "ALLOW", actions: ["admin"], topics: [">"] }, { actions: "produce" }],
+      }),
+      put("AccessPolicy", "no-spec", "shop", "text"),
+      put("RoutePolicy", "broken-route", "shop", { from: "orders.created", mode: "split", to: [] }),
+      put("RoutePolicy", "bad-cel", "shop", {
+        from: "orders.created",
+        when: "value.(",
+        to: [{ topic: "x" }],
+      }),
+      put("Quota", "bad-quota", "shop", { principals: ["checkout"], produce: { bytesPerSecond: "lots" } }),
+    ]);
+    // The garbled effect ("ALLOW") counts as deny, so checkout gained nothing and lost its produce nowhere else.
+    await assert.rejects(server.broker.deleteTopic("orders.created", checkout), { code: "NOT_AUTHORIZED" });
+    await server.broker.produce("orders.created", [{ value }], checkout);
+  });
+
   void test("the broker's own calls are allowed everything", async () => {
     await server.broker.produce("orders.secret", [{ value }]);
   });

@@ -5,6 +5,7 @@ import {
   createDecisionCache,
   createQuotaLimiter,
   type AccessPolicyInput,
+  type AccessRuleInput,
   type CompiledRoutes,
   type DecisionCache,
   type PolicySet,
@@ -76,11 +77,35 @@ export class PolicyState {
     return ns === undefined || ns === "" ? undefined : ns;
   }
 
+  /**
+   * Compiles the stored policies. Objects the controller did not validate (written directly through the
+   * API) may have any shape: fields of the wrong type are dropped, and should compiling still fail, the
+   * previous policies stay (at start: no rules, so nothing is allowed but to internal callers and the
+   * bootstrap admin) and the failure is logged, never thrown into the commit that triggered it.
+   */
   private rebuild(kinds: ReadonlySet<string>): void {
+    try {
+      this.compile(kinds);
+    } catch (error) {
+      this.o.logger.error("stored policies could not be compiled; the previous ones stay in force", {
+        error,
+      });
+      this.access ??= compileAccessPolicies([], []);
+      this.routes ??= { byTopic: new Map() };
+      this.quotas ??= createQuotaLimiter([], { now: Date.now });
+    }
+    this.generation++;
+  }
+
+  private compile(kinds: ReadonlySet<string>): void {
     const { objects, logger } = this.o;
     const principals = objects.list("Principal").map((p) => ({ name: p.name, namespace: p.namespace }));
     this.access = compileAccessPolicies(principals, objects.list("AccessPolicy").map(accessPolicyInput));
-    const routePolicies = objects.list("RoutePolicy").map(routePolicyInput);
+    const routePolicies = objects
+      .list("RoutePolicy")
+      .map(routePolicyInput)
+      // Without a source or a target a policy routes nothing (and split could not pick a target).
+      .filter((p) => p.from !== "" && p.to.length > 0);
     const { routes, problems } = compileRoutes(routePolicies);
     // The controller refuses these at config time; a policy written around it is left out, loudly.
     for (const p of problems)
@@ -92,7 +117,6 @@ export class PolicyState {
       this.quotas = createQuotaLimiter(quotas, { now: this.o.now ?? Date.now });
       this.hasQuotas = quotas.length > 0;
     }
-    this.generation++;
   }
 }
 
@@ -100,20 +124,60 @@ function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 }
 
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function sourceOf(v: unknown): { file: string; line: number } | undefined {
+  const s = record(v);
+  return typeof s.file === "string" && typeof s.line === "number"
+    ? { file: s.file, line: s.line }
+    : undefined;
+}
+
 function accessPolicyInput(o: StoredObject): AccessPolicyInput {
-  const spec = (o.spec ?? {}) as { principals?: unknown; rules?: unknown };
-  return {
-    name: o.name,
-    namespace: o.namespace,
-    principals: strings(spec.principals),
-    // The stored rules are the kind's spec.rules plus `source`, validated by the controller.
-    rules: Array.isArray(spec.rules) ? (spec.rules as AccessPolicyInput["rules"]) : [],
-  };
+  const spec = record(o.spec);
+  // The stored rules are the kind's spec.rules plus `source` (see the controller's desired state).
+  const rules = (Array.isArray(spec.rules) ? spec.rules : []).map((raw): AccessRuleInput => {
+    const rule = record(raw);
+    const source = sourceOf(rule.source);
+    return {
+      // Anything but an explicit allow on a malformed rule would widen access; a garbled effect denies.
+      effect: rule.effect === undefined || rule.effect === "allow" ? "allow" : "deny",
+      actions: strings(rule.actions),
+      topics: strings(rule.topics),
+      groups: strings(rule.groups),
+      subjects: strings(rule.subjects),
+      cluster: rule.cluster === true,
+      ...(source ? { source } : {}),
+    };
+  });
+  return { name: o.name, namespace: o.namespace, principals: strings(spec.principals), rules };
 }
 
 function routePolicyInput(o: StoredObject): RoutePolicyInput {
-  const spec = (o.spec ?? {}) as Omit<RoutePolicyInput, "name">;
-  return { ...spec, name: o.name, to: Array.isArray(spec.to) ? spec.to : [] };
+  const spec = record(o.spec);
+  const mode = spec.mode === "mirror" || spec.mode === "split" ? spec.mode : "copy";
+  const to = (Array.isArray(spec.to) ? spec.to : []).flatMap((raw) => {
+    const t = record(raw);
+    if (typeof t.topic !== "string") return [];
+    return [
+      {
+        topic: t.topic,
+        ...(typeof t.percent === "number" ? { percent: t.percent } : {}),
+        ...(typeof t.weight === "number" ? { weight: t.weight } : {}),
+      },
+    ];
+  });
+  const source = sourceOf(spec.source);
+  return {
+    name: o.name,
+    from: typeof spec.from === "string" ? spec.from : "",
+    ...(typeof spec.when === "string" ? { when: spec.when } : {}),
+    mode,
+    to,
+    ...(source ? { source } : {}),
+  };
 }
 
 function quotaInput(o: StoredObject, logger: Logger): QuotaInput[] {
@@ -140,17 +204,21 @@ function quotaInput(o: StoredObject, logger: Logger): QuotaInput[] {
 }
 
 interface RawLimits {
-  messagesPerSecond?: number;
-  bytesPerSecond?: string | number;
-  burst?: number;
+  messagesPerSecond?: unknown;
+  bytesPerSecond?: unknown;
+  burst?: unknown;
 }
 
+const positive = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
+
+/** @throws WeirError for a byte size that does not parse (the whole Quota is then skipped, logged). */
 function limits(raw: RawLimits, where: string): QuotaLimits {
+  const bytes = raw.bytesPerSecond;
   return {
-    ...(raw.messagesPerSecond === undefined ? {} : { messagesPerSecond: raw.messagesPerSecond }),
-    ...(raw.bytesPerSecond === undefined
-      ? {}
-      : { bytesPerSecond: parseSize(raw.bytesPerSecond, `${where}.bytesPerSecond`) }),
-    ...(raw.burst === undefined ? {} : { burst: raw.burst }),
+    ...(positive(raw.messagesPerSecond) ? { messagesPerSecond: raw.messagesPerSecond } : {}),
+    ...(typeof bytes === "string" || positive(bytes)
+      ? { bytesPerSecond: parseSize(bytes, `${where}.bytesPerSecond`) }
+      : {}),
+    ...(positive(raw.burst) ? { burst: raw.burst } : {}),
   };
 }
