@@ -13,6 +13,7 @@ import { openLmdbMetadataStore } from "../src/engine/lmdb-metadata-store.js";
 import { startWeirServer, type WeirServer } from "../src/server.js";
 import type { Broker, CallContext } from "../src/broker-types.js";
 import { sha256Hex } from "../src/auth/principal-directory.js";
+import { until } from "./grpc-test-helpers.js";
 
 // Issue #11, "Quotas": token buckets per principal and topic pattern; produce over quota is refused with
 // QUOTA_EXCEEDED (RESOURCE_EXHAUSTED / 429) and a retry-after that @weir/client honours by itself;
@@ -154,6 +155,29 @@ void suite("Quotas", () => {
     assert.ok(client.stats().quotaRetries > 0, "the client was refused and retried");
     const info = await s.broker.describeTopic("t");
     assert.equal(info.partitions[0]?.endOffset, 15, "every record appended once");
+  });
+
+  void test("gRPC: @weir/client retries a request refused over quota within its timeout", async (t) => {
+    const s = await server(t);
+    await s.broker.applyChangeset([
+      { type: "createTopic", name: "rpc", config: { partitions: 1 } },
+      quota({ principals: ["anonymous"], topics: ["rpc"], produce: { messagesPerSecond: 2, burst: 0.5 } }),
+    ]);
+    const client = createClient({ address: s.grpcAddress });
+    t.after(() => client.close());
+    const responder = client.respond("rpc", { group: "svc" }, () => ({ value: "pong" }));
+    t.after(() => responder.close());
+    await until("the responder joined", async () =>
+      (await s.broker.describeGroup("rpc", "svc").catch(() => undefined))?.members === 1 ? true : undefined,
+    );
+    const started = Date.now();
+    // One token at most, refilled every 500 ms: the second request is refused once, then sent again.
+    for (let i = 0; i < 2; i++) {
+      const reply = await client.request("rpc", "ping", { timeoutMs: 5000 });
+      assert.equal(Buffer.from(reply.value).toString(), "pong");
+    }
+    assert.ok(client.stats().quotaRetries >= 1, "the client was refused and retried");
+    assert.ok(Date.now() - started >= 300, `took ${Date.now() - started} ms`);
   });
 
   void test("gRPC unary: produce over quota is RESOURCE_EXHAUSTED with the retry-after-ms trailer", async (t) => {
