@@ -262,6 +262,50 @@ void suite("AccessPolicy enforcement in the broker", () => {
     await admin.publish("orders.secret", "{}");
   });
 
+  void test(
+    "a revoked consume right ends an open gRPC subscription before its next delivery",
+    { timeout: 15_000 },
+    async (t) => {
+      await server.broker.applyChangeset([
+        {
+          type: "createTopic",
+          name: "live.events",
+          config: { partitions: 1, labels: { [namespaceLabel]: "shop" } },
+        },
+        put("AccessPolicy", "live-readers", "shop", {
+          principals: ["checkout"],
+          rules: [{ actions: ["consume"], topics: ["live.events"], groups: ["live.>"] }],
+        }),
+      ]);
+      const c = createClient({ address: server.grpcAddress, token: checkoutToken });
+      t.after(() => c.close());
+      const sub = c.subscribe("live.events", { group: "live.readers", mode: "queue", from: "earliest" });
+      const seen: string[] = [];
+      let revoked = false;
+      const ended = (async () => {
+        for await (const m of sub) {
+          seen.push(Buffer.from(m.value).toString());
+          await m.ack();
+          if (!revoked) {
+            revoked = true;
+            const version = (await server.broker.getObject("AccessPolicy", "live-readers"))!.version;
+            await server.broker.applyChangeset([
+              { type: "deleteObject", kind: "AccessPolicy", name: "live-readers", expectedVersion: version },
+            ]);
+            await server.broker.produce("live.events", [{ value: new TextEncoder().encode("second") }]);
+          }
+        }
+      })();
+      await server.broker.produce("live.events", [{ value: new TextEncoder().encode("first") }]);
+      await assert.rejects(ended, {
+        code: "NOT_AUTHORIZED",
+        message:
+          /principal "checkout" may not consume on group "live.readers" on topic "live.events": no rule allows consume on topic live.events/,
+      });
+      assert.deepEqual(seen, ["first"]);
+    },
+  );
+
   void test("HTTP with real tokens: 201 when allowed, 403 naming the deny rule, 401 without credentials", async () => {
     const post = (topic: string, headers: Record<string, string>): Promise<Response> =>
       fetch(`http://${server.httpAddress}/v1/topics/${topic}/records`, {

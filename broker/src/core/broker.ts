@@ -353,10 +353,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async joinGroup(options, ctx = internalCtx) {
-      const caller = authorize(ctx, "consume", groupR(options.topic, options.group));
+      const resource = groupR(options.topic, options.group);
+      const caller = authorize(ctx, "consume", resource);
       const member = await groups.join(options);
-      // Deliveries are paced by the caller's consume quotas, on every transport (they all poll a member).
-      return caller.method === "internal" ? member : quotas.pace(caller.principal, member);
+      if (caller.method === "internal") return member;
+      // Deliveries are paced by the caller's consume quotas, on every transport (they all poll a
+      // member), and a policy change re-authorizes the member's next poll (streams opened before it too).
+      let generation = policy.generation;
+      const recheck = (): void => {
+        if (policy.generation === generation) return;
+        authorize(ctx, "consume", resource); // throws on every poll until allowed again
+        generation = policy.generation;
+      };
+      return quotas.pace(caller.principal, member, recheck);
     },
 
     async poll(member, max, waitMs, ctx = internalCtx) {

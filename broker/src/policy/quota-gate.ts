@@ -60,9 +60,11 @@ export class QuotaGate {
 
   /**
    * The member, with its `poll` and `fetch` paced by the principal's consume buckets: deliveries are
-   * returned once the buckets could pay for them.
+   * returned once the buckets could pay for them. `check` runs before every poll and fetch (the broker
+   * re-authorizes the consumer there once policies changed), so a consumer whose right was revoked gets
+   * its error instead of further records, on streams opened before the change too.
    */
-  pace(principal: string, member: GroupMember): GroupMember {
+  pace(principal: string, member: GroupMember, check: () => void = () => undefined): GroupMember {
     const pay = async (deliveries: Delivery[], signal?: AbortSignal): Promise<Delivery[]> => {
       const { state } = this.o;
       if (deliveries.length === 0 || !state.hasQuotas) return deliveries;
@@ -81,10 +83,24 @@ export class QuotaGate {
     };
     return new Proxy(member, {
       get(target, prop) {
-        if (prop === "poll") return async (max: number) => pay(await target.poll(max));
+        if (prop === "poll")
+          return async (max: number) => {
+            check();
+            return pay(await target.poll(max));
+          };
         if (prop === "fetch")
-          return async (max: number, waitMs: number, signal?: AbortSignal) =>
-            pay(await target.fetch(max, waitMs, signal), signal);
+          return async (max: number, waitMs: number, signal?: AbortSignal) => {
+            check();
+            const got = await target.fetch(max, waitMs, signal);
+            // fetch may have waited across a policy change: check again before handing records over.
+            try {
+              check();
+            } catch (error) {
+              await target.release(got.map((d) => ({ partition: d.partition, offset: d.offset })));
+              throw error;
+            }
+            return pay(got, signal);
+          };
         const value: unknown = Reflect.get(target, prop);
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
