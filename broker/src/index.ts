@@ -6,6 +6,8 @@ export {
   registryKeyPrefix,
 } from "./core/broker.js";
 export type { BrokerInternals, BrokerOptions, ResolvedBrokerOptions } from "./core/broker.js";
+export { PrincipalDirectory, principalKind, sha256Hex } from "./auth/principal-directory.js";
+export type { BootstrapPrincipal } from "./auth/principal-directory.js";
 export { anonymousCaller, createDefaultAuthorizer, internalCaller } from "./core/authorizer.js";
 export type { Action, Authorizer, Decision, DefaultAuthorizerOptions, Resource } from "./core/authorizer.js";
 export { resolveTopicConfig, topicDefaults, maxPartitions } from "./core/topic-config.js";

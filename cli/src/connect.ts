@@ -1,9 +1,15 @@
 import { createClient, type WeirClient } from "@weir/client";
 import type { BrokerFlags } from "./options.js";
+import { resolveToken } from "./credentials.js";
 
 /** Runs `use` with a client connected to `--broker`, and closes the client afterwards. */
 export async function withClient<T>(flags: BrokerFlags, use: (client: WeirClient) => Promise<T>): Promise<T> {
-  const client = createClient({ address: flags.broker, connectTimeoutMs: flags.connectTimeout });
+  const token = await resolveToken(flags);
+  const client = createClient({
+    address: flags.broker,
+    connectTimeoutMs: flags.connectTimeout,
+    ...(token === undefined ? {} : { token }),
+  });
   try {
     return await use(client);
   } finally {

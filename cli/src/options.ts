@@ -11,6 +11,8 @@ export interface BrokerFlags {
   broker: string;
   /** How long to wait for the broker before failing with UNAVAILABLE, in ms. */
   connectTimeout: number;
+  /** The bearer token (`--token`, `$WEIR_TOKEN`); else the credentials file's (see credentials.ts). */
+  token?: string | undefined;
 }
 
 /**
@@ -29,6 +31,12 @@ export function addBrokerOption(cmd: Command): Command {
       new Option("--connect-timeout <duration>", "give up when the broker cannot be reached within this time")
         .argParser(durationArg("--connect-timeout"))
         .default(5000, "5s"),
+    )
+    .addOption(
+      new Option(
+        "--token <token>",
+        "bearer token (default: the token `weir up` recorded for this broker in the credentials file)",
+      ).env("WEIR_TOKEN"),
     );
 }
 

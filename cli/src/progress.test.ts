@@ -1,6 +1,13 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
-import { barLine, createProgress, inPhase, progressEnabled, type ProgressStream } from "./progress.js";
+import {
+  barLine,
+  createProgress,
+  inPhase,
+  progressEnabled,
+  reconcileProgress,
+  type ProgressStream,
+} from "./progress.js";
 
 /** A terminal (or not) that records what is written; a clock the test moves. */
 function fakeTerminal(isTTY: boolean): ProgressStream & { text: string } {
@@ -75,6 +82,40 @@ void suite("progress", () => {
     );
     assert.deepEqual(frames(tty.text), ["planning against 127.0.0.1:7070… 0s"]);
     assert.ok(tty.text.endsWith("\r\x1b[2K"));
+  });
+
+  void test("a reconcile's counts (weir plan/apply) replace the phase with bars of schemas, then ops", () => {
+    const tty = fakeTerminal(true);
+    let now = 0;
+    const p = createProgress({ stream: tty, now: () => now, enabled: true });
+    const report = reconcileProgress(p);
+    p.phase("applying 3 change(s) as one changeset");
+    report({ step: "schemas", done: 0, total: 2 });
+    now += 1_000;
+    report({ step: "schemas", done: 1, total: 2 });
+    now += 1_000;
+    report({ step: "schemas", done: 2, total: 2 });
+    report({ step: "ops", done: 0, total: 4 });
+    now += 2_000;
+    report({ step: "ops", done: 4, total: 4 });
+    // A step re-run after a conflict starts a new bar from 0.
+    report({ step: "ops", done: 0, total: 3 });
+    p.stop();
+    assert.deepEqual(frames(tty.text), [
+      "applying 3 change(s) as one changeset… 0s",
+      `checking schemas [${" ".repeat(24)}] 0/2 0% ETA --`,
+      `checking schemas [===========>${" ".repeat(12)}] 1/2 50% ETA 1s`,
+      `checking schemas [${"=".repeat(24)}] 2/2 100% in 2s`,
+      `applying changes [${" ".repeat(24)}] 0/4 0% ETA --`,
+      `applying changes [${"=".repeat(24)}] 4/4 100% in 2s`,
+      `applying changes [${" ".repeat(24)}] 0/3 0% ETA --`,
+    ]);
+    assert.ok(tty.text.endsWith("\r\x1b[2K"));
+
+    const pipe = fakeTerminal(false);
+    const quiet = createProgress({ stream: pipe });
+    reconcileProgress(quiet)({ step: "ops", done: 1, total: 1 });
+    assert.equal(pipe.text, "", "nothing when stderr is not a terminal");
   });
 
   void test("barLine formats long runs in minutes", () => {

@@ -1,3 +1,4 @@
+import type { ReconcileProgress } from "@weir/controller";
 import type { OutputFormat } from "./output.js";
 
 /** Where progress is drawn: a terminal stream (process.stderr), or a fake one in tests. */
@@ -30,6 +31,11 @@ export interface Progress {
   start(label: string, total: number): void;
   /** Counts `n` more items done. */
   tick(n?: number): void;
+  /**
+   * Sets the count of a bar to `done` of `total` from a reporter that sends totals rather than
+   * increments; starts a new bar when `label` differs from the current one (or a phase is shown).
+   */
+  update(label: string, done: number, total: number): void;
   /** Shows a step that cannot be counted, with its elapsed time (redrawn every second). */
   phase(label: string): void;
   /** Erases the line; call before printing results. */
@@ -78,18 +84,26 @@ export function createProgress(options: ProgressOptions = {}): Progress {
     ticker = undefined;
   };
 
-  if (!enabled) return { start() {}, tick() {}, phase() {}, stop() {} };
+  if (!enabled) return { start() {}, tick() {}, update() {}, phase() {}, stop() {} };
+  const start = (l: string, n: number): void => {
+    clearTicker();
+    label = l;
+    total = Math.max(0, n);
+    done = 0;
+    started = now();
+    drawBar(true);
+  };
   return {
-    start(l, n) {
-      clearTicker();
-      label = l;
-      total = Math.max(0, n);
-      done = 0;
-      started = now();
-      drawBar(true);
-    },
+    start,
     tick(n = 1) {
       done = Math.min(total, done + n);
+      drawBar(done === total);
+    },
+    update(l, d, n) {
+      if (l !== label || ticker !== undefined || n !== total) start(l, n);
+      const next = Math.min(total, Math.max(0, d));
+      if (next === done) return;
+      done = next;
       drawBar(done === total);
     },
     phase(l) {
@@ -136,4 +150,14 @@ export async function inPhase<T>(progress: Progress, label: string, work: () => 
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * Draws a reconcile's per-item counts (`weir plan`, `weir apply`) as bars on `progress`: schemas
+ * checked against the live registry, then changeset ops applied. (The labels are short so that the
+ * counts and ETA fit an 80-column terminal; the phase before them names the broker.)
+ */
+export function reconcileProgress(progress: Progress): (p: ReconcileProgress) => void {
+  return (p) =>
+    progress.update(p.step === "schemas" ? "checking schemas" : "applying changes", p.done, p.total);
 }

@@ -176,6 +176,9 @@ async function startProcess(
 ): Promise<{ child: ChildProcess; exited: Promise<number | null>; ready: Record<string, unknown> }> {
   const env = sourceEnv();
   delete env.WEIR_BROKER;
+  // `weir up` records its admin token in the credentials file: a temporary one, never the user's.
+  env.WEIR_CONFIG_DIR = await mkdtemp(join(tmpdir(), "weir-config-"));
+  t.after(() => rm(env.WEIR_CONFIG_DIR!, { recursive: true, force: true }));
   const child = spawn(process.execPath, [cliMain, ...args, "--output", "json", "--log-level", "warn"], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -209,7 +212,16 @@ async function startUp(
   t: TestContext,
   args: string[],
 ): Promise<{ grpc: string; http: string; ready: Record<string, unknown> }> {
-  const { ready } = await startProcess(t, ["up", "--grpc-port", "0", "--http-port", "0", ...args]);
+  // Anonymous on: these tests are about the controller, and read the broker with token-less clients.
+  const { ready } = await startProcess(t, [
+    "up",
+    "--grpc-port",
+    "0",
+    "--http-port",
+    "0",
+    "--allow-anonymous",
+    ...args,
+  ]);
   return { grpc: String(ready.grpc), http: String(ready.http), ready };
 }
 

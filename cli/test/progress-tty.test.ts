@@ -87,12 +87,15 @@ void suite("progress of weir schema check", () => {
   });
 });
 
-void suite("progress of weir plan", () => {
-  void test("on a terminal each step is shown and erased; through pipes nothing but the plan", async (t) => {
+void suite("progress of weir plan and weir apply", () => {
+  void test("on a terminal each step is shown and erased, with counts of schemas and ops; through pipes nothing but the plan", async (t) => {
     const dir = await tempDir(t);
     await writeFiles(dir, {
       "topics.yaml":
         "apiVersion: weir/v1\nkind: Topic\nmetadata: { name: progress.orders }\nspec: { partitions: 2 }\n",
+      "schemas.yaml":
+        "apiVersion: weir/v1\nkind: Schema\nmetadata: { name: progress-value }\nspec: { format: jsonschema, file: s.json }\n",
+      "s.json": '{ "type": "object" }\n',
     });
     const broker = await startBrokerProcess(t, { fsync: "none" });
     const args = ["plan", "--broker", broker.grpc];
@@ -104,11 +107,37 @@ void suite("progress of weir plan", () => {
       `frames:\n${frames.join("\n")}`,
     );
     assert.ok(frames.some((f) => f.startsWith(`planning against ${broker.grpc}…`)));
+    const schemasBar = "checking schemas [";
+    assert.ok(
+      frames.some((f) => f.startsWith(schemasBar) && f.endsWith("] 0/1 0% ETA --")),
+      `a bar of schemas from 0; frames:\n${frames.join("\n")}`,
+    );
+    assert.ok(frames.some((f) => f.startsWith(schemasBar) && / 1\/1 100% in \d+s$/.test(f)));
+    assert.ok(!frames.some((f) => f.startsWith("applying changes")), "a plan applies nothing");
     assert.match(tty.stdout, /progress\.orders/);
 
     const piped = await weirRun(args, { cwd: dir });
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stderr, "");
-    assert.doesNotMatch(piped.stdout, /\x1b|planning against|loading/);
+    assert.doesNotMatch(piped.stdout, /\x1b|planning against|loading|checking schemas/);
+
+    const apply = await weirOnTerminal(["apply", "--auto-approve", "--broker", broker.grpc], dir);
+    assert.equal(apply.code, 0, apply.stdout);
+    const applyFrames = apply.stdout.split("\r\x1b[2K").map((f) => f.trim());
+    // 2 changes + the sync record, sent as one changeset.
+    assert.ok(
+      applyFrames.some((f) => /^applying changes \[ +\] 0\/3 0% ETA --$/.test(f)),
+      `frames:\n${applyFrames.join("\n")}`,
+    );
+    assert.ok(applyFrames.some((f) => /^applying changes \[=+\] 3\/3 100% in \d+s$/.test(f)));
+    assert.match(apply.stdout, /Applied 2 change\(s\)/);
+
+    await writeFiles(dir, { "s.json": '{ "type": "object", "description": "v2" }\n' });
+    const json = await weirOnTerminal(
+      ["apply", "--auto-approve", "--broker", broker.grpc, "--output", "json"],
+      dir,
+    );
+    assert.equal(json.code, 0, json.stdout);
+    assert.doesNotMatch(json.stdout, /\x1b|checking schemas|applying changes|loading/);
   });
 });

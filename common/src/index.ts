@@ -23,6 +23,7 @@ export type {
 export {
   compatibilityModeFromProto,
   compatibilityModeToProto,
+  compatibilityModes,
   schemaInputFromProto,
   schemaInputToProto,
   schemaTypeFromProto,
@@ -53,3 +54,5 @@ export {
   groupSummaryToProto,
 } from "./domain/group-description.js";
 export type { GroupDescription, GroupMode, GroupSummary } from "./domain/group-description.js";
+export { startPositionFromProto, startPositionToProto } from "./domain/start-position.js";
+export type { StartPosition } from "./domain/start-position.js";

@@ -40,6 +40,7 @@ export type {
   PlanItem,
   PlanKind,
   ReconcileOptions,
+  ReconcileProgress,
   ReconcileResult,
   ResourceStatus,
   SourceStatus,

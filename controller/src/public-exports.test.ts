@@ -69,6 +69,7 @@ const publicTypes = [
   "Principal",
   "Quota",
   "ReconcileOptions",
+  "ReconcileProgress",
   "ReconcileResult",
   "RemoteGitWatcherOptions",
   "ResourceByKind",

@@ -10,6 +10,7 @@ import {
   reconcile,
   syncStateKind,
   type ReconcileOptions,
+  type ReconcileProgress,
 } from "@weir/controller";
 import { tempDir, writeFiles } from "@weir/testing";
 
@@ -575,6 +576,48 @@ spec:
     const again = await f.run({ maxChangesetOps: 2 });
     assert.equal(again.applied, false);
     assert.equal(condition(again.status, "Ready"), "True UpToDate");
+  });
+
+  void test("onProgress: schemas checked and ops applied arrive from 0, growing, up to the right totals", async (t) => {
+    const f = await setup(t);
+    const events: ReconcileProgress[] = [];
+    const result = await f.run({ maxChangesetOps: 2, onProgress: (p) => events.push(p) });
+    assert.equal(result.applied, true, result.failure?.message);
+    const schemas = events.filter((e) => e.step === "schemas");
+    const ops = events.filter((e) => e.step === "ops");
+    // Steps come in order: every schema is counted before any op.
+    assert.deepEqual(events, [...schemas, ...ops]);
+    assert.deepEqual(
+      schemas.map((e) => e.done),
+      [0, 1],
+    );
+    assert.ok(schemas.every((e) => e.total === 1));
+    // 6 ops (5 changes + the sync record) in chunks of 2.
+    assert.deepEqual(
+      ops.map((e) => [e.done, e.total]),
+      [
+        [0, 6],
+        [2, 6],
+        [4, 6],
+        [6, 6],
+      ],
+    );
+    assert.equal(ops.at(-1)!.total, result.ops);
+
+    // A dry run (weir plan) counts schemas only; one changeset reports 0 then all its ops.
+    const planned: ReconcileProgress[] = [];
+    await f.write({ "topics.yaml": topicsYaml(4) });
+    await f.run({ dryRun: true, onProgress: (p) => planned.push(p) });
+    assert.deepEqual(new Set(planned.map((e) => e.step)), new Set(["schemas"]));
+    const applied: ReconcileProgress[] = [];
+    await f.run({ onProgress: (p) => applied.push(p) });
+    assert.deepEqual(
+      applied.filter((e) => e.step === "ops").map((e) => [e.done, e.total]),
+      [
+        [0, 2],
+        [2, 2],
+      ],
+    );
   });
 
   void test("chunked: an op the broker refuses in a later chunk applies nothing at all", async (t) => {

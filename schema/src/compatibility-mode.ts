@@ -3,19 +3,9 @@ import { checkJsonSchemaCompatibility } from "./jsonschema/check.js";
 import type { RefResolver } from "./jsonschema/analyzer.js";
 
 // Shared with the broker's transports and the client (one definition, with its proto conversion).
-import type { CompatibilityMode } from "@weir/common";
+import { compatibilityModes, type CompatibilityMode } from "@weir/common";
 export type { CompatibilityMode };
-
-/** Every compatibility mode. */
-export const compatibilityModes: readonly CompatibilityMode[] = [
-  "NONE",
-  "BACKWARD",
-  "FORWARD",
-  "FULL",
-  "BACKWARD_TRANSITIVE",
-  "FORWARD_TRANSITIVE",
-  "FULL_TRANSITIVE",
-];
+export { compatibilityModes };
 
 /** Whether a value names a compatibility mode. */
 export function isCompatibilityMode(value: unknown): value is CompatibilityMode {

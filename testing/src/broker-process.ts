@@ -27,6 +27,12 @@ export interface BrokerProcessOptions {
   env?: Record<string, string>;
   /** Give up waiting for the broker to listen after this long. @default 30000 */
   startTimeoutMs?: number;
+  /**
+   * Require credentials (the bootstrap admin token is in `<dataDir>/admin.token`). Without it the
+   * broker runs with `--allow-anonymous`, so tests that are not about authentication need no token.
+   * @default false
+   */
+  auth?: boolean;
 }
 
 /** A broker running as a child process (a real `weir broker`). */
@@ -85,10 +91,12 @@ export async function startBrokerProcess(
     options.fsync ?? "always",
     "--log-level",
     "warn",
+    ...(options.auth === true ? [] : ["--allow-anonymous"]),
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
-    env: sourceEnv(options.env),
+    // The credentials file the broker writes goes beside its data, never the user's config dir.
+    env: sourceEnv({ WEIR_CONFIG_DIR: join(dataDir, "client-config"), ...options.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

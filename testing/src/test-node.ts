@@ -20,10 +20,14 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-/** Starts a broker in this process (embedded engine, gRPC + HTTP on port 0) in a temporary directory. */
+/**
+ * Starts a broker in this process (embedded engine, gRPC + HTTP on port 0) in a temporary directory.
+ * It serves anonymous callers (as `--allow-anonymous`), also after a test stores Principal objects,
+ * so only tests about authentication need tokens (they start their own broker with a bootstrap).
+ */
 export async function startTestNode(): Promise<TestNode> {
   const dataDir = await mkdtemp(join(tmpdir(), "weir-grpc-"));
-  const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0 });
+  const server = await startWeirServer({ dataDir, grpcPort: 0, httpPort: 0, allowAnonymous: true });
   const clients: WeirClient[] = [];
   return {
     server,

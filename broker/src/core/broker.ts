@@ -14,9 +14,7 @@ import { ProducePath } from "./produce-path.js";
 import { TopicValidators } from "./topic-validators.js";
 import { ProducerDedupe, type ProducerDedupeOptions } from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
-import { applyChangeset, type ChangesetHost } from "./changeset.js";
-import { ObjectStore, assertObjectKind, assertObjectName } from "./object-store.js";
-import { createRegistryOverlay } from "./registry-overlay.js";
+import { ChangesetService } from "./changeset-service.js";
 import { enforce, internalCaller, type Action, type Authorizer, type Resource } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
 import { PolicyState } from "../policy/policy-state.js";
@@ -146,13 +144,22 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
   await topics.load();
 
-  const objects = await ObjectStore.open(metadata);
-  const loadPrincipals = (): PrincipalDirectory =>
-    PrincipalDirectory.fromObjects(objects.list(principalKind), opts.bootstrap);
-  let principals = loadPrincipals();
+  const adminLock = new AdminLock();
+  const changesets = await ChangesetService.open({
+    metadata,
+    registry,
+    registryKeyPrefix: opts.registry === undefined ? registryKeyPrefix : undefined,
+    topics,
+    adminLock,
+    gate,
+    logger,
+  });
+  const loadPrincipals = async (): Promise<PrincipalDirectory> =>
+    PrincipalDirectory.fromObjects(await changesets.listObjects(principalKind), opts.bootstrap);
+  let principals = await loadPrincipals();
   const principalListeners = new Set<() => void>();
   const policy = new PolicyState({
-    objects,
+    objects: changesets.objects,
     topicConfig: (name) => topics.get(name)?.config,
     ...(opts.clock ? { now: opts.clock } : {}),
     logger: logger.child({ component: "policy" }),
@@ -180,7 +187,6 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const topicR = (name: string): Resource => ({ kind: "topic", name });
   const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
   const clusterR: Resource = { kind: "cluster", name: "" };
-  const adminLock = new AdminLock();
 
   // Through the Broker methods, so the dead-letter topic is created under the admin lock.
   const deadLetters = new DeadLetterForwarder({
@@ -201,18 +207,6 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   });
 
   topics.listener = groups;
-
-  const changesetHost: ChangesetHost = {
-    registry,
-    registryOverlay: async () =>
-      opts.registry === undefined ? createRegistryOverlay(registry, metadata, registryKeyPrefix) : undefined,
-    objects,
-    topic: (name) => topics.get(name),
-    createTopic: (name, input) => topics.create(name, input),
-    alterTopic: (name, input, expectedVersion) => topics.alter(name, input, expectedVersion),
-    deleteTopic: (name) => topics.delete(name),
-    logger: logger.child({ component: "changeset" }),
-  };
 
   const producePath = new ProducePath({ engine, topics, validators, dedupe, metrics, gate, limits: opts });
   producePath.router = new RouteForwarder({
@@ -268,15 +262,14 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async applyChangeset(ops, options = {}, ctx = internalCtx) {
       // `apply` on every resource the changeset writes: authorized whole or not at all.
       for (const resource of changesetResources(ops)) authorize(ctx, "apply", resource);
-      gate.assertOpen();
-      const result = await adminLock.run(() => applyChangeset(changesetHost, ops, options));
+      const result = await changesets.apply(ops, options);
       // A removed principal or a rotated-away token is refused from the next call on, and open
       // streams re-check their caller (onPrincipalsChanged).
       const touchesPrincipals = ops.some(
         (op) => (op.type === "putObject" || op.type === "deleteObject") && op.kind === principalKind,
       );
       if (!options.dryRun && touchesPrincipals) {
-        principals = loadPrincipals();
+        principals = await loadPrincipals();
         for (const listener of principalListeners) listener();
       }
       return result;
@@ -293,15 +286,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
 
     async listObjects(kind, ctx = internalCtx) {
       authorize(ctx, "describe", clusterR);
-      if (kind !== undefined) assertObjectKind(kind, "listObjects");
-      return objects.list(kind);
+      return changesets.listObjects(kind);
     },
 
     async getObject(kind, name, ctx = internalCtx) {
       authorize(ctx, "describe", clusterR);
-      assertObjectKind(kind, "getObject");
-      assertObjectName(name, "getObject");
-      return objects.get(kind, name);
+      return changesets.getObject(kind, name);
     },
 
     async listTopics(ctx = internalCtx) {

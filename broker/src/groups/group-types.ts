@@ -1,15 +1,14 @@
 import type { StoredRecord } from "../engine/log-engine.js";
 
 // The group mode and description types are shared with the client (one definition, with its proto conversion).
-import type { GroupDescription, GroupMode, GroupSummary } from "@weir/common";
+import type { GroupDescription, GroupMode, GroupSummary, StartPosition } from "@weir/common";
 export type { GroupDescription, GroupMode, GroupSummary };
 
-/** Where a group with no committed position starts. @default { kind: "latest" } for stream, earliest for queue */
-export type StartFrom =
-  | { kind: "earliest" }
-  | { kind: "latest" }
-  | { kind: "offset"; offset: number }
-  | { kind: "timestamp"; timestampMs: number };
+/**
+ * Where a group with no committed position starts (shared with the client, with its proto conversion).
+ * @default { kind: "latest" } for stream, earliest for queue
+ */
+export type StartFrom = StartPosition;
 
 /** A record handed to a group member. */
 export interface Delivery extends StoredRecord {

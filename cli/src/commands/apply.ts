@@ -5,7 +5,7 @@ import { formatPlan, reconcile } from "@weir/controller";
 import { withClient } from "../connect.js";
 import { outputFormat } from "../options.js";
 import { createOutput } from "../output.js";
-import { createProgress, inPhase, progressEnabled } from "../progress.js";
+import { createProgress, inPhase, progressEnabled, reconcileProgress } from "../progress.js";
 import {
   addConfigSourceOptions,
   configName,
@@ -38,7 +38,7 @@ export function registerApplyCommand(program: Command): void {
     const load = await inPhase(progress, `loading ${configName(flags)}`, () => loadConfigSource(flags));
     await withClient(flags, async (client) => {
       const { plan } = await inPhase(progress, `planning against ${flags.broker}`, () =>
-        planAgainst(client, load, flags),
+        planAgainst(client, load, flags, reconcileProgress(progress)),
       );
       const text = (): string => formatPlan(plan, { color: useColor(flags) });
       if (plan.changes === 0) {
@@ -65,6 +65,7 @@ export function registerApplyCommand(program: Command): void {
           sourceId: flags.sourceId,
           load,
           ...(flags.prune ? { prune: true } : {}),
+          onProgress: reconcileProgress(progress),
         }),
       );
       throwIfRejected(result, load);

@@ -15,6 +15,7 @@ import {
 } from "@weir/controller";
 import { addBrokerOption, durationArg, outputFormat, sizeArg, type BrokerFlags } from "../options.js";
 import { gitAuth } from "./plan.js";
+import { resolveToken } from "../credentials.js";
 
 /** Flags of every command that runs a controller (`weir controller`, `weir up --config`, `weir dev`). */
 export interface ControllerFlags {
@@ -96,7 +97,12 @@ export interface EmbeddedController {
   /** Its HTTP routes, to mount on the broker's HTTP port before it listens. */
   readonly plugin: ReturnType<typeof controllerRoutes>;
   /** Connects to the started broker, starts the controller and waits for the first reconcile. */
-  start(broker: { grpcAddress: string; metrics: Controller["metrics"] }): Promise<Controller>;
+  start(broker: {
+    grpcAddress: string;
+    metrics: Controller["metrics"];
+    /** The bootstrap admin token the in-process controller authenticates with. */
+    token?: string | undefined;
+  }): Promise<Controller>;
   /** Stops the controller and closes its client. */
   close(): Promise<void>;
 }
@@ -124,7 +130,10 @@ export function prepareEmbeddedController(
       ...(allowUnsignedWebhooks === undefined ? {} : { allowUnsignedWebhooks }),
     }),
     async start(broker) {
-      client = createClient({ address: broker.grpcAddress });
+      client = createClient({
+        address: broker.grpcAddress,
+        ...(broker.token === undefined ? {} : { token: broker.token }),
+      });
       controller = createController({
         client,
         source: source ?? sourceFromFlags(spec, flags),
@@ -179,7 +188,12 @@ export function registerControllerCommand(program: Command): void {
     const json = outputFormat(c) === "json";
     // Human-readable on a terminal, JSON lines otherwise or with --output json ($WEIR_LOG_FORMAT overrides).
     const logger = createLogger({ level: flags.logLevel, ...(json ? { format: "json" as const } : {}) });
-    const client = createClient({ address: flags.broker, connectTimeoutMs: flags.connectTimeout });
+    const token = await resolveToken(flags);
+    const client = createClient({
+      address: flags.broker,
+      connectTimeoutMs: flags.connectTimeout,
+      ...(token === undefined ? {} : { token }),
+    });
     const controller = createController({
       client,
       source: sourceFromFlags(flags.source, flags),

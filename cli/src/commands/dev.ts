@@ -14,6 +14,7 @@ import {
 import { durationArg, intArg, outputFormat } from "../options.js";
 import { onSignals, prepareEmbeddedController, type ControllerFlags } from "./controller.js";
 import { useColor } from "./plan.js";
+import { resolveToken } from "../credentials.js";
 
 interface DevFlags {
   broker?: string;
@@ -84,7 +85,8 @@ export function registerDevCommand(program: Command): void {
         onReconcile: report,
       };
       if (flags.broker !== undefined) {
-        const client = createClient({ address: flags.broker });
+        const token = await resolveToken({ broker: flags.broker, token: process.env.WEIR_TOKEN });
+        const client = createClient({ address: flags.broker, ...(token === undefined ? {} : { token }) });
         const controller = createController({ client, source, logger, ...settings });
         note(
           json,

@@ -13,6 +13,7 @@ import {
   reconcile,
   type LoadResult,
   type Plan,
+  type ReconcileProgress,
   type ReconcileResult,
 } from "@weir/controller";
 import type { WeirClient } from "@weir/client";
@@ -21,7 +22,7 @@ import { assertConfigRoot } from "../config-root.js";
 import { withClient } from "../connect.js";
 import { addBrokerOption, outputFormat, type BrokerFlags } from "../options.js";
 import { createOutput } from "../output.js";
-import { createProgress, inPhase, progressEnabled } from "../progress.js";
+import { createProgress, inPhase, progressEnabled, reconcileProgress } from "../progress.js";
 
 /** Flags of the commands that read a config repository and compare it with a broker. */
 export interface ConfigSourceFlags extends BrokerFlags {
@@ -106,6 +107,7 @@ export async function planAgainst(
   client: WeirClient,
   load: LoadResult,
   flags: ConfigSourceFlags,
+  onProgress?: (p: ReconcileProgress) => void,
 ): Promise<ReconcileResult & { plan: Plan }> {
   const result = await reconcile({
     client,
@@ -113,6 +115,7 @@ export async function planAgainst(
     load,
     dryRun: true,
     ...(flags.prune ? { prune: true } : {}),
+    ...(onProgress ? { onProgress } : {}),
   });
   throwIfRejected(result, load);
   return result as ReconcileResult & { plan: Plan };
@@ -164,7 +167,7 @@ export function registerPlanCommand(program: Command): void {
     const progress = createProgress({ enabled: progressEnabled(out.format) });
     const load = await inPhase(progress, `loading ${configName(flags)}`, () => loadConfigSource(flags));
     const { plan } = await inPhase(progress, `planning against ${flags.broker}`, () =>
-      withClient(flags, (client) => planAgainst(client, load, flags)),
+      withClient(flags, (client) => planAgainst(client, load, flags, reconcileProgress(progress))),
     );
     out.result(planJson(plan, load), () =>
       formatPlan(plan, { color: useColor(flags), showUnchanged: flags.showUnchanged === true }),

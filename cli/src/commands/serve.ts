@@ -1,9 +1,16 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, isWeirError, WeirError, type LogLevel } from "@weir/common";
 import { durationArg, intArg, sizeArg } from "../options.js";
 import { startWeirServer, type WeirServerOptions } from "@weir/broker";
+import {
+  bootstrapPrincipalName,
+  credentialsFilePath,
+  ensureBootstrapCredential,
+  rememberCredential,
+} from "../credentials.js";
 import {
   addControllerOptions,
   describeFirst,
@@ -16,6 +23,8 @@ interface ServeFlags extends Partial<ControllerFlags> {
   /** `weir up` only: a config directory or git repository the controller applies and follows. */
   config?: string;
   dataDir: string;
+  /** Serve callers without credentials (`--allow-anonymous`). */
+  allowAnonymous?: boolean;
   host: string;
   grpcPort: string;
   httpPort: string;
@@ -66,6 +75,10 @@ export function registerServeCommands(program: Command): void {
         )
           .choices(["always", "interval", "none"])
           .default("always"),
+      )
+      .option(
+        "--allow-anonymous",
+        "serve callers without credentials (development only; logged as a warning). Without it, every call needs a Principal's token or the bootstrap admin token",
       )
       .option("--max-record-bytes <n>", "largest record accepted when a topic sets none (default 1 MiB)")
       .option(
@@ -163,11 +176,29 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     ...(flags.dedupeMaxRecords === undefined ? {} : { maxRecords: flags.dedupeMaxRecords }),
   };
   if (embedded) options.httpPlugins = [embedded.plugin];
+  // Zero setup: a fresh data dir gets a bootstrap admin credential (docs/security.md).
+  const bootstrap = await ensureBootstrapCredential(flags.dataDir);
+  options.bootstrap = { name: bootstrapPrincipalName, tokenSha256: bootstrap.tokenSha256 };
+  if (flags.allowAnonymous === true) {
+    options.allowAnonymous = true;
+    logger.warn("anonymous access is on (--allow-anonymous): callers without credentials may do everything");
+  }
   const server = await startWeirServer(options).catch((error: unknown) => {
     throw withPortFlag(error);
   });
+  // The CLI and other local tools find the token through the credentials file (never the token itself).
+  await rememberCredential(server.grpcAddress, bootstrap.tokenFile).catch((error: unknown) =>
+    logger.warn("could not record the admin token in the credentials file", {
+      error,
+      path: credentialsFilePath(),
+    }),
+  );
+  const adminToken = await readFile(bootstrap.tokenFile, "utf8").then(
+    (t) => t.trim(),
+    () => undefined,
+  );
   const controller = await embedded
-    ?.start({ grpcAddress: server.grpcAddress, metrics: server.broker.metrics })
+    ?.start({ grpcAddress: server.grpcAddress, metrics: server.broker.metrics, token: adminToken })
     .catch(async (error: unknown) => {
       await server.close();
       throw error;
@@ -181,6 +212,7 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
     engine: server.broker.engineInfo.name,
     durability: server.broker.engineInfo.durability,
     pid: process.pid,
+    adminTokenFile: bootstrap.tokenFile,
     ...(controller && first
       ? {
           controller: {
@@ -200,6 +232,7 @@ async function serve(flags: ServeFlags, json: boolean): Promise<void> {
         `  gRPC     ${ready.grpc}`,
         `  HTTP     http://${ready.http}   (metrics: http://${ready.http}/metrics)`,
         `  data     ${ready.dataDir}`,
+        `  admin    token in ${bootstrap.tokenFile}${bootstrap.created ? " (new)" : ""}; the CLI finds it via ${credentialsFilePath()}`,
         ...(controller && first
           ? [
               `  config   ${controller.source.description}   (status: http://${ready.http}/v1/controller/status)`,

@@ -4,6 +4,8 @@ import { GroupInfo, GroupMode as PbGroupMode, GroupSummary as PbGroupSummary } f
 import {
   groupDescriptionFromProto,
   groupDescriptionToProto,
+  groupModeFromProto,
+  groupModeToProto,
   groupSummaryFromProto,
   groupSummaryToProto,
   type GroupDescription,
@@ -11,6 +13,18 @@ import {
 } from "./group-description.js";
 
 void suite("domain/group-description", () => {
+  void test("group modes map one to one; a string that is no mode goes out UNSPECIFIED, which is refused", () => {
+    for (const mode of ["stream", "queue"] as const) {
+      assert.equal(groupModeFromProto(groupModeToProto(mode), "x"), mode);
+    }
+    const wire = groupModeToProto("Queue" as "queue");
+    assert.equal(wire, PbGroupMode.GROUP_MODE_UNSPECIFIED);
+    assert.throws(() => groupModeFromProto(wire, "Subscribe"), {
+      code: "INVALID_GROUP_MODE",
+      message: /^Subscribe: .*GROUP_MODE_STREAM.*GROUP_MODE_QUEUE/,
+    });
+  });
+
   void test("a group summary survives type → proto → type in both modes", () => {
     for (const mode of ["stream", "queue"] as const) {
       const g: GroupSummary = { topic: "orders", group: "billing", mode, members: 2, lag: 17 };

@@ -60,9 +60,19 @@ export function groupModeFromProto(mode: pb.GroupMode, where: string): GroupMode
   }
 }
 
-/** A group mode for the wire. */
+/**
+ * A group mode for the wire. A string that is no mode (from an untyped caller) goes out as
+ * UNSPECIFIED, so the broker answers INVALID_GROUP_MODE with the list of valid modes.
+ */
 export function groupModeToProto(mode: GroupMode): pb.GroupMode {
-  return mode === "stream" ? pb.GroupMode.GROUP_MODE_STREAM : pb.GroupMode.GROUP_MODE_QUEUE;
+  switch (mode) {
+    case "stream":
+      return pb.GroupMode.GROUP_MODE_STREAM;
+    case "queue":
+      return pb.GroupMode.GROUP_MODE_QUEUE;
+    default:
+      return pb.GroupMode.GROUP_MODE_UNSPECIFIED;
+  }
 }
 
 /** A group summary for the wire. */

@@ -41,7 +41,11 @@ const modeNumbers: Record<CompatibilityMode, pb.CompatibilityMode> = {
   FORWARD_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FORWARD_TRANSITIVE,
   FULL_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FULL_TRANSITIVE,
 };
-const modeNames = Object.keys(modeNumbers) as CompatibilityMode[];
+/** Every compatibility mode, in the order errors list them. */
+export const compatibilityModes: readonly CompatibilityMode[] = Object.keys(
+  modeNumbers,
+) as CompatibilityMode[];
+const modeNames = compatibilityModes;
 
 /**
  * A compatibility mode for the wire.

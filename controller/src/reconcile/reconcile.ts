@@ -211,7 +211,13 @@ const readLive: StepFn = async (ctx) => {
 
 /** Schema changes the live registry refuses, and schemas that do not compile, reject the commit. */
 const validateLive: StepFn = async (ctx) => {
-  const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client);
+  const report = ctx.options.onProgress ?? (() => {});
+  const total = ctx.desired!.schemas.length;
+  let checked = 0;
+  report({ step: "schemas", done: 0, total });
+  const errors = await validateAgainstLive(ctx.desired!, ctx.live!, ctx.options.client, () =>
+    report({ step: "schemas", done: ++checked, total }),
+  );
   if (errors.length === 0) return proceed;
   ctx.errors.push(...errors);
   return done(rejected(errors, ctx.options.load.source.type));
@@ -329,8 +335,11 @@ export const defaultMaxChangesetOps = 10_000;
 async function applyInChunks(ctx: ReconcileContext, ops: ChangesetOp[]): Promise<void> {
   const admin = ctx.options.client.admin;
   const size = Math.max(1, ctx.options.maxChangesetOps ?? defaultMaxChangesetOps);
+  const report = ctx.options.onProgress ?? (() => {});
+  report({ step: "ops", done: 0, total: ops.length });
   if (ops.length <= size) {
     await admin.applyChangeset(ops);
+    report({ step: "ops", done: ops.length, total: ops.length });
     return;
   }
   await admin.applyChangeset(ops, { dryRun: true });
@@ -350,6 +359,7 @@ async function applyInChunks(ctx: ReconcileContext, ops: ChangesetOp[]): Promise
         { details: { ...e.details, chunk: i + 1, chunks }, cause: e },
       );
     }
+    report({ step: "ops", done: Math.min(ops.length, (i + 1) * size), total: ops.length });
     logger.info("applied a chunk of the changeset", {
       source: ctx.options.sourceId,
       revision: ctx.desired?.revision ?? "",

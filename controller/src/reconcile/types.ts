@@ -297,6 +297,22 @@ export interface ReconcileOptions {
   readonly maxAttempts?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Told the per-item counts of the steps that take long on a large repository (for a progress bar):
+   * each counted step reports `done: 0` first, then growing counts up to `total`.
+   */
+  readonly onProgress?: (progress: ReconcileProgress) => void;
+}
+
+/**
+ * How far a counted step of a reconcile is: `schemas` are checked against the live registry (the
+ * validate step), `ops` are applied (the apply step; in chunks when the changeset is larger than the
+ * broker's limit, after one dry run of the whole). A step re-run after a VERSION_CONFLICT starts at 0.
+ */
+export interface ReconcileProgress {
+  readonly step: "schemas" | "ops";
+  readonly done: number;
+  readonly total: number;
 }
 
 /** What one reconcile did. */

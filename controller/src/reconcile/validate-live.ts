@@ -16,38 +16,48 @@ export async function validateAgainstLive(
   desired: DesiredState,
   live: LiveState,
   client: WeirClient,
+  /** Called once per schema checked (for a progress count). */
+  onChecked: () => void = () => {},
 ): Promise<ConfigError[]> {
   const texts = new Map(desired.schemas.map((s) => [s.name, s]));
   const errors = await Promise.all(
     desired.schemas.map(async (s): Promise<ConfigError[]> => {
-      const current = live.subjects.get(s.name);
-      if (!current) return compileLocally(s, texts);
-      const changed =
-        !sameSchemaText(current.text, s.text, s.schemaType) || current.schemaType !== s.schemaType;
-      if (!changed) return [];
-      const input: SchemaInput = {
-        schemaType: s.schemaType,
-        schema: s.text,
-        // Compatibility is judged against what is live now, so references name live versions.
-        references: s.references.map((r) => ({
-          name: r.name,
-          subject: r.subject,
-          version: live.subjects.get(r.subject)?.version ?? 1,
-        })),
-      };
       try {
-        const result = await client.registry.checkCompatibility(s.name, input, { mode: s.mode });
-        if (result.compatible) return [];
-        return incompatibility(s, result, texts);
-      } catch (error) {
-        if (isWeirError(error) && (error.code === "SCHEMA_INVALID" || error.code === "SCHEMA_NOT_FOUND")) {
-          return [compileError(s, error.message)];
-        }
-        throw error;
+        return await checkOne(s);
+      } finally {
+        onChecked();
       }
     }),
   );
   return errors.flat();
+
+  async function checkOne(s: DesiredSchema): Promise<ConfigError[]> {
+    const current = live.subjects.get(s.name);
+    if (!current) return compileLocally(s, texts);
+    const changed =
+      !sameSchemaText(current.text, s.text, s.schemaType) || current.schemaType !== s.schemaType;
+    if (!changed) return [];
+    const input: SchemaInput = {
+      schemaType: s.schemaType,
+      schema: s.text,
+      // Compatibility is judged against what is live now, so references name live versions.
+      references: s.references.map((r) => ({
+        name: r.name,
+        subject: r.subject,
+        version: live.subjects.get(r.subject)?.version ?? 1,
+      })),
+    };
+    try {
+      const result = await client.registry.checkCompatibility(s.name, input, { mode: s.mode });
+      if (result.compatible) return [];
+      return incompatibility(s, result, texts);
+    } catch (error) {
+      if (isWeirError(error) && (error.code === "SCHEMA_INVALID" || error.code === "SCHEMA_NOT_FOUND")) {
+        return [compileError(s, error.message)];
+      }
+      throw error;
+    }
+  }
 }
 
 /**

@@ -10,27 +10,21 @@ import type { CompatibilityMode } from "../compatibility-mode.js";
 import { createJsonSchemaFormat } from "../formats/json-schema-format.js";
 import { createProtobufFormat } from "../protobuf/protobuf-format.js";
 import { assertMode, assertSubject, checkInput, parseVersion } from "./registry-arguments.js";
-import { registryKeys, type SubjectRecord, type VersionRecord } from "./registry-keys.js";
+import { registryKeys, type SubjectRecord } from "./registry-keys.js";
 import { CompatibilityPolicy } from "./compatibility-policy.js";
 import { ReferenceResolver } from "./reference-resolver.js";
 import { SchemaCompiler } from "./schema-compiler.js";
 import { ValidatorCache } from "./validator-cache.js";
+import { SchemaRegistration } from "./schema-registration.js";
 import { SubjectDeleter } from "./subject-deleter.js";
 import { SubjectStore, toStored, toSubjectVersion } from "./subject-store.js";
 import type {
-  CompiledSchema,
   RegistryChange,
-  RegisterOptions,
   RegistryStorage,
   SchemaFormat,
-  SchemaInput,
-  SchemaReference,
   SchemaRegistry,
-  SchemaType,
-  SubjectVersion,
   ValidatorOptions,
 } from "./registry-types.js";
-import { incompatibleError } from "./subject-compatibility.js";
 
 /** Options of {@link createSchemaRegistry}. */
 export interface SchemaRegistryOptions {
@@ -95,79 +89,15 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const validators = new ValidatorCache((id) => compiler.compiledSchema(id), cacheSize);
   const policy = new CompatibilityPolicy(storage, keys, defaultMode, (id) => compiler.compiledSchema(id));
 
-  /** What a prepared registration depended on: the subject's versions, its mode and its references. */
-  const snapshotOf = async (subject: string, input: SchemaInput): Promise<string> => {
-    const record = await store.subject(subject);
-    const mode = await policy.effectiveMode(subject);
-    let refs: unknown;
-    try {
-      refs = (await resolver.resolveInput(input.references ?? [])).stored;
-    } catch {
-      refs = null;
-    }
-    return JSON.stringify([record?.versions ?? [], mode, refs]);
-  };
-
-  type Prepared =
-    | { readonly kind: "existing"; readonly version: SubjectVersion }
-    | {
-        readonly kind: "new";
-        readonly snapshot: string;
-        readonly schemaType: SchemaType;
-        readonly references: readonly SchemaReference[];
-        readonly compiled: CompiledSchema;
-        readonly hash: string;
-        readonly versions: readonly VersionRecord[];
-      };
-
-  /** Compiles a registration and checks it against the subject (SCHEMA_INCOMPATIBLE when it fails). */
-  const prepareRegistration = async (
-    subject: string,
-    input: SchemaInput,
-    options: RegisterOptions = {},
-  ): Promise<Prepared> => {
-    const snapshot = await snapshotOf(subject, input);
-    const { schemaType, references, compiled, hash } = await compiler.compileInput(input);
-    const record = await store.subject(subject);
-    const versions = record?.versions ?? [];
-    const knownId = await store.idOfHash(hash);
-    if (knownId !== undefined) {
-      const live = versions.filter((v) => !v.deleted);
-      const same = live.filter((v) => v.id === knownId).at(-1);
-      // A revert (asLatest) of an older version goes on to be checked and registered as the new latest.
-      if (same && (options.asLatest !== true || same === live.at(-1))) {
-        return {
-          kind: "existing",
-          version: toSubjectVersion(subject, same, await store.schemaRecord(knownId)),
-        };
-      }
-    }
-    const mode = await policy.effectiveMode(subject);
-    const result = await policy.checkAgainst(mode, compiled, versions);
-    if (!result.compatible) throw incompatibleError(subject, result);
-    return { kind: "new", snapshot, schemaType, references, compiled, hash, versions };
-  };
-
-  /** Writes a prepared registration as one atomic batch (under the write lock). */
-  const commitRegistration = async (
-    subject: string,
-    input: SchemaInput,
-    prepared: Extract<Prepared, { kind: "new" }>,
-  ): Promise<SubjectVersion> => {
-    const { schemaType, references, compiled, hash, versions } = prepared;
-    // another subject may have registered the same schema since it was prepared: it shares that id
-    const { added, schemaRecord, ops } = await store.addVersionOps(subject, versions, {
-      schemaType,
-      schema: input.schema,
-      references,
-      hash,
-    });
-    await storage.batch(ops);
-    // the compiled form of a new id is the one just built
-    compiler.remember(added.id, compiled);
-    emit({ subject });
-    return toSubjectVersion(subject, added, schemaRecord);
-  };
+  const registration = new SchemaRegistration({
+    storage,
+    store,
+    resolver,
+    compiler,
+    policy,
+    exclusive,
+    changed: (subject) => emit({ subject }),
+  });
 
   const registry: SchemaRegistry = {
     schemaTypes,
@@ -175,24 +105,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     async register(subject, input, options = {}) {
       assertSubject(subject);
       checkInput(input, schemaTypes);
-      // Compile and check outside the write lock (a Protobuf compile or check runs buf), then commit under
-      // it only if nothing the work depended on changed meanwhile; otherwise redo it under the lock.
-      let prepared = await prepareRegistration(subject, input, options);
-      return exclusive(async () => {
-        if (prepared.kind === "new" && (await snapshotOf(subject, input)) !== prepared.snapshot) {
-          prepared = await prepareRegistration(subject, input, options);
-        }
-        if (prepared.kind === "existing") {
-          // still live, and still latest when asked? (a delete or register may have committed since)
-          const held = prepared.version;
-          const live = (await store.subject(subject))?.versions.filter((x) => !x.deleted) ?? [];
-          const v = live.find((x) => x.version === held.version);
-          if (v && (options.asLatest !== true || v === live.at(-1))) return held;
-          prepared = await prepareRegistration(subject, input, options);
-          if (prepared.kind === "existing") return prepared.version;
-        }
-        return commitRegistration(subject, input, prepared);
-      });
+      return registration.register(subject, input, options);
     },
 
     async lookup(subject, input, opts = {}) {

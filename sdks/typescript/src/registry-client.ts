@@ -1,7 +1,13 @@
 import { credentials } from "@grpc/grpc-js";
 import type * as pb from "@weir/proto";
-import { CompatibilityMode as PbMode, RegistryServiceClient, SchemaType as PbSchemaType } from "@weir/proto";
-import { WeirError } from "@weir/common";
+import { CompatibilityMode as PbMode, RegistryServiceClient } from "@weir/proto";
+import {
+  WeirError,
+  compatibilityModeFromProto,
+  compatibilityModeToProto,
+  schemaInputFromProto,
+  schemaInputToProto,
+} from "@weir/common";
 import type { CallOpts, ClientCore } from "./client-core.js";
 
 // The schema input types are shared with the registry and the broker (one definition, with its proto conversion).
@@ -58,16 +64,6 @@ export interface CompatibilityResult {
 /** `"latest"` or a version number. */
 export type VersionSelector = number | "latest";
 
-const modes: Record<CompatibilityMode, PbMode> = {
-  NONE: PbMode.COMPATIBILITY_MODE_NONE,
-  BACKWARD: PbMode.COMPATIBILITY_MODE_BACKWARD,
-  FORWARD: PbMode.COMPATIBILITY_MODE_FORWARD,
-  FULL: PbMode.COMPATIBILITY_MODE_FULL,
-  BACKWARD_TRANSITIVE: PbMode.COMPATIBILITY_MODE_BACKWARD_TRANSITIVE,
-  FORWARD_TRANSITIVE: PbMode.COMPATIBILITY_MODE_FORWARD_TRANSITIVE,
-  FULL_TRANSITIVE: PbMode.COMPATIBILITY_MODE_FULL_TRANSITIVE,
-};
-
 /**
  * The schema registry over gRPC (`weir.v1.RegistryService`): subjects, versions, global ids,
  * compatibility checks and modes. Errors are WeirErrors: SUBJECT_NOT_FOUND, SCHEMA_VERSION_NOT_FOUND,
@@ -94,7 +90,10 @@ export class RegistryClient {
    * subject already has returns that version. @throws WeirError SCHEMA_INCOMPATIBLE, SCHEMA_INVALID
    */
   async register(subject: string, input: SchemaInput, opts: CallOpts = {}): Promise<SchemaVersion> {
-    const req: pb.RegisterRequest = { subject, definition: definitionToProto(input) };
+    const req: pb.RegisterRequest = {
+      subject,
+      definition: schemaInputToProto(input, `register under "${subject}"`),
+    };
     const res = await this.core.unary<pb.RegisterResponse>(
       `register a schema under "${subject}"`,
       (md, o, cb) => this.service.register(req, md, o, cb),
@@ -113,7 +112,7 @@ export class RegistryClient {
     if (!res.definition) throw missing(`schema id ${id}`);
     return {
       id: res.id,
-      ...definitionFromProto(res.definition),
+      ...definitionFromProto(res.definition, `get schema id ${id}`),
       versions: res.versions.map((v) => ({ subject: v.subject, version: v.version })),
     };
   }
@@ -149,7 +148,7 @@ export class RegistryClient {
   ): Promise<SchemaVersion> {
     const req: pb.LookupRequest = {
       subject,
-      definition: definitionToProto(input),
+      definition: schemaInputToProto(input, `look up a schema in "${subject}"`),
       includeDeleted: opts.deleted ?? false,
     };
     const what = `look up a schema in "${subject}"`;
@@ -194,9 +193,12 @@ export class RegistryClient {
   ): Promise<CompatibilityResult> {
     const req: pb.CheckCompatibilityRequest = {
       subject,
-      definition: definitionToProto(input),
+      definition: schemaInputToProto(input, `check compatibility with "${subject}"`),
       version: opts.version === undefined ? 0 : versionToProto(opts.version),
-      mode: opts.mode === undefined ? PbMode.COMPATIBILITY_MODE_UNSPECIFIED : modeToProto(opts.mode),
+      mode:
+        opts.mode === undefined
+          ? PbMode.COMPATIBILITY_MODE_UNSPECIFIED
+          : compatibilityModeToProto(opts.mode, `check compatibility with "${subject}"`),
     };
     if (opts.version === "latest") {
       // On the wire 0 means "as the mode requires", so "latest" is resolved to its number first.
@@ -209,7 +211,10 @@ export class RegistryClient {
     );
     return {
       compatible: res.compatible,
-      mode: modeFromProto(res.mode),
+      mode: compatibilityModeFromProto(
+        res.mode,
+        `the broker's answer to check compatibility with "${subject}"`,
+      ),
       checkedVersions: [...res.checkedVersions],
       changes: res.changes.map(changeFromProto),
     };
@@ -224,14 +229,16 @@ export class RegistryClient {
     opts: CallOpts & { defaultToGlobal?: boolean } = {},
   ): Promise<CompatibilityMode> {
     const req: pb.GetModeRequest = { subject: subject ?? "", defaultToGlobal: opts.defaultToGlobal ?? true };
-    const res = await this.core.unary<pb.GetModeResponse>(
+    const what =
       subject === undefined
         ? "get the global compatibility mode"
-        : `get the compatibility mode of "${subject}"`,
+        : `get the compatibility mode of "${subject}"`;
+    const res = await this.core.unary<pb.GetModeResponse>(
+      what,
       (md, o, cb) => this.service.getMode(req, md, o, cb),
       opts,
     );
-    return modeFromProto(res.mode);
+    return compatibilityModeFromProto(res.mode, `the broker's answer to ${what}`);
   }
 
   /** Sets a subject's compatibility mode, or the global default when `subject` is undefined. */
@@ -240,15 +247,17 @@ export class RegistryClient {
     mode: CompatibilityMode,
     opts: CallOpts = {},
   ): Promise<CompatibilityMode> {
-    const req: pb.SetModeRequest = { subject: subject ?? "", mode: modeToProto(mode) };
-    const res = await this.core.unary<pb.SetModeResponse>(
+    const what =
       subject === undefined
         ? "set the global compatibility mode"
-        : `set the compatibility mode of "${subject}"`,
+        : `set the compatibility mode of "${subject}"`;
+    const req: pb.SetModeRequest = { subject: subject ?? "", mode: compatibilityModeToProto(mode, what) };
+    const res = await this.core.unary<pb.SetModeResponse>(
+      what,
       (md, o, cb) => this.service.setMode(req, md, o, cb),
       opts,
     );
-    return modeFromProto(res.mode);
+    return compatibilityModeFromProto(res.mode, `the broker's answer to ${what}`);
   }
 
   /**
@@ -300,48 +309,9 @@ function versionToProto(version: VersionSelector): number {
   return version;
 }
 
-function modeToProto(mode: CompatibilityMode): PbMode {
-  const m = modes[mode] as PbMode | undefined;
-  if (m === undefined) {
-    throw new WeirError(
-      "INVALID_COMPATIBILITY_MODE",
-      `compatibility mode "${String(mode)}" is not valid; use one of ${Object.keys(modes).join(", ")}`,
-    );
-  }
-  return m;
-}
-
-function modeFromProto(mode: PbMode): CompatibilityMode {
-  const found = (Object.keys(modes) as CompatibilityMode[]).find((k) => modes[k] === mode);
-  if (found === undefined) throw missing(`a compatibility mode (got ${String(mode)})`);
-  return found;
-}
-
-function definitionToProto(input: SchemaInput): pb.SchemaDefinition {
-  const type = input.schemaType ?? "JSON";
-  if (type !== "JSON" && type !== "PROTOBUF") {
-    throw new WeirError(
-      "SCHEMA_INVALID",
-      `schema type "${String(type)}" is not supported; use "JSON" or "PROTOBUF"`,
-    );
-  }
-  return {
-    schemaType: type === "PROTOBUF" ? PbSchemaType.SCHEMA_TYPE_PROTOBUF : PbSchemaType.SCHEMA_TYPE_JSON,
-    schema: input.schema,
-    references: (input.references ?? []).map((r) => ({
-      name: r.name,
-      subject: r.subject,
-      version: r.version,
-    })),
-  };
-}
-
-function definitionFromProto(d: pb.SchemaDefinition): Omit<RegisteredSchema, "id"> {
-  return {
-    schemaType: d.schemaType === PbSchemaType.SCHEMA_TYPE_PROTOBUF ? "PROTOBUF" : "JSON",
-    schema: d.schema,
-    references: d.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
-  };
+function definitionFromProto(d: pb.SchemaDefinition, what: string): Omit<RegisteredSchema, "id"> {
+  const s = schemaInputFromProto(d, `the broker's answer to ${what}`);
+  return { schemaType: s.schemaType ?? "JSON", schema: s.schema, references: [...(s.references ?? [])] };
 }
 
 function schemaVersion(v: pb.SubjectVersion | undefined, what: string): SchemaVersion {
@@ -350,7 +320,7 @@ function schemaVersion(v: pb.SubjectVersion | undefined, what: string): SchemaVe
     subject: v.subject,
     version: v.version,
     id: v.id,
-    ...definitionFromProto(v.definition),
+    ...definitionFromProto(v.definition, what),
     deleted: v.deleted,
   };
 }

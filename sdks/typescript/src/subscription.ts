@@ -1,5 +1,5 @@
 import type { ClientDuplexStream } from "@grpc/grpc-js";
-import { WeirError } from "@weir/common";
+import { WeirError, groupModeToProto, startPositionToProto, type StartPosition } from "@weir/common";
 import * as pb from "@weir/proto";
 import { sleep, type ClientCore } from "./client-core.js";
 import { fromErrorStatus, fromServiceError } from "./client-errors.js";
@@ -393,24 +393,14 @@ export class Subscription implements AsyncIterableIterator<Message>, MessageSett
   }
 }
 
-function groupModeToProto(mode: GroupMode): pb.GroupMode {
-  switch (mode) {
-    case "stream":
-      return pb.GroupMode.GROUP_MODE_STREAM;
-    case "queue":
-      return pb.GroupMode.GROUP_MODE_QUEUE;
-    default:
-      // Sent as is, so the broker answers INVALID_GROUP_MODE with the list of valid modes.
-      return pb.GroupMode.GROUP_MODE_UNSPECIFIED;
-  }
+/** A start position for the wire: the client's short spellings become the shared {@link StartPosition}. */
+export function startToProto(from: StartFrom | undefined): pb.StartPosition | undefined {
+  return startPositionToProto(from === undefined ? undefined : startPosition(from));
 }
 
-/** A start position for the wire. */
-export function startToProto(from: StartFrom | undefined): pb.StartPosition | undefined {
-  if (from === undefined) return undefined;
-  if (from === "earliest") return { position: { $case: "earliest", value: true } };
-  if (from === "latest") return { position: { $case: "latest", value: true } };
-  if ("offset" in from) return { position: { $case: "offset", value: from.offset } };
+function startPosition(from: StartFrom): StartPosition {
+  if (from === "earliest" || from === "latest") return { kind: from };
+  if ("offset" in from) return { kind: "offset", offset: from.offset };
   const ms = from.timestamp instanceof Date ? from.timestamp.getTime() : from.timestamp;
-  return { position: { $case: "timestampMs", value: ms } };
+  return { kind: "timestamp", timestampMs: ms };
 }

@@ -4,12 +4,7 @@ import { Metadata } from "@grpc/grpc-js";
 import { WeirError, topicConfigInputFromProto, topicConfigToProto } from "@weir/common";
 import { BrokerServiceService, GroupMode, ProduceRequest } from "@weir/proto";
 import { guardDeserializers, isMalformed, toServerError } from "./grpc-errors.js";
-import {
-  deliveryToProto,
-  groupModeFromProto,
-  produceInputFromProto,
-  startFromProto,
-} from "./grpc-mapping.js";
+import { deliveryToProto, groupModeFromProto, produceInputFromProto } from "./grpc-mapping.js";
 
 void suite("grpc-mapping", () => {
   void test("a produced record keeps key presence: absent stays absent, empty stays an empty key", () => {
@@ -104,25 +99,6 @@ void suite("grpc-mapping", () => {
           /GROUP_MODE_QUEUE/.test(e.message),
       );
     }
-  });
-
-  void test("start positions map one to one; negative offsets are INVALID_OFFSET", () => {
-    assert.equal(startFromProto(undefined, "x"), undefined);
-    assert.equal(startFromProto({}, "x"), undefined);
-    assert.deepEqual(startFromProto({ position: { $case: "earliest", value: true } }, "x"), {
-      kind: "earliest",
-    });
-    assert.deepEqual(startFromProto({ position: { $case: "offset", value: 5 } }, "x"), {
-      kind: "offset",
-      offset: 5,
-    });
-    assert.deepEqual(startFromProto({ position: { $case: "timestampMs", value: 9 } }, "x"), {
-      kind: "timestamp",
-      timestampMs: 9,
-    });
-    assert.throws(() => startFromProto({ position: { $case: "offset", value: -1 } }, "x"), {
-      code: "INVALID_OFFSET",
-    });
   });
 
   void test("deliveries keep their bytes without copying plain Uint8Arrays into new memory", () => {

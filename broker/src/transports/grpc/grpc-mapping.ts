@@ -3,14 +3,15 @@
  * (from "@weir/proto") and the broker's domain types lives here, so the service code only calls the
  * broker and the rules of translation (presence, defaults, enum values) are in one place.
  */
-import { WeirError, topicConfigToProto } from "@weir/common";
+import { topicConfigToProto } from "@weir/common";
 
-// The group conversions are shared with the client; re-exported for the gRPC services.
+// The group and start-position conversions are shared with the client; re-exported for the gRPC services.
 export {
   groupDescriptionToProto,
   groupModeFromProto,
   groupModeToProto,
   groupSummaryToProto,
+  startPositionFromProto as startFromProto,
 } from "@weir/common";
 import * as pb from "@weir/proto";
 import { toErrorStatus } from "./grpc-errors.js";
@@ -23,7 +24,7 @@ import type {
 } from "../../broker-types.js";
 import type { AppendRecord, RecordHeader } from "../../broker-types.js";
 import { deliveryErrorHeader, type UndeliverableReporter } from "../undeliverable-records.js";
-import type { Assignment, Delivery, RecordRef, StartFrom } from "../../broker-types.js";
+import type { Assignment, Delivery, RecordRef } from "../../broker-types.js";
 
 /** A view of `bytes` as a Buffer without copying (the generated encoders type bytes as Buffer). */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -123,42 +124,6 @@ export function deliverySize(d: Delivery): number {
 /** An assignment for the wire. */
 export function assignmentToProto(a: Assignment): pb.Assignment {
   return { generation: a.generation, partitions: [...a.partitions] };
-}
-
-/**
- * A start position from the wire; undefined when none is set (the group's default applies).
- *
- * @throws WeirError INVALID_OFFSET for a negative offset or timestamp.
- */
-export function startFromProto(start: pb.StartPosition | undefined, where: string): StartFrom | undefined {
-  const p = start?.position;
-  if (p === undefined) return undefined;
-  switch (p.$case) {
-    case "earliest":
-      return { kind: "earliest" };
-    case "latest":
-      return { kind: "latest" };
-    case "offset":
-      if (!Number.isSafeInteger(p.value) || p.value < 0) {
-        throw new WeirError(
-          "INVALID_OFFSET",
-          `${where}: start offset ${p.value} is invalid; use an offset >= 0`,
-          {
-            details: { offset: p.value },
-          },
-        );
-      }
-      return { kind: "offset", offset: p.value };
-    case "timestampMs":
-      if (!Number.isSafeInteger(p.value) || p.value < 0) {
-        throw new WeirError(
-          "INVALID_OFFSET",
-          `${where}: start timestamp ${p.value} is invalid; use milliseconds since the Unix epoch (>= 0)`,
-          { details: { timestampMs: p.value } },
-        );
-      }
-      return { kind: "timestamp", timestampMs: p.value };
-  }
 }
 
 /** A topic description for the wire. */

@@ -1,12 +1,14 @@
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
-import { WeirError } from "@weir/common";
+import {
+  WeirError,
+  compatibilityModeFromProto,
+  compatibilityModeToProto,
+  schemaInputFromProto,
+  schemaInputToProto,
+} from "@weir/common";
 import * as pb from "@weir/proto";
 import {
-  compatibilityModes,
-  type CompatibilityMode,
   type CompatibilityResult,
-  type SchemaInput,
-  type SchemaType,
   type StoredSchema,
   type SubjectVersion,
   type VersionedChange,
@@ -103,7 +105,7 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
           { details: { subject: req.subject, confluentCode: 40408 } },
         );
       }
-      return { mode: compatibilityModeToProto(mode) };
+      return { mode: compatibilityModeToProto(mode, `GetMode of "${req.subject}"`) };
     }),
 
     setMode: unaryHandler<pb.SetModeRequest, pb.SetModeResponse>(broker, async (req, ctx) => {
@@ -113,7 +115,7 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
         `SetMode of ${subject === undefined ? "the global default" : `"${subject}"`}`,
       );
       await broker.schemaRegistry(ctx).setMode(subject, mode);
-      return { mode: compatibilityModeToProto(mode) };
+      return { mode: compatibilityModeToProto(mode, "SetMode") };
     }),
 
     deleteSubject: unaryHandler<pb.DeleteSubjectRequest, pb.DeleteSubjectResponse>(
@@ -136,74 +138,9 @@ export function createRegistryServiceHandlers(broker: Broker): UntypedServiceImp
   };
 }
 
-/** A schema type from the wire; UNSPECIFIED is JSON, unknown numbers are refused (SCHEMA_INVALID). */
-export function schemaTypeFromProto(type: pb.SchemaType, where: string): SchemaType {
-  switch (type) {
-    case pb.SchemaType.SCHEMA_TYPE_UNSPECIFIED:
-    case pb.SchemaType.SCHEMA_TYPE_JSON:
-      return "JSON";
-    case pb.SchemaType.SCHEMA_TYPE_PROTOBUF:
-      return "PROTOBUF";
-    default:
-      // Unknown numbers arrive too: proto3 enums are open on the wire.
-      throw new WeirError(
-        "SCHEMA_INVALID",
-        `${where}: schema type ${String(type)} is not supported; use SCHEMA_TYPE_JSON or SCHEMA_TYPE_PROTOBUF`,
-        { details: { schemaType: type } },
-      );
-  }
-}
-
-/** A schema type for the wire. */
-export function schemaTypeToProto(type: SchemaType): pb.SchemaType {
-  return type === "PROTOBUF" ? pb.SchemaType.SCHEMA_TYPE_PROTOBUF : pb.SchemaType.SCHEMA_TYPE_JSON;
-}
-
-const modeToProto: Record<CompatibilityMode, pb.CompatibilityMode> = {
-  NONE: pb.CompatibilityMode.COMPATIBILITY_MODE_NONE,
-  BACKWARD: pb.CompatibilityMode.COMPATIBILITY_MODE_BACKWARD,
-  FORWARD: pb.CompatibilityMode.COMPATIBILITY_MODE_FORWARD,
-  FULL: pb.CompatibilityMode.COMPATIBILITY_MODE_FULL,
-  BACKWARD_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_BACKWARD_TRANSITIVE,
-  FORWARD_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FORWARD_TRANSITIVE,
-  FULL_TRANSITIVE: pb.CompatibilityMode.COMPATIBILITY_MODE_FULL_TRANSITIVE,
-};
-
-/** A compatibility mode for the wire. */
-export function compatibilityModeToProto(mode: CompatibilityMode): pb.CompatibilityMode {
-  return modeToProto[mode];
-}
-
-/** A compatibility mode from the wire; UNSPECIFIED and unknown numbers are INVALID_COMPATIBILITY_MODE. */
-export function compatibilityModeFromProto(mode: pb.CompatibilityMode, where: string): CompatibilityMode {
-  const found = compatibilityModes.find((m) => modeToProto[m] === mode);
-  if (found !== undefined) return found;
-  throw new WeirError(
-    "INVALID_COMPATIBILITY_MODE",
-    `${where}: compatibility mode ${String(mode)} (${pb.CompatibilityMode[mode] ?? "unknown"}) is not valid; use one of ${compatibilityModes.map((m) => `COMPATIBILITY_MODE_${m}`).join(", ")}`,
-    { details: { mode } },
-  );
-}
-
-/** A schema definition from the wire. */
-export function schemaInputFromProto(def: pb.SchemaDefinition | undefined, where: string): SchemaInput {
-  if (!def) {
-    throw new WeirError("SCHEMA_INVALID", `${where}: "definition" is missing; send the schema text and type`);
-  }
-  return {
-    schemaType: schemaTypeFromProto(def.schemaType, where),
-    schema: def.schema,
-    references: def.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
-  };
-}
-
 /** A stored schema's definition for the wire. */
 export function definitionToProto(s: StoredSchema): pb.SchemaDefinition {
-  return {
-    schemaType: schemaTypeToProto(s.schemaType),
-    schema: s.schema,
-    references: s.references.map((r) => ({ name: r.name, subject: r.subject, version: r.version })),
-  };
+  return schemaInputToProto(s, `schema id ${s.id}`);
 }
 
 /** One version of a subject for the wire. */
@@ -236,7 +173,7 @@ export function changeToProto(c: VersionedChange): pb.SchemaChange {
 export function compatibilityToProto(r: CompatibilityResult): pb.CheckCompatibilityResponse {
   return {
     compatible: r.compatible,
-    mode: compatibilityModeToProto(r.mode),
+    mode: compatibilityModeToProto(r.mode, "CheckCompatibility"),
     checkedVersions: [...r.checkedVersions],
     changes: r.changes.map(changeToProto),
   };
