@@ -53,6 +53,21 @@ before(async () => {
   });
   http = `http://${server.httpAddress}`;
   await server.broker.createTopic("orders", { partitions: 1 });
+  // AccessPolicies are enforced: checkout may read what these tests read (authorization has its own
+  // tests in access-policies.test.ts).
+  await server.broker.applyChangeset([
+    {
+      type: "putObject",
+      kind: "AccessPolicy",
+      name: "checkout-reads",
+      namespace: "shop",
+      spec: {
+        principals: ["checkout"],
+        rules: [{ actions: ["describe", "consume"], topics: [">"], groups: [">"], cluster: true }],
+      },
+      expectedVersion: 0,
+    },
+  ]);
 });
 after(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));

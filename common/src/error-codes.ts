@@ -51,6 +51,7 @@ export const errorCodes = {
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500, retriable: false },
   HEADERS_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 431, retriable: false },
   REQUEST_TOO_SLOW: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 408, retriable: true },
+  QUOTA_EXCEEDED: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, retriable: true },
 } as const satisfies Record<string, { grpc: GrpcStatus; http: number; retriable: boolean }>;
 
 /** A stable Weir error code, one of the keys of {@link errorCodes}. */

@@ -18,6 +18,11 @@ export interface Resource {
   kind: "topic" | "group" | "subject" | "cluster";
   name: string;
   topic?: string | undefined;
+  /**
+   * For a topic: the namespace a call gives it (a changeset's `weir.dev/namespace` label), checked in
+   * addition to the namespace the topic has now.
+   */
+  namespace?: string | undefined;
 }
 
 /** An authorization answer; `reason` is said in the NOT_AUTHORIZED error when refused. */

@@ -1,5 +1,5 @@
 import { WeirError, defaultMaxJsonDepth, silentLogger, toWeirError, type Logger } from "@weir/common";
-import type { Broker, CallContext, TopicConfigInput } from "../broker-types.js";
+import type { Broker, CallContext, CallerIdentity, TopicConfigInput } from "../broker-types.js";
 import { createSchemaRegistry, type SchemaRegistry } from "@weir/schema";
 import type { LogEngine, MetadataStore } from "../engine/log-engine.js";
 import type { GroupCoordinator, StartFrom } from "../groups/group-types.js";
@@ -15,15 +15,13 @@ import { TopicValidators } from "./topic-validators.js";
 import { ProducerDedupe, type ProducerDedupeOptions } from "./producer-dedupe.js";
 import { AdminLock } from "./admin-lock.js";
 import { ChangesetService } from "./changeset-service.js";
-import {
-  createDefaultAuthorizer,
-  enforce,
-  internalCaller,
-  type Action,
-  type Authorizer,
-  type Resource,
-} from "./authorizer.js";
+import { enforce, internalCaller, type Action, type Authorizer, type Resource } from "./authorizer.js";
 import { authorizedRegistry } from "./authorized-registry.js";
+import { PolicyState } from "../policy/policy-state.js";
+import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
+import { RouteForwarder } from "../policy/route-forwarder.js";
+import { QuotaGate } from "../policy/quota-gate.js";
+import { changesetResources } from "../policy/changeset-resources.js";
 import { authenticate } from "../auth/authenticate.js";
 import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
 
@@ -60,13 +58,20 @@ export interface BrokerOptions {
   allowAnonymous?: boolean;
   /** The bootstrap admin credential (`weir up`/`weir serve` create one per data dir); only its digest. */
   bootstrap?: BootstrapPrincipal;
-  /** Decides every call at the broker's one enforcement point. @default {@link createDefaultAuthorizer} */
+  /**
+   * Decides every call at the broker's one enforcement point. @default AccessPolicy evaluation
+   * ({@link createAccessPolicyAuthorizer}); `createDefaultAuthorizer` allows every principal.
+   */
   authorizer?: Authorizer;
+  /** The clock of the Quota token buckets. @default Date.now */
+  clock?: () => number;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap">> &
-  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap">;
+export type ResolvedBrokerOptions = Required<
+  Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">
+> &
+  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -153,15 +158,32 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     PrincipalDirectory.fromObjects(await changesets.listObjects(principalKind), opts.bootstrap);
   let principals = await loadPrincipals();
   const principalListeners = new Set<() => void>();
+  const policy = new PolicyState({
+    objects: changesets.objects,
+    topicConfig: (name) => topics.get(name)?.config,
+    ...(opts.clock ? { now: opts.clock } : {}),
+    logger: logger.child({ component: "policy" }),
+  });
   const authorizer =
     opts.authorizer ??
-    createDefaultAuthorizer({ allowAnonymous: () => opts.allowAnonymous || principals.size === 0 });
+    createAccessPolicyAuthorizer({
+      state: policy,
+      allowAnonymous: () => opts.allowAnonymous || principals.size === 0,
+      // The bootstrap admin's name ("weir:admin") is not a valid Principal name, so no Principal from
+      // git can take it.
+      isAdmin: (caller) => opts.bootstrap !== undefined && caller.principal === opts.bootstrap.name,
+    });
   /**
    * The single enforcement point: every Broker method calls it once, before doing anything. It
    * authenticates the call's credentials against the principals known now, then asks the authorizer.
+   * Returns the caller (for the quotas).
    */
-  const authorize = (ctx: CallContext, action: Action, resource: Resource): void =>
-    enforce(authorizer, authenticate(principals, ctx), action, resource);
+  const authorize = (ctx: CallContext, action: Action, resource: Resource): CallerIdentity => {
+    const caller = authenticate(principals, ctx);
+    enforce(authorizer, caller, action, resource);
+    return caller;
+  };
+  const quotas = new QuotaGate({ state: policy, metrics: metrics.registry });
   const topicR = (name: string): Resource => ({ kind: "topic", name });
   const groupR = (topic: string, name: string): Resource => ({ kind: "group", name, topic });
   const clusterR: Resource = { kind: "cluster", name: "" };
@@ -187,6 +209,16 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   topics.listener = groups;
 
   const producePath = new ProducePath({ engine, topics, validators, dedupe, metrics, gate, limits: opts });
+  producePath.router = new RouteForwarder({
+    state: policy,
+    hasTopic: (name) => topics.get(name) !== undefined,
+    deadLetterTopicOf: (name) => topics.get(name)?.config.delivery.deadLetterTopic ?? "",
+    append: (topic, records, options) =>
+      producePath.produce(topic, records, internalCtx, options, true, false),
+    createTopic: (name, config) => broker.createTopic(name, config, internalCtx),
+    metrics: metrics.registry,
+    logger: logger.child({ component: "routes" }),
+  });
 
   const requests = new RequestReply({
     inbox,
@@ -228,7 +260,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async applyChangeset(ops, options = {}, ctx = internalCtx) {
-      authorize(ctx, "apply", clusterR);
+      // `apply` on every resource the changeset writes: authorized whole or not at all.
+      for (const resource of changesetResources(ops)) authorize(ctx, "apply", resource);
       const result = await changesets.apply(ops, options);
       // A removed principal or a rotated-away token is refused from the next call on, and open
       // streams re-check their caller (onPrincipalsChanged).
@@ -271,18 +304,18 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async produce(topic, input, ctx = internalCtx, options = {}) {
-      authorize(ctx, "produce", topicR(topic));
+      quotas.produce(authorize(ctx, "produce", topicR(topic)).principal, topic, input);
       const results = await producePath.produce(topic, input, ctx, options, false);
       return results.map((r) => r.position!);
     },
 
     async produceEach(topic, input, ctx = internalCtx, options = {}) {
-      authorize(ctx, "produce", topicR(topic));
+      quotas.produce(authorize(ctx, "produce", topicR(topic)).principal, topic, input);
       return producePath.produce(topic, input, ctx, options, true);
     },
 
     async request(topic, record, timeoutMs, ctx = internalCtx) {
-      authorize(ctx, "request", topicR(topic));
+      quotas.produce(authorize(ctx, "request", topicR(topic)).principal, topic, [record]);
       return requests.request(topic, record, timeoutMs, ctx);
     },
 
@@ -310,8 +343,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
 
     async joinGroup(options, ctx = internalCtx) {
-      authorize(ctx, "consume", groupR(options.topic, options.group));
-      return groups.join(options);
+      const resource = groupR(options.topic, options.group);
+      const caller = authorize(ctx, "consume", resource);
+      const member = await groups.join(options);
+      if (caller.method === "internal") return member;
+      // Deliveries are paced by the caller's consume quotas, on every transport (they all poll a
+      // member), and a policy change re-authorizes the member's next poll (streams opened before it too).
+      let generation = policy.generation;
+      const recheck = (): void => {
+        if (policy.generation === generation) return;
+        authorize(ctx, "consume", resource); // throws on every poll until allowed again
+        generation = policy.generation;
+      };
+      return quotas.pace(caller.principal, member, recheck);
     },
 
     async poll(member, max, waitMs, ctx = internalCtx) {

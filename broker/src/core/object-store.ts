@@ -110,6 +110,7 @@ export type ObjectWrite =
  */
 export class ObjectStore {
   private readonly objects = new Map<string, StoredObject>();
+  private readonly listeners = new Set<(kinds: ReadonlySet<string>) => void>();
 
   private constructor(private readonly metadata: MetadataStore) {}
 
@@ -153,6 +154,17 @@ export class ObjectStore {
       if (w.type === "put") this.objects.set(objectKey(w.object.kind, w.object.name), w.object);
       else this.objects.delete(objectKey(w.kind, w.name));
     }
+    const kinds = new Set(writes.map((w) => (w.type === "put" ? w.object.kind : w.kind)));
+    for (const listener of this.listeners) listener(kinds);
+  }
+
+  /**
+   * Calls `listener` with the kinds written after every commit, once the writes are durable and in
+   * memory (the policy engine rebuilds its compiled policies from it). Returns an unsubscribe function.
+   */
+  onCommit(listener: (kinds: ReadonlySet<string>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 

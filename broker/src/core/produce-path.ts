@@ -17,6 +17,7 @@ import { checkRecord, type RecordCheckLimits } from "./record-checks.js";
 import type { TopicEntry, TopicRegistry } from "./topic-registry.js";
 import type { TopicValidators } from "./topic-validators.js";
 import { validateBatch, validateEach } from "./validate-batch.js";
+import type { RouteForwarder } from "../policy/route-forwarder.js";
 
 /** The broker-wide limits of a produce. */
 export interface ProduceLimits extends RecordCheckLimits {
@@ -42,12 +43,17 @@ export interface ProducePathOptions {
  * deduplication, one atomic append per partition, and the produce metrics.
  */
 export class ProducePath {
+  /** Applies RoutePolicies to appended records before the ack (set once the broker is wired). */
+  router: RouteForwarder | undefined;
+
   constructor(private readonly o: ProducePathOptions) {}
 
   /**
    * The produce path of {@link Broker.produce} (all-or-nothing: the first refused record throws before
    * anything is appended) and {@link Broker.produceEach} (`perRecord`: a refused record gets its error in
-   * its result, the others are appended).
+   * its result, the others are appended). With `route`, the records in the log afterwards are routed
+   * by the topic's RoutePolicies (see {@link RouteForwarder}) before this resolves; routed copies
+   * themselves are appended with `route` false (`route()` already followed the chain).
    */
   async produce(
     topic: string,
@@ -55,6 +61,7 @@ export class ProducePath {
     ctx: CallContext,
     options: ProduceOptions,
     perRecord: boolean,
+    route = true,
   ): Promise<ProduceResult[]> {
     const started = performance.now();
     this.o.gate.assertOpen();
@@ -93,6 +100,8 @@ export class ProducePath {
     } finally {
       reservation?.appended(appendedAt);
     }
+    // The ack waits until every routed copy is durable (appended, or dead-lettered with its reason).
+    if (route && this.router?.routes(topic)) await this.router.forward(topic, input, results, producer);
     this.o.metrics.produceLatency.observe({ transport: ctx.transport }, (performance.now() - started) / 1000);
     return results;
   }

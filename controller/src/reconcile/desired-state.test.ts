@@ -70,7 +70,12 @@ void suite("desiredState", () => {
       retention: { timeMs: 86_400_000, bytes: 2048 },
       delivery: { ackTimeoutMs: 90_000, maxAttempts: 9, deadLetterTopic: "" },
       maxRecordBytes: 1_000_000,
-      labels: { team: "a", "weir.dev/managed-by": "weir-controller", "weir.dev/source-id": "main" },
+      labels: {
+        team: "a",
+        "weir.dev/managed-by": "weir-controller",
+        "weir.dev/source-id": "main",
+        "weir.dev/namespace": "default",
+      },
       schemas: { value: "orders", key: "", valueMessage: "", keyMessage: "" },
     });
     assert.equal(d.topics[0]?.allowDelete, true);

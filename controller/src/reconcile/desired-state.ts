@@ -7,6 +7,7 @@ import {
   allowDeleteAnnotation,
   managedByLabel,
   managedByValue,
+  namespaceLabel,
   sourceIdLabel,
   type DesiredObject,
   type DesiredSchema,
@@ -143,6 +144,7 @@ function desiredTopic(
   for (const [k, v] of Object.entries(r.document.metadata.labels ?? {})) if (v !== undefined) labels[k] = v;
   labels[managedByLabel] = managedByValue;
   labels[sourceIdLabel] = sourceId;
+  labels[namespaceLabel] = r.namespace;
   const schema = spec.schema;
   const config: TopicConfig = {
     partitions: spec.partitions ?? d?.partitions ?? defaultPartitions,

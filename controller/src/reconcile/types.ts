@@ -14,6 +14,11 @@ export const managedByValue = "weir-controller";
  * prune each other's topics.
  */
 export const sourceIdLabel = "weir.dev/source-id";
+/**
+ * Label carrying the Topic's `metadata.namespace` on every topic the controller manages: the broker's
+ * AccessPolicy enforcement reads it to know which namespace owns the topic (broker/src/policy).
+ */
+export const namespaceLabel = "weir.dev/namespace";
 /** Annotation that lets prune delete a topic holding records (it must be on the last applied declaration). */
 export const allowDeleteAnnotation = "weir.dev/allow-delete";
 /** Stored-object kind of the controller's sync record, one per source (name = source id). */

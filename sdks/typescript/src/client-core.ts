@@ -24,6 +24,8 @@ export interface ClientStats {
   producedRecords: number;
   /** Produce batches sent again after their stream broke (idempotent produce: never appended twice). */
   produceRetries: number;
+  /** Produce batches the broker refused with QUOTA_EXCEEDED and that were sent again after its retry-after. */
+  quotaRetries: number;
   /** SubscribeAck frames sent (acks are batched a few milliseconds). */
   ackFrames: number;
   /** Times a subscription re-opened its stream after it broke. */
@@ -51,6 +53,7 @@ export class ClientCore {
     produceFrames: 0,
     producedRecords: 0,
     produceRetries: 0,
+    quotaRetries: 0,
     ackFrames: 0,
     subscriptionReconnects: 0,
   };

@@ -318,8 +318,11 @@ export class Publisher {
     const count = perRecord ? answer.results.length : answer.positions.length;
     if (answer.error) {
       const error = fromErrorStatus(answer.error);
-      // Only a broker that is going away (UNAVAILABLE) is worth re-sending to; other refusals are final.
-      if (error.code !== "UNAVAILABLE" || !this.retry([batch], error)) failBatch(batch, error);
+      // Over a quota: sent again once the broker's retry-after has passed. Otherwise only a broker that
+      // is going away (UNAVAILABLE) is worth re-sending to; other refusals are final.
+      if (error.code === "QUOTA_EXCEEDED") {
+        if (!this.retryAfter(batch, error)) failBatch(batch, error);
+      } else if (error.code !== "UNAVAILABLE" || !this.retry([batch], error)) failBatch(batch, error);
     } else if (count !== batch.records.length) {
       failBatch(
         batch,
@@ -405,6 +408,28 @@ export class Publisher {
       stream.cancel();
       return; // onStreamEnd changed inFlight; the next tick looks again
     }
+  }
+
+  /**
+   * Puts a batch the broker refused with QUOTA_EXCEEDED back at the head of the queue, sent again after
+   * the broker's `retryAfterMs` (nothing of it was appended, so this is safe without idempotence);
+   * false when it must fail instead: no retry-after given, the client closing, or the wait would end
+   * past the batch's `deliveryTimeoutMs`.
+   */
+  private retryAfter(batch: Batch, error: WeirError): boolean {
+    const ms = error.details.retryAfterMs;
+    if (typeof ms !== "number" || this.core.closing.signal.aborted || isSettled(batch)) return false;
+    const now = Date.now();
+    if (now + ms - (batch.firstSentMs ?? now) > this.core.options.deliveryTimeoutMs) return false;
+    this.core.stats.quotaRetries++;
+    this.ready.unshift(batch);
+    if (this.retryTimer === undefined) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.pump();
+      }, ms);
+    }
+    return true;
   }
 
   /**

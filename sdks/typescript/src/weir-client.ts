@@ -1,7 +1,7 @@
 import { WeirError } from "@weir/common";
 import type * as pb from "@weir/proto";
 import { AdminClient } from "./admin-client.js";
-import { ClientCore, type CallOpts, type ClientStats } from "./client-core.js";
+import { ClientCore, sleep, type CallOpts, type ClientStats } from "./client-core.js";
 import { throwIfAborted } from "./client-errors.js";
 import { resolveClientOptions, type ClientOptions } from "./client-options.js";
 import { Reply, headersToProto, toBytes, type HeadersInput, type Message } from "./message.js";
@@ -155,14 +155,26 @@ export function createClient(options: ClientOptions): WeirClient {
       };
       // The broker times the request out; the deadline is only a safety net if the broker is lost.
       const deadlineMs = (opts.timeoutMs ?? 10_000) + 5_000;
-      const res = await core.unary<pb.RequestResponse>(
-        what,
-        (md, o, cb) => core.broker.request(req, md, o, cb),
-        {
-          signal: opts.signal,
-          deadlineMs,
-        },
-      );
+      const started = Date.now();
+      let res: pb.RequestResponse;
+      for (;;) {
+        try {
+          res = await core.unary<pb.RequestResponse>(
+            what,
+            (md, o, cb) => core.broker.request(req, md, o, cb),
+            { signal: opts.signal, deadlineMs },
+          );
+          break;
+        } catch (error) {
+          // Over a quota nothing was sent to responders: wait the broker's retry-after and send again,
+          // as long as that fits in the request's timeout.
+          const wait = quotaRetryAfterMs(error);
+          if (wait === undefined || Date.now() + wait - started >= (opts.timeoutMs ?? 10_000)) throw error;
+          core.stats.quotaRetries++;
+          await sleep(wait, opts.signal);
+          throwIfAborted(opts.signal, what);
+        }
+      }
       const r = res.reply;
       if (!r) throw new WeirError("INTERNAL", `${what}: the broker's answer has no reply record`);
       return new Reply(r.key, r.value, r.headers, r.timestampMs ?? Date.now());
@@ -300,4 +312,11 @@ function startResponder(
       await loop;
     },
   };
+}
+
+/** The retry-after of a QUOTA_EXCEEDED refusal, or undefined for any other error. */
+function quotaRetryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof WeirError) || error.code !== "QUOTA_EXCEEDED") return undefined;
+  const ms = error.details.retryAfterMs;
+  return typeof ms === "number" && ms >= 0 ? ms : undefined;
 }

@@ -16,6 +16,8 @@ export const errorMetadataKeys = {
   retriable: "weir-retriable",
   /** JSON of {@link WeirError.details}, binary so any text survives. */
   details: "weir-details-bin",
+  /** Milliseconds after which a call refused with QUOTA_EXCEEDED would pass (also in the details). */
+  retryAfterMs: "retry-after-ms",
 } as const;
 
 /**
@@ -30,6 +32,8 @@ export function toServerError(error: WeirError): ServerErrorResponse {
   if (Object.keys(error.details).length > 0) {
     metadata.set(errorMetadataKeys.details, Buffer.from(JSON.stringify(error.details)));
   }
+  const retryAfterMs = error.details.retryAfterMs;
+  if (typeof retryAfterMs === "number") metadata.set(errorMetadataKeys.retryAfterMs, String(retryAfterMs));
   return Object.assign(new Error(error.message), {
     code: error.grpcStatus,
     details: error.message,

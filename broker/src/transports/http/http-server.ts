@@ -108,6 +108,9 @@ export async function startHttpServer(broker: Broker, options: HttpServerOptions
   const tracked = new Set<Promise<void>>();
   const answerError = (error: unknown, reply: FastifyReply): void => {
     const e = broker.observeError(fromFastifyError(error, bodyLimit), { transport: "http" });
+    // QUOTA_EXCEEDED (429): Retry-After in whole seconds (RFC 9110); the exact ms are in the details.
+    const retryAfterMs = e.details.retryAfterMs;
+    if (typeof retryAfterMs === "number") void reply.header("retry-after", Math.ceil(retryAfterMs / 1000));
     if (e.code === "UNAUTHENTICATED") void reply.header("www-authenticate", wwwAuthenticate);
     void reply.code(e.httpStatus).send(e.toJSON());
   };
