@@ -12,6 +12,7 @@ import type {
 import type { Logger, TopicConfig, TopicConfigInput, WeirError } from "@weir/common";
 import type { SchemaRegistry } from "@weir/schema";
 import type { ChangesetOp, ChangesetOptions, ChangesetResult, StoredObject } from "./core/changeset-types.js";
+import type { DecisionRecord } from "@weir/policies";
 
 // The topic configuration types are shared with the client (one definition, with its proto conversion).
 export type { TopicConfig, TopicConfigInput, TopicSchemas } from "@weir/common";
@@ -248,6 +249,11 @@ export interface Broker {
    * write. With `dryRun` only the checks run. See `core/changeset.ts` for what is not transactional.
    */
   applyChangeset(ops: ChangesetOp[], options?: ChangesetOptions, ctx?: CallContext): Promise<ChangesetResult>;
+  /**
+   * The log of recent authorization decisions the AccessPolicies made for principals, aggregated (what
+   * `weir policy dry-run --broker` replays). Needs `admin` on the cluster.
+   */
+  recentDecisions(ctx?: CallContext): Promise<DecisionRecord[]>;
   /** Stored objects (all, or of one kind), ordered by kind then name. */
   listObjects(kind?: string, ctx?: CallContext): Promise<StoredObject[]>;
   /** One stored object, or undefined. */

@@ -21,6 +21,7 @@ import { PolicyState } from "../policy/policy-state.js";
 import { createAccessPolicyAuthorizer } from "../policy/access-policy-authorizer.js";
 import { RouteForwarder } from "../policy/route-forwarder.js";
 import { QuotaGate } from "../policy/quota-gate.js";
+import { DecisionLog, type DecisionLogOptions } from "../policy/decision-log.js";
 import { changesetResources } from "../policy/changeset-resources.js";
 import { authenticate } from "../auth/authenticate.js";
 import { PrincipalDirectory, principalKind, type BootstrapPrincipal } from "../auth/principal-directory.js";
@@ -63,15 +64,17 @@ export interface BrokerOptions {
    * ({@link createAccessPolicyAuthorizer}); `createDefaultAuthorizer` allows every principal.
    */
   authorizer?: Authorizer;
-  /** The clock of the Quota token buckets. @default Date.now */
+  /** The clock of the Quota token buckets and of the decision log. @default Date.now */
   clock?: () => number;
+  /** Bounds of the log of recent authorization decisions ({@link DecisionLog}; its clock is `clock`). */
+  decisionLog?: Omit<DecisionLogOptions, "now">;
 }
 
 /** Options with every default filled in (`registry` stays optional: the broker creates it). */
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">
+  Omit<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock" | "decisionLog">
 > &
-  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock">;
+  Pick<BrokerOptions, "registry" | "authorizer" | "bootstrap" | "clock" | "decisionLog">;
 
 /** Fills in {@link BrokerOptions} defaults. */
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
@@ -164,10 +167,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     ...(opts.clock ? { now: opts.clock } : {}),
     logger: logger.child({ component: "policy" }),
   });
+  const decisionLog = new DecisionLog({ ...opts.decisionLog, ...(opts.clock ? { now: opts.clock } : {}) });
   const authorizer =
     opts.authorizer ??
     createAccessPolicyAuthorizer({
       state: policy,
+      log: decisionLog,
       allowAnonymous: () => opts.allowAnonymous || principals.size === 0,
       // The bootstrap admin's name ("weir:admin") is not a valid Principal name, so no Principal from
       // git can take it.
@@ -292,6 +297,12 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     async getObject(kind, name, ctx = internalCtx) {
       authorize(ctx, "describe", clusterR);
       return changesets.getObject(kind, name);
+    },
+
+    async recentDecisions(ctx = internalCtx) {
+      // Admin only: the log names every principal's calls.
+      authorize(ctx, "admin", clusterR);
+      return decisionLog.records();
     },
 
     async listTopics(ctx = internalCtx) {

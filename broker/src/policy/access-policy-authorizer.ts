@@ -2,6 +2,7 @@ import type { Resource as PolicyResource } from "@weir/policies";
 import type { CallerIdentity } from "../broker-types.js";
 import type { Action, Authorizer, Decision, Resource } from "../core/authorizer.js";
 import type { PolicyState } from "./policy-state.js";
+import type { DecisionLog } from "./decision-log.js";
 
 /** Options of {@link createAccessPolicyAuthorizer}. */
 export interface AccessPolicyAuthorizerOptions {
@@ -11,6 +12,8 @@ export interface AccessPolicyAuthorizerOptions {
   allowAnonymous: () => boolean;
   /** Whether a caller is the bootstrap admin (allowed everything, like the broker's own calls). */
   isAdmin: (caller: CallerIdentity) => boolean;
+  /** Counts every decision the policies make for a principal (cached ones too), for `weir policy dry-run`. */
+  log?: DecisionLog;
 }
 
 /**
@@ -26,13 +29,22 @@ export interface AccessPolicyAuthorizerOptions {
  */
 export function createAccessPolicyAuthorizer(options: AccessPolicyAuthorizerOptions): Authorizer {
   const { state } = options;
-  const decide = (caller: CallerIdentity, action: Action, resource: PolicyResource): Decision =>
-    state.decisions.authorize(
+  const decide = (caller: CallerIdentity, action: Action, resource: PolicyResource): Decision => {
+    const decision = state.decisions.authorize(
       state.access,
       { principal: caller.principal, namespace: caller.namespace },
       action,
       resource,
     );
+    options.log?.record({
+      principal: caller.principal,
+      ...(caller.namespace ? { namespace: caller.namespace } : {}),
+      action,
+      resource,
+      allowed: decision.allowed,
+    });
+    return decision;
+  };
   const topicResource = (name: string): PolicyResource => {
     const namespace = state.namespaceOf(name);
     return namespace === undefined ? { kind: "topic", name } : { kind: "topic", name, namespace };

@@ -12,8 +12,8 @@ const produce = (principal: string, topic: string, allowed = true) =>
     allowed,
   }) as const;
 
-suite("DecisionLog", () => {
-  test("aggregates calls per (principal, action, resource, outcome) with count, firstMs and lastMs", () => {
+void suite("DecisionLog", () => {
+  void test("aggregates calls per (principal, action, resource, outcome) with count, firstMs and lastMs", () => {
     let now = 1_000;
     const log = new DecisionLog({ now: () => now });
     log.record(produce("checkout", "orders.created"));
@@ -32,7 +32,7 @@ suite("DecisionLog", () => {
     ]);
   });
 
-  test("keeps at most maxEntries keys, dropping the least recently seen", () => {
+  void test("keeps at most maxEntries keys, dropping the least recently seen", () => {
     let now = 0;
     const log = new DecisionLog({ maxEntries: 3, now: () => now });
     for (const t of ["a", "b", "c"]) {
@@ -54,7 +54,7 @@ suite("DecisionLog", () => {
     );
   });
 
-  test("drops records whose last call is older than the window", () => {
+  void test("drops records whose last call is older than the window", () => {
     let now = 0;
     const log = new DecisionLog({ windowMs: 100, now: () => now });
     log.record(produce("p", "old"));
@@ -71,7 +71,7 @@ suite("DecisionLog", () => {
     assert.equal(log.size, 0);
   });
 
-  test("holds only the decision's names, copied (no other fields of what it was given)", () => {
+  void test("holds only the decision's names, copied (no other fields of what it was given)", () => {
     const log = new DecisionLog({ now: () => 5 });
     const given = { ...produce("p", "t"), token: "secret", payload: "x" } as ReturnType<typeof produce>;
     log.record(given);
@@ -87,7 +87,7 @@ suite("DecisionLog", () => {
     ]);
   });
 
-  test("defaults: 10,000 keys, 1 hour", () => {
+  void test("defaults: 10,000 keys, 1 hour", () => {
     assert.equal(defaultDecisionLogEntries, 10_000);
     assert.equal(defaultDecisionLogWindowMs, 3_600_000);
     assert.throws(() => new DecisionLog({ maxEntries: 0 }), /maxEntries/);

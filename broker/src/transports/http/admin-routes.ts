@@ -206,6 +206,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: HttpRouteContext)
     },
   );
 
+  // The log of recent authorization decisions, one DecisionRecord a line: what `weir policy dry-run
+  // --broker-http` replays, and what `--decisions <file.jsonl>` reads when saved to a file.
+  app.get("/v1/policy/decisions", async (_request, reply) => {
+    const records = await broker.recentDecisions(ctx.callContext(reply));
+    return reply.type("application/x-ndjson").send(records.map((r) => JSON.stringify(r) + "\n").join(""));
+  });
+
   // Stored objects and changesets (gRPC's AdminService is the primary API; these mirror it).
   app.get<{ Querystring: { kind?: string } }>("/v1/objects", async (request, reply) => ({
     objects: await broker.listObjects(request.query.kind, ctx.callContext(reply)),
