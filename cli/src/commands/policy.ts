@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { WeirError } from "@weir/common";
 import { CommandExit } from "../command-exit.js";
 import { dryRunGithub, dryRunText } from "../policy/dry-run-report.js";
 import { readDecisions, readSamples } from "../policy/jsonl-input.js";
+import { fetchDecisions } from "../policy/broker-decisions.js";
+import { resolveToken } from "../credentials.js";
 import { policyConfigOf } from "../policy/policy-config.js";
 import { computeDryRun } from "../policy/policy-dry-run.js";
 import { displayPaths, loadAtRef, loadWorkingTree, policyOutput, print } from "../policy/policy-load.js";
@@ -19,6 +21,8 @@ interface DryRunFlags {
   against?: string;
   sample?: string;
   decisions?: string;
+  broker?: string;
+  token?: string;
 }
 
 /** Exit codes of `weir policy dry-run`, as `weir plan --detailed-exitcode`. */
@@ -73,8 +77,19 @@ export function registerPolicyCommands(program: Command): void {
       "--decisions <file.jsonl>",
       "logged authorization decisions to replay against the proposed policies, one DecisionRecord a line (docs/policies.md)",
     )
+    .option(
+      "--broker <url>",
+      "replay a running broker's recent authorization decisions instead (its HTTP URL, e.g. http://127.0.0.1:7080; needs an admin token)",
+    )
+    .addOption(new Option("--token <token>", "bearer token for --broker (an admin's)").env("WEIR_TOKEN"))
     .action(async (flags: DryRunFlags, cmd: Command) => {
       const output = policyOutput(cmd);
+      if (flags.decisions !== undefined && flags.broker !== undefined) {
+        throw new WeirError(
+          "INVALID_ARGUMENT",
+          "weir policy dry-run takes --decisions <file.jsonl> or --broker <url>, not both (save the broker's log with curl $BROKER/v1/policy/decisions > file.jsonl to combine)",
+        );
+      }
       if (flags.against === undefined) {
         // Not a commander usage error: its exit code 2 would read as "changes".
         throw new WeirError(
@@ -84,7 +99,15 @@ export function registerPolicyCommands(program: Command): void {
       }
       const display = displayPaths(flags.dir);
       const samples = flags.sample === undefined ? undefined : await readSamples(flags.sample);
-      const decisions = flags.decisions === undefined ? undefined : await readDecisions(flags.decisions);
+      const decisions =
+        flags.decisions !== undefined
+          ? await readDecisions(flags.decisions)
+          : flags.broker !== undefined
+            ? await fetchDecisions(
+                flags.broker,
+                await resolveToken({ broker: new URL(withScheme(flags.broker)).host, token: flags.token }),
+              )
+            : undefined;
       const proposedLoad = await loadWorkingTree(flags.dir, output, display);
       const failing = proposedLoad.errors.length;
       if (failing > 0 && output !== "json") {
@@ -113,4 +136,8 @@ export function registerPolicyCommands(program: Command): void {
       );
       throw new CommandExit(report.changed ? dryRunExit.changed : dryRunExit.unchanged);
     });
+}
+
+function withScheme(url: string): string {
+  return /^https?:\/\//.test(url) ? url : `http://${url}`;
 }

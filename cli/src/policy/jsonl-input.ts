@@ -26,6 +26,19 @@ export async function readJsonLines<T>(
       `${flag} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
     );
   }
+  return parseJsonLines<T>(text, file, flag, problem);
+}
+
+/**
+ * Parses JSON lines read from `source` (a file, a URL), each checked by `problem`; a bad line is an
+ * INVALID_ARGUMENT naming `source:line`.
+ */
+export function parseJsonLines<T>(
+  text: string,
+  source: string,
+  flag: string,
+  problem: (value: unknown) => string | undefined,
+): Array<JsonLine<T>> {
   const out: Array<JsonLine<T>> = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -37,11 +50,11 @@ export async function readJsonLines<T>(
     } catch (error) {
       throw new WeirError(
         "INVALID_ARGUMENT",
-        `${file}:${i + 1}: not JSON (${(error as Error).message}); ${flag} takes one JSON object per line`,
+        `${source}:${i + 1}: not JSON (${(error as Error).message}); ${flag} takes one JSON object per line`,
       );
     }
     const p = problem(value);
-    if (p !== undefined) throw new WeirError("INVALID_ARGUMENT", `${file}:${i + 1}: ${p}`);
+    if (p !== undefined) throw new WeirError("INVALID_ARGUMENT", `${source}:${i + 1}: ${p}`);
     out.push({ line: i + 1, value: value as T });
   }
   return out;
