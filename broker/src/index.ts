@@ -61,9 +61,5 @@ export { openLmdbMetadataStore } from "./engine/lmdb-metadata-store.js";
 export type { LmdbMetadataStoreOptions } from "./engine/lmdb-metadata-store.js";
 export { certificateSubjects, grpcPeerSubjects, httpPeerSubjects } from "./transports/tls/peer-identity.js";
 export type { GrpcCallWithAuthContext } from "./transports/tls/peer-identity.js";
-export {
-  grpcServerCredentials,
-  httpsServerOptions,
-  loadServerTls,
-} from "./transports/tls/server-tls.js";
+export { grpcServerCredentials, httpsServerOptions, loadServerTls } from "./transports/tls/server-tls.js";
 export type { ServerTls, ServerTlsFiles } from "./transports/tls/server-tls.js";
